@@ -1,0 +1,3 @@
+"""convrec: a conversational movie recommender agent."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The LangGraph agent: constraint ledger, policy, planner, tools, grounded replies."""

@@ -1,0 +1,111 @@
+"""All settings in one place: environment variables prefixed CONVREC_, or a .env file.
+
+Nothing reads settings at import time: call `get_settings()` where they are
+needed, so tests and long-running servers can change the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from convrec.errors import ConfigError
+
+LlmBackend = Literal["local", "openai", "vllm"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class Settings(BaseSettings):
+    """convrec's settings. Paths left empty are derived from `home`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CONVREC_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    home: Path = Field(
+        default_factory=lambda: Path.home() / ".convrec",
+        description="Root folder for everything convrec writes (catalog, indexes, downloads).",
+    )
+    data_dir: Path | None = Field(
+        default=None,
+        description="Folder holding the source datasets (shared/data layout). "
+        "Empty: ../shared/data if present, else the download cache.",
+    )
+    cache_dir: Path | None = Field(
+        default=None, description="Downloads land here. Default: HOME/cache."
+    )
+    index_dir: Path | None = Field(
+        default=None, description="Indexes and trained models. Default: HOME/index."
+    )
+    catalog_path: Path | None = Field(
+        default=None, description="The SQLite catalog. Default: HOME/catalog.sqlite."
+    )
+    llm_backend: LlmBackend = Field(
+        default="local", description="local (embedded, offline), openai (any compatible endpoint) or vllm."
+    )
+    llm_model: str | None = Field(
+        default=None,
+        description="Model name for API backends, or a local HF model folder. "
+        "Empty: the embedded SmolLM2-135M-Instruct.",
+    )
+    llm_base_url: str | None = Field(
+        default=None, description="Base URL of an OpenAI-compatible endpoint."
+    )
+    llm_api_key: SecretStr | None = Field(default=None, description="API key for the endpoint.")
+    log_level: LogLevel = Field(default="INFO", description="Logging level.")
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> Settings:
+        self.home = self.home.expanduser()
+        if self.data_dir is not None:
+            self.data_dir = self.data_dir.expanduser()
+        self.cache_dir = (self.cache_dir or self.home / "cache").expanduser()
+        self.index_dir = (self.index_dir or self.home / "index").expanduser()
+        self.catalog_path = (self.catalog_path or self.home / "catalog.sqlite").expanduser()
+        return self
+
+    @property
+    def catalog(self) -> Path:
+        assert self.catalog_path is not None  # set by _derive_paths
+        return self.catalog_path
+
+    @property
+    def cache(self) -> Path:
+        assert self.cache_dir is not None
+        return self.cache_dir
+
+    @property
+    def index(self) -> Path:
+        assert self.index_dir is not None
+        return self.index_dir
+
+    def masked(self) -> dict[str, Any]:
+        """Settings as plain values, with secrets masked, for display."""
+        shown: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                secret = value.get_secret_value()
+                value = "****" + secret[-4:] if len(secret) > 8 else "****"
+            elif isinstance(value, Path):
+                value = str(value)
+            shown[name] = value
+        return shown
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Read the settings now (environment, .env, then explicit overrides)."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(
+            f"invalid setting CONVREC_{field.upper()}: {first['msg']}"
+        ) from None

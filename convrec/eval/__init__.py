@@ -1,0 +1,1 @@
+"""Simulated users, metrics, baselines, benchmarks and reports."""

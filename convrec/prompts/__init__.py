@@ -1,0 +1,1 @@
+"""Prompt templates, stored as files beside this module and loaded by name."""

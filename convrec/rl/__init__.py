@@ -1,0 +1,1 @@
+"""Retraining the dialogue policy: rollouts, reward model, GRPO."""

@@ -1,0 +1,1 @@
+"""Recommendation tools: typed arguments in, catalog ids with scores and evidence out."""
