@@ -100,3 +100,26 @@ def canonical_genre(name: str) -> str | None:
     if key in _GENRE_MAP:
         return _GENRE_MAP[key]
     return " ".join(part.capitalize() for part in key.split())
+
+
+_LETTER_GRADES = {
+    "A+": 1.0, "A": 0.95, "A-": 0.9, "B+": 0.85, "B": 0.8, "B-": 0.75,
+    "C+": 0.7, "C": 0.65, "C-": 0.6, "D+": 0.55, "D": 0.5, "D-": 0.45,
+    "E": 0.3, "F+": 0.3, "F": 0.2, "F-": 0.1,
+}
+_FRACTION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)\s*$")
+
+
+def parse_review_score(raw: str | None) -> float | None:
+    """A critic's score as written ('3/5', '8.5/10', 'B+') mapped to [0, 1]; None if unreadable."""
+    if not raw:
+        return None
+    text = str(raw).strip().upper()
+    if text in _LETTER_GRADES:
+        return _LETTER_GRADES[text]
+    m = _FRACTION_RE.match(text)
+    if m:
+        num, den = float(m.group(1)), float(m.group(2))
+        if den > 0 and num <= den:
+            return round(num / den, 4)
+    return None
