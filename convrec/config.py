@@ -47,7 +47,8 @@ class Settings(BaseSettings):
         default=None, description="The SQLite catalog. Default: HOME/catalog.sqlite."
     )
     llm_backend: LlmBackend = Field(
-        default="local", description="local (embedded, offline), openai (any compatible endpoint) or vllm."
+        default="local",
+        description="local (embedded, offline), openai (any compatible endpoint) or vllm.",
     )
     llm_model: str | None = Field(
         default=None,

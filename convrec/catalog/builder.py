@@ -95,7 +95,7 @@ def build_catalog(
         return BuildReport(dest, built=False, seconds=time.perf_counter() - started)
 
     def step(i: int) -> None:
-        log.info("catalog: %s", STEPS[i])
+        log.debug("catalog: %s", STEPS[i])
         if progress:
             progress(i, STEPS[i])
 
@@ -135,7 +135,7 @@ def build_catalog(
     finally:
         tmp.unlink(missing_ok=True)
     for reason, n in sorted(rows.skips.items()):
-        log.info("catalog: skipped %d (%s)", n, reason)
+        log.debug("catalog: skipped %d (%s)", n, reason)
     return BuildReport(dest, True, seconds, dict(rows.skips), rows.notes)
 
 

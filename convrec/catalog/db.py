@@ -121,12 +121,12 @@ class Catalog:
                     Person(person_id=row[2], name=row[3]))
         result = []
         for item_id in ids:
-            row = rows.get(item_id)
-            if row is None:
+            if item_id not in rows:
                 continue
+            row = rows[item_id]
             credits = people.get(item_id, {})
             result.append(Item(
-                **{k: row[k] for k in row.keys() if k in Item.model_fields},
+                **{k: row[k] for k in row.keys() if k in Item.model_fields},  # noqa: SIM118 (Row iterates values)
                 genres=tuple(genres.get(item_id, ())),
                 directors=tuple(credits.get("director", ())),
                 cast=tuple(credits.get("actor", ())),

@@ -18,6 +18,7 @@ from convrec.catalog.items import ItemTable
 from convrec.catalog.normalize import (
     canonical_genre,
     norm_name,
+    norm_title,
     parse_movielens_title,
     parse_review_score,
     split_year,
@@ -34,6 +35,10 @@ from convrec.catalog.sources import SourceFiles
 log = logging.getLogger(__name__)
 
 _MENTION_RE = re.compile(r"@(\d+)")
+
+# Skip reasons that `convrec data stats` reports by name.
+SKIP_UNRESOLVED_MENTION = "redial: @mention of an unknown movie id"
+SKIP_REVIEW_NO_TEXT = "reviews: no text"
 _WRITER_JOBS = {"Screenplay", "Writer"}
 
 
@@ -254,7 +259,7 @@ def ingest_redial(files: SourceFiles, rows: Rows) -> None:
 
         links = linking.link_redial_movies(
             movies, rows.frames["ml_movies"], rows.frames["ml_links"], rows.frames["tmdb_movies"]
-        ).astype(str).replace({"<NA>": "", "nan": ""})
+        )
         rows.notes["redial_links"] = "computed (no redial_movie_links.csv)"
     link_by_id = {
         int(r): (_int_or_none(m), _int_or_none(t), rule or None)
@@ -270,6 +275,11 @@ def ingest_redial(files: SourceFiles, rows: Rows) -> None:
         redial_id = int(movie_id)
         title, year = split_year(name)
         ml_id, tmdb_id, rule = link_by_id.get(redial_id, (None, None, None))
+        if not norm_title(title) and (ml_id or tmdb_id):
+            # A name with no title left (" (2015)") matches any empty-titled film,
+            # e.g. through a Chinese original title: such links are wrong.
+            ml_id = tmdb_id = rule = None
+            rows.skips.add("redial: link dropped, name has no title")
         item = table.attach_redial(redial_id, title or str(name), year, ml_id, tmdb_id)
         rows.redial_movies.append((redial_id, str(name), int(n), item.item_id, rule))
 
@@ -309,25 +319,25 @@ def _ingest_dialogue(
         rows.messages.append((conv_id, position, _int_or_none(message.get("messageId")),
                               sender, role, text, _int_or_none(message.get("timeOffset"))))
         for redial_id in dict.fromkeys(int(m) for m in _MENTION_RE.findall(text)):
-            item_id = by_redial.get(redial_id)
-            if item_id is None:
-                rows.skips.add("redial: @mention of an unknown movie id")
+            mentioned_item = by_redial.get(redial_id)
+            if mentioned_item is None:
+                rows.skips.add(SKIP_UNRESOLVED_MENTION)
                 continue
-            rows.message_mentions.append((conv_id, position, redial_id, item_id))
+            rows.message_mentions.append((conv_id, position, redial_id, mentioned_item))
     mentioned = dialogue.get("movieMentions")
     seeker_answers = _answers(dialogue.get("initiatorQuestions"))
     rec_answers = _answers(dialogue.get("respondentQuestions"))
     ids = dict.fromkeys([*(mentioned or {}), *seeker_answers, *rec_answers])
     for raw_id in ids:
-        redial_id = _int_or_none(raw_id)
-        item_id = by_redial.get(redial_id) if redial_id is not None else None
-        if item_id is None:
+        movie_id = _int_or_none(raw_id)
+        item_id = by_redial.get(movie_id) if movie_id is not None else None
+        if movie_id is None or item_id is None:
             rows.skips.add("redial: movieMentions id unknown")
             continue
         s, r = seeker_answers.get(raw_id) or {}, rec_answers.get(raw_id) or {}
         name = (mentioned or {}).get(raw_id) if isinstance(mentioned, dict) else None
         rows.mentions.append((
-            conv_id, redial_id, item_id, _text_or_none(name),
+            conv_id, movie_id, item_id, _text_or_none(name),
             _int_or_none(s.get("suggested")), _int_or_none(s.get("seen")),
             _int_or_none(s.get("liked")), _int_or_none(r.get("suggested")),
             _int_or_none(r.get("seen")), _int_or_none(r.get("liked")),
@@ -355,7 +365,7 @@ def ingest_reviews(files: SourceFiles, rows: Rows) -> None:
         links = linking.link_rt_movies(
             raw_info, rows.frames["tmdb_movies"], rows.frames["tmdb_credits"],
             rows.frames["ml_links"],
-        ).astype(str).replace({"<NA>": "", "nan": ""})
+        )
         rows.notes["rt_links"] = "computed (no rt_movie_links.csv)"
     by_tmdb = rows.table.by_tmdb
     rt_to_item: dict[int, tuple[int, str]] = {}
@@ -388,7 +398,7 @@ def ingest_reviews(files: SourceFiles, rows: Rows) -> None:
         text = _text_or_none(rec["review"])
         rt_id = _int_or_none(rec["id"])
         if text is None:
-            rows.skips.add("reviews: no text")
+            rows.skips.add(SKIP_REVIEW_NO_TEXT)
             continue
         if rt_id is None:
             rows.skips.add("reviews: no movie id")

@@ -81,7 +81,8 @@ def locate_files(root: Path) -> SourceFiles:
         elif required:
             missing.append(rel)
     if missing:
-        shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
+        more = f" and {len(missing) - 4} more" if len(missing) > 4 else ""
+        shown = ", ".join(missing[:4]) + more
         raise DataSourceError(
             f"data folder {root} lacks {shown} (csv, .gz or .zip); "
             "point --source or CONVREC_DATA_DIR at a complete copy, or run `convrec data download`"
@@ -95,7 +96,7 @@ def locate_files(root: Path) -> SourceFiles:
 
 
 def shared_data_candidates() -> list[Path]:
-    """The ../shared/data folders worth looking at: beside the working directory or this checkout."""
+    """The ../shared/data folders worth a look: beside the working directory or this checkout."""
     project_root = Path(__file__).resolve().parents[2]
     seen: list[Path] = []
     for base in (Path.cwd(), project_root):
@@ -109,7 +110,7 @@ def shared_data_candidates() -> list[Path]:
 def resolve_source_dir(
     explicit: Path | None, data_dir: Path | None, cache_dir: Path
 ) -> tuple[Path | None, list[str]]:
-    """Pick the source folder: --source, else CONVREC_DATA_DIR, else ../shared/data, else the download cache.
+    """Pick the source folder: --source, CONVREC_DATA_DIR, ../shared/data, or the download cache.
 
     Returns the folder (None when nothing usable was found) and the places looked at,
     so the caller can say where it looked.

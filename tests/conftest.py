@@ -1,0 +1,74 @@
+"""Shared fixtures.
+
+Every test runs with a clean CONVREC_* environment, its own CONVREC_HOME and a
+temporary working directory (so no developer's .env leaks in). Catalogs are
+built once per session: a small synthetic one from tests/synthetic_data.py,
+and the real one from ../shared/data (tests using it skip when it is absent).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from convrec.catalog.builder import build_catalog
+from convrec.catalog.db import Catalog
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("CONVREC_"):
+            monkeypatch.delenv(name)
+    home = tmp_path / "convrec-home"
+    monkeypatch.setenv("CONVREC_HOME", str(home))
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    return home
+
+
+@pytest.fixture(scope="session")
+def synthetic_source(tmp_path_factory):
+    from tests.synthetic_data import write_synthetic_dataset
+
+    root = tmp_path_factory.mktemp("synthetic-data")
+    expectations = write_synthetic_dataset(root)
+    return root, expectations
+
+
+@pytest.fixture(scope="session")
+def synthetic_catalog_path(synthetic_source, tmp_path_factory) -> Path:
+    root, _ = synthetic_source
+    path = tmp_path_factory.mktemp("synthetic-catalog") / "catalog.sqlite"
+    build_catalog(root, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def synthetic_catalog(synthetic_catalog_path) -> Catalog:
+    return Catalog(synthetic_catalog_path)
+
+
+@pytest.fixture(scope="session")
+def real_data_dir() -> Path:
+    if not (SHARED_DATA / "movielens").is_dir():
+        pytest.skip(f"real datasets not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def real_catalog_path(real_data_dir, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("real-catalog") / "catalog.sqlite"
+    build_catalog(real_data_dir, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_catalog(real_catalog_path) -> Catalog:
+    return Catalog(real_catalog_path)
