@@ -67,7 +67,7 @@ class Rows:
 
 
 def _int_or_none(value: Any) -> int | None:
-    if value is None or value == "":
+    if value is None or value is pd.NA or (isinstance(value, str) and not value.strip()):
         return None
     try:
         number = float(value)
@@ -85,7 +85,7 @@ def _float_or_none(value: Any) -> float | None:
 
 
 def _text_or_none(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return None
     text = str(value).strip()
     return text or None
@@ -262,7 +262,7 @@ def ingest_redial(files: SourceFiles, rows: Rows) -> None:
         )
         rows.notes["redial_links"] = "computed (no redial_movie_links.csv)"
     link_by_id = {
-        int(r): (_int_or_none(m), _int_or_none(t), rule or None)
+        int(r): (_int_or_none(m), _int_or_none(t), _text_or_none(rule))
         for r, m, t, rule in zip(
             links["redial_movieId"], links["ml_movieId"], links["tmdb_id"], links["match_rule"],
             strict=True,

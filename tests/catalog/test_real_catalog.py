@@ -142,3 +142,29 @@ def test_cli_stats_json(real_catalog_path):
     figures = json.loads(out.stdout)
     assert figures["ratings"] == 100_836
     assert figures["items"]["with_tmdb_fields"] == 4803
+
+
+def test_without_derived_link_files_the_catalog_is_the_same(real_data_dir, real_catalog,
+                                                            tmp_path):
+    """Users who download upstream archives have no derived link files: the builder
+    recomputes them and must arrive at the same catalog."""
+    from convrec.catalog.builder import build_catalog
+    from convrec.catalog.db import Catalog
+
+    derived = {"redial_movie_links.csv", "rt_movie_links.csv"}
+    source = tmp_path / "data"
+    for path in real_data_dir.rglob("*"):
+        if path.is_file() and path.name not in derived:
+            target = source / path.relative_to(real_data_dir)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(path)
+    report = build_catalog(source, tmp_path / "recomputed.sqlite")
+    assert report.notes["redial_links"].startswith("computed")
+    assert report.notes["rt_links"].startswith("computed")
+    recomputed = Catalog(tmp_path / "recomputed.sqlite")
+    for table in ["items", "item_sources", "redial_movies", "reviews", "rt_movies"]:
+        order = "ORDER BY 1, 2" if table != "items" else "ORDER BY item_id"
+        cols = "item_id, title, year, tmdb_id" if table == "items" else "*"
+        sql = f"SELECT {cols} FROM {table} {order}"
+        assert [tuple(r) for r in recomputed.query(sql)] == \
+            [tuple(r) for r in real_catalog.query(sql)], table
