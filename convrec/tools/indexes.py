@@ -1,0 +1,56 @@
+"""Bookkeeping shared by every index: a manifest beside the files, so builds are idempotent.
+
+An index folder holds a `manifest.json` naming the catalog it was built from
+(the catalog's source fingerprint and schema version) and the index's own
+format version. `is_current` says whether a rebuild is needed; `write_manifest`
+is called last, after the index files are complete, so an interrupted build is
+never mistaken for a finished one.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from convrec.catalog.db import Catalog
+
+MANIFEST = "manifest.json"
+
+
+def catalog_fingerprint(catalog: Catalog) -> str:
+    meta = catalog.meta()
+    return f"{meta.get('schema_version')}:{meta.get('source_fingerprint')}"
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((folder / MANIFEST).read_text())  # type: ignore[no-any-return]
+    except (OSError, ValueError):
+        return None
+
+
+def is_current(folder: Path, catalog: Catalog, version: int) -> bool:
+    manifest = read_manifest(folder)
+    return (
+        manifest is not None
+        and manifest.get("catalog") == catalog_fingerprint(catalog)
+        and manifest.get("version") == version
+    )
+
+
+def write_manifest(
+    folder: Path, catalog: Catalog, version: int, seconds: float, **extra: Any
+) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        "catalog": catalog_fingerprint(catalog),
+        "version": version,
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "build_seconds": round(seconds, 2),
+        **extra,
+    }
+    tmp = folder / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2))
+    tmp.replace(folder / MANIFEST)
