@@ -34,11 +34,11 @@ class Resources:
     def get(self, name: str, loader: Callable[[], T]) -> T:
         """The resource called `name`, loading it with `loader` the first time."""
         if name in self._loaded:
-            return self._loaded[name]  # type: ignore[no-any-return]
+            return self._loaded[name]
         with self._lock:
             if name not in self._loaded:
                 self._loaded[name] = loader()
-            return self._loaded[name]  # type: ignore[no-any-return]
+            return self._loaded[name]
 
     def drop(self, name: str) -> None:
         """Forget a loaded resource (after its index was rebuilt)."""

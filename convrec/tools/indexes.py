@@ -26,7 +26,7 @@ def catalog_fingerprint(catalog: Catalog) -> str:
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
     try:
-        return json.loads((folder / MANIFEST).read_text())  # type: ignore[no-any-return]
+        return json.loads((folder / MANIFEST).read_text())
     except (OSError, ValueError):
         return None
 
