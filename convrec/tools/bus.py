@@ -125,7 +125,9 @@ class CandidateBus:
         self._remember(output)
         self.trace.append(output.trace)
 
-    def fused(self, weights: Mapping[str, float] | None = None, limit: int = 100) -> list[ScoredItem]:
+    def fused(
+        self, weights: Mapping[str, float] | None = None, limit: int = 100
+    ) -> list[ScoredItem]:
         """The candidates ordered by RRF over every ranking (the filter's prior breaks ties)."""
         if self.rankings:
             fused = rrf(self.rankings, weights)
@@ -180,5 +182,6 @@ class CandidateBus:
                 continue
             reasons[reason] = reasons.get(reason, 0) + 1
         dropped = "; ".join(f"{n} {why}" for why, n in reasons.items())
-        self.trace.append(f"verify: {len(items)} -> {len(kept)}" + (f" ({dropped})" if dropped else ""))
+        suffix = f" ({dropped})" if dropped else ""
+        self.trace.append(f"verify: {len(items)} -> {len(kept)}{suffix}")
         return kept
