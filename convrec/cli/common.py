@@ -1,0 +1,58 @@
+"""What every CLI area shares: consoles, settings with logging set up, JSON output, progress."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from convrec.config import Settings, get_settings
+
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+def load_settings() -> Settings:
+    """Read the settings and set up logging to stderr at their level."""
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(message)s",
+        handlers=[RichHandler(console=err_console, show_path=False, show_time=False)],
+        force=True,
+    )
+    return settings
+
+
+def print_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+
+
+StepProgress = Callable[[str, int, int], None]
+
+
+@contextmanager
+def step_progress() -> Iterator[StepProgress]:
+    """A rich progress display fed by (description, done, total) callbacks, one bar per task."""
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"), TimeElapsedColumn(),
+        console=err_console, transient=True,
+    ) as bars:
+        tasks: dict[str, Any] = {}
+
+        def update(description: str, done: int, total: int) -> None:
+            key = description.split(":")[0]
+            if key not in tasks:
+                tasks[key] = bars.add_task(description, total=max(total, 1))
+            bars.update(tasks[key], description=description, completed=done,
+                        total=max(total, 1))
+
+        yield update
