@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from convrec import __version__
-from convrec.cli import data, indexes
+from convrec.cli import bench, data, indexes
 from convrec.cli.common import console, err_console, print_json
 from convrec.config import get_settings
 from convrec.errors import ConvrecError
@@ -30,6 +30,7 @@ config_app = typer.Typer(help="Show the settings.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(data.app, name="data")
 indexes.register(app)
+app.add_typer(bench.app, name="bench")
 
 
 @app.callback(invoke_without_command=True)

@@ -1,0 +1,154 @@
+"""`convrec bench tools` and `convrec bench cf`: measurements for docs/BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from convrec.cli.common import console, load_settings, print_json, step_progress
+
+app = typer.Typer(help="Benchmarks; --write puts the results into docs/BENCHMARKS.md.",
+                  no_args_is_help=True)
+
+DEFAULT_DOC = Path("docs/BENCHMARKS.md")
+
+
+def _catalog() -> Any:
+    from convrec.catalog.db import Catalog
+    from convrec.catalog.ensure import ensure_catalog
+
+    settings = load_settings()
+    ensure_catalog(settings)
+    return settings, Catalog(settings.catalog)
+
+
+@app.command("tools")
+def bench_tools(
+    repeats: Annotated[int, typer.Option(help="Timed runs of each request.")] = 10,
+    retrieval_limit: Annotated[
+        int | None, typer.Option(help="Evaluate only the first N ReDial turns (default all).")
+    ] = None,
+    build: Annotated[
+        bool, typer.Option(help="Also time a full index build into a temporary folder.")
+    ] = True,
+    write: Annotated[bool, typer.Option(help="Write the results into the benchmarks doc.")] = False,
+    doc: Annotated[Path, typer.Option(help="The benchmarks doc.")] = DEFAULT_DOC,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Index build and load times, tool and pipeline latency, ReDial retrieval quality."""
+    from convrec.eval.bench_retrieval import run_retrieval_bench
+    from convrec.eval.bench_tools import run_tools_bench
+    from convrec.tools.context import Resources, ToolContext
+    from convrec.tools.index_build import build_indexes
+
+    settings, catalog = _catalog()
+    results: dict[str, Any] = {}
+    if build:
+        with tempfile.TemporaryDirectory(prefix="convrec-bench-") as tmp, \
+                step_progress() as progress:
+            started = time.perf_counter()
+            results["build"] = build_indexes(catalog, Path(tmp), force=True, progress=progress)
+            results["build_seconds"] = round(time.perf_counter() - started, 1)
+    with step_progress() as progress:
+        build_indexes(catalog, settings.index, progress=progress)
+    resources = Resources(catalog, settings.index)
+    results["latency"] = run_tools_bench(resources, repeats=repeats)
+    results["retrieval"] = run_retrieval_bench(ToolContext(resources), limit=retrieval_limit)
+    if as_json:
+        print_json(results)
+    body = tools_markdown(results, repeats, retrieval_limit, build)
+    console.print(body)
+    if write:
+        from convrec.eval.report import write_section
+
+        write_section(doc, "tools", body)
+        console.print(f"written to {doc}")
+
+
+@app.command("cf")
+def bench_cf(
+    seed: Annotated[int, typer.Option(help="Seed of the train/test split.")] = 0,
+    write: Annotated[bool, typer.Option(help="Write the results into the benchmarks doc.")] = False,
+    doc: Annotated[Path, typer.Option(help="The benchmarks doc.")] = DEFAULT_DOC,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """EASE, implicit ALS, ItemKNN and popularity side by side on ml-latest-small."""
+    from convrec.eval.bench_cf import run_cf_bench
+
+    _, catalog = _catalog()
+    started = time.perf_counter()
+    results = run_cf_bench(catalog, seed=seed)
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    if as_json:
+        print_json(results)
+    body = cf_markdown(results, seed)
+    console.print(body)
+    if write:
+        from convrec.eval.report import write_section
+
+        write_section(doc, "cf", body)
+        console.print(f"written to {doc}")
+
+
+def tools_markdown(results: dict[str, Any], repeats: int, limit: int | None,
+                   build: bool) -> str:
+    from convrec.eval.report import machine_line, markdown_table
+
+    command = f"convrec bench tools --repeats {repeats}"
+    command += f" --retrieval-limit {limit}" if limit else ""
+    command += "" if build else " --no-build"
+    latency = results["latency"]
+    parts = [
+        "## Tools: build, load, latency, ReDial retrieval (issue 3)",
+        f"Command: `{command} --write`  \nMachine: {machine_line()}",
+    ]
+    if build:
+        rows = [[name, s.get("seconds", "")] for name, s in results["build"].items()]
+        rows.append(["total (`convrec index build --force`)", results["build_seconds"]])
+        parts += ["### Index build (from scratch, seconds)", markdown_table(["index", "s"], rows)]
+    parts += [
+        f"### Latency, warm (ms; {latency['requests']} requests x {repeats} runs)",
+        f"Index load (all indexes + embedding model): {latency['index_load_seconds']} s",
+        markdown_table(
+            ["step", "p50", "p95", "calls"],
+            [[k, v["p50"], v["p95"], v["n"]] for k, v in latency["latency_ms"].items()],
+        ),
+        "Targets: pipeline p50 <= 25 ms, p95 <= 60 ms; index load <= 5 s; build <= 4 min.",
+    ]
+    retrieval = results["retrieval"]
+    parts += ["### ReDial retrieval (test split)", _retrieval_markdown(retrieval)]
+    return "\n\n".join(parts)
+
+
+def _retrieval_markdown(retrieval: dict[str, Any]) -> str:
+    from convrec.eval.report import markdown_table
+
+    metrics = retrieval.get("metrics", {})
+    metric_names = sorted({m for v in metrics.values() for m in v})
+    rows = [[name, *[vals.get(m, "") for m in metric_names]] for name, vals in metrics.items()]
+    notes = {k: v for k, v in retrieval.items() if k not in {"metrics", "protocol"}}
+    return "\n\n".join([
+        retrieval.get("protocol", ""),
+        markdown_table(["retriever", *metric_names], rows),
+        ", ".join(f"{k}: {v}" for k, v in notes.items() if not isinstance(v, dict | list)),
+    ])
+
+
+def cf_markdown(results: dict[str, Any], seed: int) -> str:
+    from convrec.eval.report import machine_line, markdown_table
+
+    metrics = results["metrics"]
+    names = sorted({m for v in metrics.values() for m in v})
+    rows = [[model, *[vals.get(m, "") for m in names]] for model, vals in metrics.items()]
+    extra = {k: v for k, v in results.items() if k not in {"metrics", "protocol"}}
+    return "\n\n".join([
+        "## Collaborative filtering on ml-latest-small (issue 3)",
+        f"Command: `convrec bench cf --seed {seed} --write`  \nMachine: {machine_line()}",
+        str(results.get("protocol", "")),
+        markdown_table(["model", *names], rows),
+        "\n".join(f"- {k}: {v}" for k, v in extra.items()),
+    ])
