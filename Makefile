@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test install install-dev catalog lint typecheck clean
+.PHONY: run test install install-dev catalog indexes lint typecheck clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,11 @@ install-dev: $(VENV)/.installed-dev
 catalog: install
 	$(BIN)/convrec data build
 
+indexes: catalog
+	$(BIN)/convrec index build
+
 ## The main job on the embedded defaults: no API key, no network.
-run: catalog
+run: indexes
 	$(BIN)/convrec data stats
 
 ## The whole test suite (installs the dev dependencies first).
