@@ -141,14 +141,22 @@ def _retrieval_markdown(retrieval: dict[str, Any]) -> str:
 def cf_markdown(results: dict[str, Any], seed: int) -> str:
     from convrec.eval.report import machine_line, markdown_table
 
-    metrics = results["metrics"]
-    names = sorted({m for v in metrics.values() for m in v})
-    rows = [[model, *[vals.get(m, "") for m in names]] for model, vals in metrics.items()]
-    extra = {k: v for k, v in results.items() if k not in {"metrics", "protocol"}}
+    models = results["models"]
+    names = sorted({m for r in models.values() for m in r["metrics"]})
+    rows = [
+        [f"**{name}** (ships)" if name == results["best"] else name,
+         ", ".join(f"{k}={v}" for k, v in r["params"].items()) or "-",
+         r["validation_best"], *[r["metrics"][m] for m in names]]
+        for name, r in models.items()
+    ]
+    protocol = "\n".join(f"- {k}: {v}" for k, v in results["protocol"].items())
+    data = ", ".join(f"{k} {v:,}" for k, v in results["data"].items())
     return "\n\n".join([
         "## Collaborative filtering on ml-latest-small (issue 3)",
         f"Command: `convrec bench cf --seed {seed} --write`  \nMachine: {machine_line()}",
-        str(results.get("protocol", "")),
-        markdown_table(["model", *names], rows),
-        "\n".join(f"- {k}: {v}" for k, v in extra.items()),
+        "Protocol:\n" + protocol,
+        f"Data: {data}.",
+        markdown_table(["model", "tuned hyper-parameters", "validation ndcg@10", *names], rows),
+        f"Shipped by `convrec cf train` (model auto): {results['best']}. "
+        f"Run time: {results['seconds']} s.",
     ])
