@@ -85,6 +85,12 @@ def _entries(ctx: ToolContext) -> tuple[str | None, list[ProfileEntry], str | No
     return uid, entries, None
 
 
+def load_profiles(ctx: ToolContext) -> ProfileStore:
+    """Open the profile store and the film -> entry-key index (what a server does at start-up)."""
+    _item_keys(ctx)
+    return _store(ctx)
+
+
 def profile_summary(ctx: ToolContext) -> list[ProfileEntry]:
     """The current user's profile entries (edits applied), most confident first, for the UI."""
     return _entries(ctx)[1]
