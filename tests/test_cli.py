@@ -99,3 +99,31 @@ def test_build_then_stats(real_data_dir, tmp_path):
     stats = json.loads(run_cli("data", "stats", "--json", env=env).stdout)
     assert stats["items"]["movielens_ids"] == 9742
     assert stats["redial"]["mentions_unresolved"] == 0
+
+
+def synthetic_env(synthetic_source, synthetic_catalog_path, tmp_path) -> dict[str, str]:
+    root, _ = synthetic_source
+    return {"CONVREC_HOME": str(tmp_path), "CONVREC_DATA_DIR": str(root),
+            "CONVREC_CATALOG_PATH": str(synthetic_catalog_path)}
+
+
+def test_tools_list_and_run(synthetic_source, synthetic_catalog_path, tmp_path):
+    env = synthetic_env(synthetic_source, synthetic_catalog_path, tmp_path)
+    listed = run_cli("tools", env=env)
+    assert listed.returncode == 0 and "filter_items" in listed.stdout
+    result = run_cli("tools", "filter_items", "genres_any=Comedy", "decade=1990", "limit=5",
+                     env=env)
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["tool"] == "filter_items" and output["items"]
+    assert output["trace"].startswith("filter:")
+
+
+def test_tools_bad_input_is_one_line(synthetic_source, synthetic_catalog_path, tmp_path):
+    env = synthetic_env(synthetic_source, synthetic_catalog_path, tmp_path)
+    unknown = run_cli("tools", "filter_items", "genres_any=scifi", env=env)
+    assert_one_line_error(unknown, "scifi", "Science Fiction")
+    contradictory = run_cli("tools", "filter_items", "year_from=2000", "year_to=1990", env=env)
+    assert_one_line_error(contradictory, "year")
+    assert_one_line_error(run_cli("tools", "nope", env=env), "unknown tool")
+    assert_one_line_error(run_cli("tools", "search_bm25", "query= ", env=env), "query")

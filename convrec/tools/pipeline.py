@@ -1,0 +1,131 @@
+"""One recommendation step over the candidate bus:
+filter -> retrieve (bm25, dense) -> profile -> CF rank -> fuse -> verify -> diversify.
+
+The agent's planner decides which of these run (a plan is a list of typed tool
+calls); `recommend` is the default plan, used when the planner has nothing
+better and by the benchmarks. Verification comes before diversification so the
+k films shown are drawn from films that already passed it; nothing reaches the
+result without passing it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from convrec.tools.base import ScoredItem, ToolOutput
+from convrec.tools.bus import CandidateBus
+from convrec.tools.context import ToolContext
+from convrec.tools.filters import FilterArgs
+
+# Above this many candidates, rankers score the retrieved pool, not the whole filtered set.
+MAX_RANKED_CANDIDATES = 2_000
+
+
+class RecommendRequest(BaseModel):
+    constraints: FilterArgs | None = Field(
+        default=None, description="Hard constraints; every film shown satisfies them."
+    )
+    query: str | None = Field(
+        default=None, description="What the user wants in words (mood, themes, plot)."
+    )
+    like_ids: list[int] = Field(
+        default_factory=list, description="Films the user named as examples of what they like."
+    )
+    exclude_ids: list[int] = Field(
+        default_factory=list, description="Films seen, rejected or already shown."
+    )
+    k: int = Field(default=5, ge=1, le=50, description="How many films to return.")
+    pool: int = Field(default=100, ge=10, le=1000, description="Retrieval depth per tool.")
+    diversity: float = Field(
+        default=0.7, ge=0.0, le=1.0, description="MMR lambda: 1 = relevance only."
+    )
+    weights: dict[str, float] | None = Field(
+        default=None, description="Per-tool fusion weights (default: equal)."
+    )
+
+
+@dataclass
+class RecommendResult:
+    items: list[ScoredItem]
+    trace: list[str]
+    notes: list[str]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.ms: dict[str, float] = {}
+
+    def run(self, name: str, fn: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        try:
+            return fn()
+        finally:
+            self.ms[name] = self.ms.get(name, 0.0) + (time.perf_counter() - started) * 1000
+
+
+def _has_constraints(constraints: FilterArgs | None) -> bool:
+    if constraints is None:
+        return False
+    fields = constraints.model_dump(exclude_defaults=True, exclude={"exclude_ids", "limit"})
+    return bool(fields)
+
+
+def _ranking_pool(bus: CandidateBus) -> list[int] | None:
+    """What the rankers score: the filtered set when small, else what retrieval found."""
+    if bus.candidates is not None and len(bus.candidates) <= MAX_RANKED_CANDIDATES:
+        return bus.candidates
+    retrieved = list(dict.fromkeys(i for ranking in bus.rankings.values() for i in ranking))
+    if retrieved:
+        return retrieved
+    return bus.candidates[:MAX_RANKED_CANDIDATES] if bus.candidates is not None else None
+
+
+def recommend(request: RecommendRequest, ctx: ToolContext) -> RecommendResult:
+    from convrec.tools.bm25 import Bm25Args, search_bm25
+    from convrec.tools.cf import CfArgs, rank_cf
+    from convrec.tools.dense import DenseArgs, load_dense, search_dense
+    from convrec.tools.filters import filter_items, violations
+    from convrec.tools.profile import ProfileArgs, user_profile
+
+    timer = _Timer()
+    bus = CandidateBus(ctx, exclude_ids=set(request.exclude_ids))
+    constraints = request.constraints
+    if _has_constraints(constraints):
+        assert constraints is not None
+        filtered: ToolOutput = timer.run("filter", lambda: filter_items(constraints, ctx))
+        bus.narrow(filtered)
+        if not bus.candidates:
+            return RecommendResult([], bus.trace, bus.notes, timer.ms)
+    candidates = bus.candidates
+    if request.query:
+        query = request.query
+        bus.add_ranking(timer.run("bm25", lambda: search_bm25(
+            Bm25Args(query=query, k=request.pool), ctx, candidates=candidates)))
+    if request.query or request.like_ids:
+        dense_args = DenseArgs(query=request.query, like_ids=request.like_ids, k=request.pool)
+        bus.add_ranking(timer.run("dense", lambda: search_dense(
+            dense_args, ctx, candidates=candidates)))
+    pool = _ranking_pool(bus)
+    if ctx.user_id is not None:
+        bus.add_ranking(timer.run("profile", lambda: user_profile(
+            ProfileArgs(k=request.pool), ctx, candidates=pool)))
+    if request.like_ids or (ctx.user_id or "").startswith("ml:"):
+        bus.add_ranking(timer.run("cf", lambda: rank_cf(
+            CfArgs(liked_ids=request.like_ids, k=request.pool), ctx, candidates=pool)))
+    fused = timer.run("fuse", lambda: bus.fused(request.weights, limit=request.pool))
+    check = None
+    if constraints is not None:
+        def check(ids: Sequence[int]) -> dict[int, list[str]]:
+            return violations(ids, constraints, ctx)
+    verified = timer.run("verify", lambda: bus.verify(fused, check))
+    dense = load_dense(ctx) if (request.query or request.like_ids) else None
+    vectors = dense.vectors if dense is not None else None
+    shown = timer.run("diversify", lambda: bus.diversify(
+        verified, request.k, vectors, request.diversity))
+    return RecommendResult(shown, bus.trace, bus.notes, timer.ms)
