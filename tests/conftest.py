@@ -72,3 +72,14 @@ def real_catalog_path(real_data_dir, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def real_catalog(real_catalog_path) -> Catalog:
     return Catalog(real_catalog_path)
+
+
+@pytest.fixture(scope="session")
+def real_resources(real_catalog, tmp_path_factory):
+    """Every index built from the real catalog, once per session (a few minutes on 2 cores)."""
+    from convrec.tools.context import Resources
+    from convrec.tools.index_build import build_indexes
+
+    index_dir = tmp_path_factory.mktemp("real-index")
+    build_indexes(real_catalog, index_dir)
+    return Resources(real_catalog, index_dir)

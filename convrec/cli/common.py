@@ -35,7 +35,7 @@ def print_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
 
 
-StepProgress = Callable[[str, int, int], None]
+StepProgress = Callable[[str, int, int | None], None]
 
 
 @contextmanager
@@ -43,16 +43,17 @@ def step_progress() -> Iterator[StepProgress]:
     """A rich progress display fed by (description, done, total) callbacks, one bar per task."""
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-        TextColumn("{task.completed:,}/{task.total:,}"), TimeElapsedColumn(),
+        TextColumn("{task.completed:,}/{task.total}"), TimeElapsedColumn(),
         console=err_console, transient=True,
     ) as bars:
         tasks: dict[str, Any] = {}
 
-        def update(description: str, done: int, total: int) -> None:
+        def update(description: str, done: int, total: int | None) -> None:
+            # total None: the step does not know its size (an indeterminate bar).
+            size = None if total is None else max(total, 1)
             key = description.split(":")[0]
             if key not in tasks:
-                tasks[key] = bars.add_task(description, total=max(total, 1))
-            bars.update(tasks[key], description=description, completed=done,
-                        total=max(total, 1))
+                tasks[key] = bars.add_task(description, total=size)
+            bars.update(tasks[key], description=description, completed=done, total=size)
 
         yield update

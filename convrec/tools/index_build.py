@@ -14,7 +14,7 @@ from typing import Any
 from convrec.catalog.db import Catalog
 from convrec.errors import ConvrecError
 
-Progress = Callable[[str, int, int], None]
+Progress = Callable[[str, int, int | None], None]
 
 # name -> (module, builder function)
 INDEXES: dict[str, tuple[str, str]] = {

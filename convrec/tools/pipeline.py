@@ -47,6 +47,10 @@ class RecommendRequest(BaseModel):
     weights: dict[str, float] | None = Field(
         default=None, description="Per-tool fusion weights (default: equal)."
     )
+    include_history: bool = Field(
+        default=False,
+        description="Allow films the session's dataset user already rated or reviewed.",
+    )
 
 
 @dataclass
@@ -86,6 +90,21 @@ def _ranking_pool(bus: CandidateBus) -> list[int] | None:
     return bus.candidates[:MAX_RANKED_CANDIDATES] if bus.candidates is not None else None
 
 
+def history_ids(ctx: ToolContext) -> set[int]:
+    """Films the session's dataset user has already rated (MovieLens) or reviewed (critic)."""
+    from convrec.tools.base import parse_user_ref
+
+    if ctx.user_id is None:
+        return set()
+    kind, key = parse_user_ref(ctx.user_id)
+    if kind == "ml":
+        rows = ctx.catalog.query("SELECT item_id FROM ratings WHERE user_id = ?", [int(key)])
+    else:
+        rows = ctx.catalog.query(
+            "SELECT item_id FROM reviews WHERE critic = ? AND item_id IS NOT NULL", [key])
+    return {r[0] for r in rows}
+
+
 def recommend(request: RecommendRequest, ctx: ToolContext) -> RecommendResult:
     from convrec.tools.bm25 import Bm25Args, search_bm25
     from convrec.tools.cf import CfArgs, rank_cf
@@ -94,7 +113,10 @@ def recommend(request: RecommendRequest, ctx: ToolContext) -> RecommendResult:
     from convrec.tools.profile import ProfileArgs, user_profile
 
     timer = _Timer()
-    bus = CandidateBus(ctx, exclude_ids=set(request.exclude_ids))
+    excluded = set(request.exclude_ids)
+    if ctx.user_id is not None and not request.include_history:
+        excluded |= history_ids(ctx)
+    bus = CandidateBus(ctx, exclude_ids=excluded)
     constraints = request.constraints
     if _has_constraints(constraints):
         assert constraints is not None

@@ -94,8 +94,8 @@ MATRIX = 2571
 
 
 @pytest.fixture(scope="module")
-def real_ctx(real_catalog, tmp_path_factory) -> ToolContext:
-    return build_indexes(real_catalog, tmp_path_factory.mktemp("real-index"))
+def real_ctx(real_resources) -> ToolContext:
+    return ToolContext(real_resources)
 
 
 @pytest.mark.integration

@@ -70,3 +70,13 @@ def test_nothing_matches_says_what_to_relax(resources):
     result = recommend(request, ctx)
     assert result.items == []
     assert result.notes
+
+
+def test_a_dataset_users_history_is_not_recommended(resources, synthetic_catalog):
+    ctx = ToolContext(resources, user_id="ml:1")
+    rated = {r[0] for r in synthetic_catalog.query(
+        "SELECT item_id FROM ratings WHERE user_id = 1")}
+    result = recommend(RecommendRequest(query="comedy", k=5), ctx)
+    assert result.items and not rated & {s.item_id for s in result.items}
+    allowed = recommend(RecommendRequest(query="comedy", k=5, include_history=True), ctx)
+    assert rated & {s.item_id for s in allowed.items}
