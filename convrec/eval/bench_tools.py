@@ -72,7 +72,7 @@ def run_tools_bench(resources: Resources, *, repeats: int = 10) -> dict[str, Any
     from convrec.tools.pipeline import RecommendRequest, recommend
 
     started = time.perf_counter()
-    _load_all(resources)
+    load_all(resources)
     load_seconds = time.perf_counter() - started
 
     plans = []
@@ -108,7 +108,7 @@ def run_tools_bench(resources: Resources, *, repeats: int = 10) -> dict[str, Any
     }
 
 
-def _load_all(resources: Resources) -> None:
+def load_all(resources: Resources) -> None:
     """Load every index (what a server does at start-up)."""
     from convrec.tools.bm25 import load_bm25
     from convrec.tools.cf import load_cf
