@@ -3,7 +3,9 @@
 Protocol: load every index once (timed: "index load"), run each request of
 `REQUESTS` once to warm caches, then `repeats` times; a request is the kind of
 step a chat produces (constraints, a description, example films, a known user).
-Per tool, p50 / p95 are over every call it made; "pipeline" is the whole
+The query-embedding cache is cleared before every timed run, so each run pays
+for encoding its query, as a new chat turn does. Per tool, p50 / p95 are over
+every call it made; "pipeline" is the whole
 `recommend` step (filter -> retrieve -> profile -> rank -> fuse -> verify ->
 diversify). Titles are resolved to catalog ids with lookup_items first.
 """
@@ -84,6 +86,9 @@ def run_tools_bench(resources: Resources, *, repeats: int = 10) -> dict[str, Any
         )
         plans.append((req, ctx, request))
 
+    from convrec.tools.dense import load_dense
+
+    dense = load_dense(ToolContext(resources))
     per_step: dict[str, list[float]] = {}
     pipeline: list[float] = []
     examples: list[dict[str, Any]] = []
@@ -92,6 +97,7 @@ def run_tools_bench(resources: Resources, *, repeats: int = 10) -> dict[str, Any
         examples.append({"request": req.label, "trace": warm.trace,
                          "items": [s.item_id for s in warm.items]})
         for _ in range(repeats):
+            dense.clear_query_cache()  # every timed run encodes its query afresh
             t0 = time.perf_counter()
             result = recommend(request, ctx)
             pipeline.append((time.perf_counter() - t0) * 1000)

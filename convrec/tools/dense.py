@@ -368,6 +368,11 @@ class DenseIndex:
 
     # vectors
 
+    def clear_query_cache(self) -> None:
+        """Forget cached query vectors (benchmarks time a new query, as in a real turn)."""
+        with self._cache_lock:
+            self._cache.clear()
+
     def encode(
         self, texts: Sequence[str], *, cache: bool = True, batch_size: int = ENCODE_BATCH
     ) -> np.ndarray:
