@@ -7,7 +7,7 @@ import pytest
 from convrec.tools.context import Resources, ToolContext
 from convrec.tools.filters import FilterArgs
 from convrec.tools.index_build import build_indexes
-from convrec.tools.pipeline import RecommendRequest, recommend
+from convrec.tools.pipeline import RecommendRequest, history_ids, recommend
 
 
 @pytest.fixture(scope="module")
@@ -78,5 +78,5 @@ def test_a_dataset_users_history_is_not_recommended(resources, synthetic_catalog
         "SELECT item_id FROM ratings WHERE user_id = 1")}
     result = recommend(RecommendRequest(query="comedy", k=5), ctx)
     assert result.items and not rated & {s.item_id for s in result.items}
-    allowed = recommend(RecommendRequest(query="comedy", k=5, include_history=True), ctx)
-    assert rated & {s.item_id for s in allowed.items}
+    assert history_ids(ctx) == rated
+    assert history_ids(ToolContext(resources)) == set()
