@@ -93,16 +93,12 @@ def _ranking_pool(bus: CandidateBus) -> list[int] | None:
 def history_ids(ctx: ToolContext) -> set[int]:
     """Films the session's dataset user has already rated (MovieLens) or reviewed (critic)."""
     from convrec.tools.base import parse_user_ref
+    from convrec.tools.profile import seen_items
 
     if ctx.user_id is None:
         return set()
     kind, key = parse_user_ref(ctx.user_id)
-    if kind == "ml":
-        rows = ctx.catalog.query("SELECT item_id FROM ratings WHERE user_id = ?", [int(key)])
-    else:
-        rows = ctx.catalog.query(
-            "SELECT item_id FROM reviews WHERE critic = ? AND item_id IS NOT NULL", [key])
-    return {r[0] for r in rows}
+    return seen_items(ctx, f"{kind}:{key}")
 
 
 def recommend(request: RecommendRequest, ctx: ToolContext) -> RecommendResult:

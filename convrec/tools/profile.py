@@ -156,7 +156,7 @@ def _discover(
     for entry in entries:
         for item_id in keys.by_key.get(entry.key, ()):
             scores[item_id] = scores.get(item_id, 0.0) + entry.weight
-    seen = _seen(ctx, who)
+    seen = seen_items(ctx, who)
     pool = [i for i, s in scores.items() if s > 0 and i not in seen]
     popularity = _popularity(ctx, pool)
     pool = [i for i in pool if i in popularity]
@@ -175,7 +175,8 @@ def _discover(
     )
 
 
-def _seen(ctx: ToolContext, uid: str) -> set[int]:
+def seen_items(ctx: ToolContext, uid: str) -> set[int]:
+    """Films a dataset user has rated (MovieLens) or reviewed (critic); uid is a valid user ref."""
     kind, _, key = uid.partition(":")
     if kind == "ml":
         rows = ctx.catalog.query("SELECT item_id FROM ratings WHERE user_id = ?", [int(key)])
