@@ -9,21 +9,12 @@ from typing import Annotated, Any
 
 import typer
 
-from convrec.cli.common import console, load_settings, print_json, step_progress
+from convrec.cli.common import console, print_json, settings_and_catalog, step_progress
 
 app = typer.Typer(help="Benchmarks; --write puts the results into docs/BENCHMARKS.md.",
                   no_args_is_help=True)
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
-
-
-def _catalog() -> Any:
-    from convrec.catalog.db import Catalog
-    from convrec.catalog.ensure import ensure_catalog
-
-    settings = load_settings()
-    ensure_catalog(settings)
-    return settings, Catalog(settings.catalog)
 
 
 @app.command("tools")
@@ -45,7 +36,7 @@ def bench_tools(
     from convrec.tools.context import Resources, ToolContext
     from convrec.tools.index_build import build_indexes
 
-    settings, catalog = _catalog()
+    settings, catalog = settings_and_catalog()
     results: dict[str, Any] = {}
     if build:
         with tempfile.TemporaryDirectory(prefix="convrec-bench-") as tmp, \
@@ -80,7 +71,7 @@ def bench_cf(
     """EASE, implicit ALS, ItemKNN and popularity side by side on ml-latest-small."""
     from convrec.eval.bench_cf import run_cf_bench
 
-    _, catalog = _catalog()
+    _, catalog = settings_and_catalog()
     started = time.perf_counter()
     results = run_cf_bench(catalog, seed=seed)
     results["seconds"] = round(time.perf_counter() - started, 1)

@@ -31,6 +31,16 @@ def load_settings() -> Settings:
     return settings
 
 
+def settings_and_catalog() -> tuple[Settings, Any]:
+    """The settings and the catalog, built first when it is missing or stale."""
+    from convrec.catalog.db import Catalog
+    from convrec.catalog.ensure import ensure_catalog
+
+    settings = load_settings()
+    ensure_catalog(settings)
+    return settings, Catalog(settings.catalog)
+
+
 def print_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
 

@@ -10,7 +10,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from convrec.cli.common import console, load_settings, print_json, step_progress
+from convrec.cli.common import console, print_json, settings_and_catalog, step_progress
 from convrec.errors import ConvrecError
 
 index_app = typer.Typer(help="Build the indexes the tools read.", no_args_is_help=True)
@@ -28,19 +28,10 @@ def register(app: typer.Typer) -> None:
     )
 
 
-def _ensure_catalog() -> Any:
-    from convrec.catalog.db import Catalog
-    from convrec.catalog.ensure import ensure_catalog
-
-    settings = load_settings()
-    ensure_catalog(settings)
-    return settings, Catalog(settings.catalog)
-
-
 def _build(only: list[str] | None, force: bool) -> dict[str, dict[str, Any]]:
     from convrec.tools.index_build import build_indexes
 
-    settings, catalog = _ensure_catalog()
+    settings, catalog = settings_and_catalog()
     with step_progress() as progress:
         return build_indexes(catalog, settings.index, only=only, force=force, progress=progress)
 
@@ -83,7 +74,7 @@ def cf_train(
     """Train the collaborative-filtering ranker and save it under the index dir."""
     from convrec.tools.cf import train_cf
 
-    settings, catalog = _ensure_catalog()
+    settings, catalog = settings_and_catalog()
     with step_progress() as progress:
         summary = train_cf(catalog, settings.index, model=model, force=force, progress=progress)
     console.print(_summary_table({"cf": dict(summary)}))
@@ -167,7 +158,7 @@ def run_tool(
 
     if user is not None:
         parse_user_ref(user)
-    settings, catalog = _ensure_catalog()
+    settings, catalog = settings_and_catalog()
     ctx = ToolContext(Resources(catalog, settings.index), user_id=user)
     kwargs: dict[str, Any] = {}
     if candidates:
