@@ -59,7 +59,42 @@ class Settings(BaseSettings):
         default=None, description="Base URL of an OpenAI-compatible endpoint."
     )
     llm_api_key: SecretStr | None = Field(default=None, description="API key for the endpoint.")
+    llm_cache_dir: Path | None = Field(
+        default=None,
+        description="Converted local models (the embedded GGUF as an HF folder) are cached here. "
+        "Default: HOME/models.",
+    )
+    llm_dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        default="auto",
+        description="Weights dtype of the local model. auto: bfloat16 where the CPU has native "
+        "bf16 (faster, same greedy output), else float32.",
+    )
+    llm_threads: int = Field(
+        default=0,
+        ge=0,
+        description="torch threads for local decoding. 0: one thread when the machine is busy "
+        "(load average near the core count), else all cores.",
+    )
+    llm_timeout_s: float = Field(
+        default=30.0, gt=0, description="Timeout of one request to an LLM endpoint, in seconds."
+    )
+    llm_max_retries: int = Field(
+        default=2, ge=0, description="Retries of a failed request to an LLM endpoint."
+    )
     log_level: LogLevel = Field(default="INFO", description="Logging level.")
+    sessions_path: Path | None = Field(
+        default=None,
+        description="SQLite file of chat sessions (LangGraph checkpoints). "
+        "Default: HOME/sessions.sqlite.",
+    )
+    agent_k: int = Field(default=5, ge=1, le=20, description="Films per recommendation.")
+    agent_policy: Literal["rules", "llm"] = Field(
+        default="rules",
+        description="Dialogue policy: hand-written rules, or the LLM scoring each act.",
+    )
+    agent_recursion_limit: int = Field(
+        default=12, ge=6, le=100, description="Most graph steps in one turn."
+    )
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
@@ -69,12 +104,18 @@ class Settings(BaseSettings):
         self.cache_dir = (self.cache_dir or self.home / "cache").expanduser()
         self.index_dir = (self.index_dir or self.home / "index").expanduser()
         self.catalog_path = (self.catalog_path or self.home / "catalog.sqlite").expanduser()
+        self.sessions_path = (self.sessions_path or self.home / "sessions.sqlite").expanduser()
         return self
 
     @property
     def catalog(self) -> Path:
         assert self.catalog_path is not None  # set by _derive_paths
         return self.catalog_path
+
+    @property
+    def sessions(self) -> Path:
+        assert self.sessions_path is not None
+        return self.sessions_path
 
     @property
     def cache(self) -> Path:
@@ -85,6 +126,11 @@ class Settings(BaseSettings):
     def index(self) -> Path:
         assert self.index_dir is not None
         return self.index_dir
+
+    @property
+    def llm_cache(self) -> Path:
+        """Where converted local models live: llm_cache_dir, else HOME/models."""
+        return (self.llm_cache_dir or self.home / "models").expanduser()
 
     def masked(self) -> dict[str, Any]:
         """Settings as plain values, with secrets masked, for display."""

@@ -25,7 +25,8 @@ class Resources:
         self.catalog = catalog
         self.index_dir = Path(index_dir)
         self._loaded: dict[str, Any] = {}
-        self._lock = threading.Lock()
+        # Re-entrant: a loader may itself load resources it builds on.
+        self._lock = threading.RLock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Resources:

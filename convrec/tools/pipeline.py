@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -21,6 +21,8 @@ from convrec.tools.base import ScoredItem, ToolOutput
 from convrec.tools.bus import CandidateBus
 from convrec.tools.context import ToolContext
 from convrec.tools.filters import FilterArgs
+
+Ranker = Literal["search_bm25", "search_dense", "user_profile", "rank_cf"]
 
 # Above this many candidates, rankers score the retrieved pool, not the whole filtered set.
 MAX_RANKED_CANDIDATES = 2_000
@@ -51,6 +53,14 @@ class RecommendRequest(BaseModel):
         default=False,
         description="Allow films the session's dataset user already rated or reviewed.",
     )
+    rankers: list[Ranker] | None = Field(
+        default=None,
+        description="Which retrievers and rankers run (a planner's choice); default: every "
+        "one that applies. One that does not apply (bm25 without a query) is skipped.",
+    )
+
+    def runs(self, ranker: Ranker) -> bool:
+        return self.rankers is None or ranker in self.rankers
 
 
 @dataclass
@@ -121,19 +131,19 @@ def recommend(request: RecommendRequest, ctx: ToolContext) -> RecommendResult:
         if not bus.candidates:
             return RecommendResult([], bus.trace, bus.notes, timer.ms)
     candidates = bus.candidates
-    if request.query:
+    if request.query and request.runs("search_bm25"):
         query = request.query
         bus.add_ranking(timer.run("bm25", lambda: search_bm25(
             Bm25Args(query=query, k=request.pool), ctx, candidates=candidates)))
-    if request.query or request.like_ids:
+    if (request.query or request.like_ids) and request.runs("search_dense"):
         dense_args = DenseArgs(query=request.query, like_ids=request.like_ids, k=request.pool)
         bus.add_ranking(timer.run("dense", lambda: search_dense(
             dense_args, ctx, candidates=candidates)))
     pool = _ranking_pool(bus)
-    if ctx.user_id is not None:
+    if ctx.user_id is not None and request.runs("user_profile"):
         bus.add_ranking(timer.run("profile", lambda: user_profile(
             ProfileArgs(k=request.pool), ctx, candidates=pool)))
-    if request.like_ids or (ctx.user_id or "").startswith("ml:"):
+    if (request.like_ids or (ctx.user_id or "").startswith("ml:")) and request.runs("rank_cf"):
         bus.add_ranking(timer.run("cf", lambda: rank_cf(
             CfArgs(liked_ids=request.like_ids, k=request.pool), ctx, candidates=pool)))
     fused = timer.run("fuse", lambda: bus.fused(request.weights, limit=request.pool))

@@ -1,0 +1,991 @@
+"""The deterministic extractor: a user turn -> a ledger update, grounded in the catalog.
+
+It always runs (the LLM may refine its output when a capable one is configured).
+Everything it recognises is checked against the catalog's vocabularies, so what
+reaches the ledger is a real genre, a real person, a real film id:
+
+- films, after a trigger ("like", "loved", "hated", "seen") or in quotes, matched
+  on the title index (exact keys first, then a sure fuzzy match), lists included
+  ("I loved Heat and Alien"); "the second one" refers to the last list shown;
+- people (full names; a director's surname: "a Tarantino film"), genres and the
+  words people use for them, years, decades and ranges, runtime limits, original
+  languages, "highly rated";
+- negation, scoped to its clause: "a comedy, nothing with Adam Sandler, no horror";
+- relaxation: "the 90s are fine", "any length", "horror is ok";
+- the rest (mood, themes, plot) becomes a soft wish when the catalog knows its words;
+- the user's dialogue act: a factual question, more, a rejection of the last list,
+  thanks, a greeting, or an update of what they want.
+
+The text never reaches SQL or a prompt as an instruction; prompt-injection
+phrases are recognised and dropped from the wish.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+from convrec.agent.ledger import Ledger, LedgerUpdate
+from convrec.agent.vocab import GENRE_WORDS, AgentVocab, genre_key, get_agent_vocab, known_words
+from convrec.tools.context import ToolContext
+from convrec.tools.filters import PersonRef, person_key
+from convrec.tools.lookup import title_key
+
+UserAct = Literal[
+    "empty", "greeting", "thanks", "bye", "accept", "question", "more", "reject", "inform",
+    "unclear",
+]
+QuestionKind = Literal["director", "cast", "runtime", "year", "plot", "rating", "general"]
+
+MAX_CHARS = 1_000  # a turn is cut here before extraction (a note says so)
+MAX_TITLE_TOKENS = 10
+FUZZY_TITLE = 90.0
+
+_TOKEN = re.compile(r"[\w][\w'’\-.&]*[\w]|[\w]|[\"“”«»]|[^\w\s]")
+_CLAUSE_BREAK = {".", ",", ";", "!", "?", ":", "(", ")", "—", "–"}
+_CLAUSE_WORDS = {"but", "although", "though", "however", "whereas", "instead"}
+_NEGATORS = {
+    "no", "not", "nothing", "without", "never", "avoid", "except", "excluding", "hate",
+    "hates", "don't", "dont", "doesn't", "isn't", "aren't", "skip", "neither", "nor", "none",
+    "minus", "sans", "nope", "nah", "n't", "anything but", "rather not", "not into",
+    "sick of", "tired of", "can't stand", "cannot stand", "don't want", "do not want",
+    "no more", "steer clear of", "stay away from", "leave out",
+}
+_ALLOW_AFTER = re.compile(
+    r"^\s*(?:is|are|would be|'s|'re)?\s*(?:fine|ok|okay|alright|all right|good too|acceptable"
+    r"|allowed|welcome)\b"
+)
+_ALLOW_BEFORE = re.compile(
+    r"(?:don't mind|do not mind|dont mind|ok with|okay with|fine with|happy with|open to"
+    r"|allow|include)\s*$"
+)
+_LIKE = ("like", "likes", "liked", "love", "loved", "loves", "enjoyed", "enjoy", "adore",
+         "adored", "similar to", "in the vein of", "such as", "fan of", "reminds me of",
+         "along the lines of", "favorite", "favourite", "favorite movie is",
+         "favourite film is", "favorite film is", "favourite movie is", "dug", "dig",
+         "more like", "something like")
+_DISLIKE = ("hated", "hate", "disliked", "didn't like", "did not like", "dont like",
+            "don't like", "can't stand", "couldn't stand", "not a fan of", "didn't enjoy",
+            "did not enjoy", "not like", "was boring", "bored me")
+_SEEN = ("seen", "watched", "saw", "already seen", "have seen", "'ve seen", "already watched")
+_NOT_SEEN = ("haven't seen", "have not seen", "never seen", "not seen", "haven't watched",
+             "never watched", "didn't see", "not watched")
+_FILLER_AFTER_TRIGGER = {"the", "movie", "film", "movies", "films", "flick", "to", "watching",
+                         "watch"}
+_GENERIC = {
+    "it", "that", "this", "them", "those", "these", "one", "ones", "something", "anything",
+    "movie", "movies", "film", "films", "stuff", "things", "a", "an", "the", "some", "more",
+    "me", "you", "to", "watch", "see", "lot", "much", "very", "really", "so", "too", "all",
+    "what", "which", "good", "great", "best", "new", "old", "other", "another", "similar",
+    "i", "we", "my", "your", "our", "and", "or", "but", "with", "without", "for", "of",
+    "in", "on", "at", "by", "from", "about", "just", "like", "love", "time", "now", "tonight",
+    "today", "weekend", "night", "please", "thanks", "thank", "recommend", "recommendation",
+    "recommendations", "suggest", "suggestion", "suggestions", "want", "wanna", "looking",
+    "look", "find", "show", "give", "need", "would", "could", "can", "should", "maybe",
+    "perhaps", "kind", "sort", "type", "genre", "genres", "something's", "is", "are", "was",
+    "be", "have", "has", "had", "do", "does", "did", "not", "no", "yes", "ok", "okay",
+    "hi", "hello", "hey", "actually", "instead", "rather", "also", "as", "well",
+    "then", "again", "still", "any", "fine", "mind", "cool", "nice", "watched",
+    "seen", "saw", "liked", "loved", "enjoyed", "prefer", "preferably", "ideally", "around",
+    "minutes", "minute", "mins", "hours", "hour", "long", "short", "year", "years", "era",
+    "decade", "released", "made", "set", "feel", "feeling", "mood", "vibe", "vibes", "pick",
+    "picks", "choose", "option", "options", "list", "idea", "ideas", "if", "than", "less",
+    "under", "over", "between", "before", "after", "since", "until", "language", "english",
+    "subtitles", "rated", "rating", "highly", "top", "acclaimed", "critically", "starring",
+    "directed", "director", "actor", "actress", "cast", "featuring", "someone",
+    "nothing", "never", "avoid", "except", "excluding", "hate", "hates", "don't", "dont",
+    "doesn't", "isn't", "aren't", "skip", "neither", "nor", "none", "minus", "sans", "nope",
+    "nah", "two", "three", "four", "five", "half", "length", "runtime", "who", "how",
+    "when", "where", "why", "whatever", "everything", "anyone", "lots", "bit", "little",
+}
+_GENRE_NOUNS = {"movie", "movies", "film", "films", "flick", "flicks", "drama", "dramas",
+                "piece", "pieces", "friendly"}
+_GENRE_DETERMINERS = {"a", "some", "no", "any", "good", "great", "for", "the"}
+_COMPARATIVE = {
+    "funnier": "funny", "scarier": "scary", "darker": "dark", "lighter": "light-hearted",
+    "happier": "happy", "sadder": "sad", "weirder": "weird", "sillier": "silly",
+    "smarter": "smart", "gorier": "gory", "sweeter": "sweet", "creepier": "creepy",
+    "crazier": "crazy", "bloodier": "bloody", "stranger": "strange", "cuter": "cute",
+    "grittier": "gritty", "campier": "campy", "quirkier": "quirky",
+}
+_INJECTION = re.compile(
+    r"ignore\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|previous\s+|prior\s+|above\s+|earlier\s+)*"
+    r"(?:instructions|rules|prompts?|directions|guidelines)|system\s+prompt|you\s+are\s+now\b"
+    r"|disregard\s+(?:all|any|your|the|previous)|pretend\s+(?:to\s+be|you\s+are)|jailbreak"
+    r"|developer\s+mode|reveal\s+(?:your|the)\s+(?:prompt|instructions)",
+    re.I,
+)
+_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
+             "4th": 3, "fifth": 4, "5th": 4, "last": -1, "final": -1}
+_ORDINAL_REF = re.compile(
+    r"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|final)"
+    r"(?:\s+(?:one|film|movie|pick|suggestion))?\b|\b(?:number|no\.?|#)\s*([1-5])\b",
+    re.I,
+)
+_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "ninety": 90,
+                 "one and a half": 1.5, "an hour and a half": 1.5, "half an": 0.5}
+_WORD_DECADES = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
+                 "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990}
+
+
+@dataclass
+class Token:
+    text: str
+    low: str
+    start: int
+    end: int
+    clause: int = 0
+    negated: bool = False
+    allowed: bool = False
+    used: bool = False
+
+    @property
+    def capitalised(self) -> bool:
+        return self.text[:1].isupper()
+
+
+@dataclass
+class Question:
+    kind: QuestionKind
+    item_id: int | None
+    title: str | None  # as the user wrote it, when no film was found
+
+
+@dataclass
+class TitleMention:
+    item_id: int
+    written: str
+    sentiment: Literal["liked", "disliked", "seen", "neutral"]
+    alternatives: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Extraction:
+    text: str
+    update: LedgerUpdate
+    user_act: UserAct
+    question: Question | None = None
+    mentions: list[TitleMention] = field(default_factory=list)
+    unresolved_titles: list[str] = field(default_factory=list)
+    injection: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "user_act": self.user_act,
+            "update": self.update.model_dump(exclude_defaults=True),
+            "question": None if self.question is None else self.question.__dict__,
+            "unresolved_titles": self.unresolved_titles,
+            "injection": self.injection,
+            "notes": self.notes,
+        }
+
+
+# ----------------------------------------------------------------------------- text
+
+
+def sanitize(text: str) -> str:
+    """NFC, control characters and emoji removed, whitespace collapsed."""
+    text = unicodedata.normalize("NFC", str(text))
+    kept = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat.startswith("C") or cat in ("So", "Sk", "Cs"):
+            kept.append(" ")
+        else:
+            kept.append(ch)
+    return " ".join("".join(kept).replace("’", "'").split())
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens = [Token(m.group(), m.group().lower(), m.start(), m.end())
+              for m in _TOKEN.finditer(text)]
+    clause = 0
+    for tok in tokens:
+        if tok.text in _CLAUSE_BREAK or tok.low in _CLAUSE_WORDS:
+            clause += 1
+        tok.clause = clause
+    return tokens
+
+
+def _phrase_at(tokens: list[Token], i: int, phrases: tuple[str, ...] | set[str]) -> int:
+    """Length in tokens of the longest phrase starting at token i, 0 if none."""
+    best = 0
+    for phrase in phrases:
+        words = phrase.split()
+        n = len(words)
+        if i + n <= len(tokens) and [t.low for t in tokens[i:i + n]] == words:
+            best = max(best, n)
+    return best
+
+
+def _mark_negation(text: str, tokens: list[Token]) -> None:
+    """A negator negates the rest of its clause; 'X is fine' / 'don't mind X' allow X."""
+    negators = tuple(_NEGATORS)
+    for i, tok in enumerate(tokens):
+        n = _phrase_at(tokens, i, negators)
+        if not n:
+            continue
+        before = text[:tok.start].lower()
+        if _ALLOW_BEFORE.search(before + " " + " ".join(t.low for t in tokens[i:i + n])):
+            continue
+        if tok.low in ("don't", "dont", "do") and i + 1 < len(tokens) and tokens[i + 1].low in (
+            "mind",
+        ):
+            continue
+        for later in tokens[i + n:]:
+            if later.clause != tok.clause:
+                break
+            later.negated = True
+    for i, tok in enumerate(tokens):
+        rest = text[tok.end:]
+        before = text[:tok.start]
+        if _ALLOW_BEFORE.search(before.lower()):
+            for later in tokens[i:]:
+                if later.clause != tok.clause:
+                    break
+                later.allowed, later.negated = True, False
+            break
+        if _ALLOW_AFTER.match(rest.lower()):
+            j = i
+            while j >= 0 and tokens[j].clause == tok.clause:
+                tokens[j].allowed, tokens[j].negated = True, False
+                j -= 1
+
+
+# ----------------------------------------------------------------------------- the extractor
+
+
+class Extractor:
+    def __init__(self, ctx: ToolContext) -> None:
+        self.ctx = ctx
+        self.vocab: AgentVocab = get_agent_vocab(ctx)
+
+    # the entry point
+
+    def extract(self, raw: str, ledger: Ledger) -> Extraction:
+        text = sanitize(raw)
+        notes: list[str] = []
+        if len(text) > MAX_CHARS:
+            text = text[:MAX_CHARS].rsplit(" ", 1)[0]
+            notes.append(f"the message was long; I read its first {MAX_CHARS} characters")
+        if not text:
+            return Extraction(text="", update=LedgerUpdate(), user_act="empty", notes=notes)
+        injection = bool(_INJECTION.search(text))
+        if injection:
+            text = _drop_injection(text)
+        tokens = tokenize(text)
+        _mark_negation(text, tokens)
+        update = LedgerUpdate()
+        question = self._question(text, ledger)
+        if question is not None:
+            return Extraction(text=text, update=LedgerUpdate(), user_act="question",
+                              question=question, injection=injection, notes=notes)
+        mentions, unresolved = self._titles(tokens, ledger, question is not None)
+        self._films(mentions, update)
+        self._ordinal_feedback(text, tokens, ledger, update)
+        self._people(tokens, update)
+        self._genres(tokens, update)
+        self._era(text, tokens, ledger, update)
+        self._runtime(text, tokens, update)
+        self._languages(tokens, update)
+        self._rating(text, tokens, update)
+        self._wishes(tokens, mentions, update)
+        if re.search(r"\b(start (over|again|afresh)|reset|new search|forget (all|everything|"
+                     r"it all|what i said)|clear (all|everything|the filters))\b", text, re.I):
+            update.reset = True
+        elif re.search(r"\b(actually|instead|rather|forget|change of plans?|scratch that)\b",
+                       text, re.I):
+            update.clear_wishes = True
+        act = self._user_act(text, update, question, ledger, mentions)
+        if act == "reject" and ledger.last_shown and not update.seen_ids:
+            update.rejected_ids = list(ledger.last_shown)
+        return Extraction(
+            text=text, update=update, user_act=act, question=question, mentions=mentions,
+            unresolved_titles=unresolved, injection=injection, notes=notes,
+        )
+
+    # acts
+
+    def _user_act(self, text: str, update: LedgerUpdate, question: Question | None,
+                  ledger: Ledger, mentions: list[TitleMention]) -> UserAct:
+        low = text.lower()
+        words = re.findall(r"[a-z']+", low)
+        short = len(words) <= 8
+        if question is not None:
+            return "question"
+        if re.search(r"\b(seen (them|those|these|all|it)( all)?|already (seen|watched) "
+                     r"(them|those|these|all)|watched (them|those|these) all)\b", low):
+            update.seen_ids = list(dict.fromkeys([*update.seen_ids, *ledger.last_shown]))
+            return "reject"
+        if re.search(r"\b(none of (these|those|them|that)|not (these|those|them)\b|don'?t like "
+                     r"(these|those|any of)|nothing (here|there) (appeals|works)|no good"
+                     r"|not (interested|for me)|meh)\b", low) and not update.liked_ids:
+            return "reject"
+        informative = not update.is_empty() or bool(mentions)
+        if informative:
+            return "inform"
+        if re.search(r"\b(more|others?|another|something else|different ones?|anything else"
+                     r"|next|keep going|go on|what else)\b", low):
+            return "more"
+        if short and re.search(r"\b(thanks|thank you|thx|cheers|ty)\b", low):
+            return "thanks"
+        if short and re.search(r"\b(i'?ll (watch|take|go with|try)|sounds (good|great)|perfect"
+                               r"|that'?s great|great choice|i'?ll check|awesome|love it)\b",
+                               low):
+            return "accept"
+        if short and re.search(r"\b(bye|goodbye|see you|that'?s all|i'?m done|quit|exit)\b",
+                               low):
+            return "bye"
+        if short and re.search(r"\b(hi|hello|hey|hiya|howdy|good (morning|evening|afternoon)"
+                               r"|yo|what'?s up|sup)\b", low):
+            return "greeting"
+        return "unclear"
+
+    # questions
+
+    _QUESTIONS: tuple[tuple[QuestionKind, re.Pattern[str]], ...] = (
+        ("director", re.compile(r"\bwho\s+(?:directed|made|was the director of|is the "
+                                r"director of|directs)\s+(?P<t>.+)", re.I)),
+        ("cast", re.compile(r"\bwho(?:'s|\s+is|\s+are|\s+was|\s+were)?\s+(?:in|starring in|"
+                            r"stars in|acts in|acted in|plays in|played in|the cast of|the "
+                            r"actors in|the stars? of|starred in)\s+(?P<t>.+)", re.I)),
+        ("runtime", re.compile(r"\b(?:how long is|how long's|what(?:'s| is) the (?:runtime|"
+                               r"running time|length) of|runtime of)\s+(?P<t>.+)", re.I)),
+        ("year", re.compile(r"\b(?:when (?:was|did|is)|what year (?:was|did|is)|which year "
+                            r"(?:was|did))\s+(?P<t>.+?)(?:\s+(?:come out|came out|released|"
+                            r"made|release|out))?\s*\??$", re.I)),
+        ("plot", re.compile(r"\b(?:what(?:'s| is| was)\s+(?P<t>.+?)\s+about\b|tell me (?:more"
+                            r" )?about\s+(?P<t2>.+)|what happens in\s+(?P<t3>.+)|plot of"
+                            r"\s+(?P<t4>.+))", re.I)),
+        ("rating", re.compile(r"\b(?:is|was)\s+(?P<t>.+?)\s+(?:any good|good|worth (?:it|"
+                              r"watching|seeing)|well rated|rated well)\b|\bhow (?:good|well "
+                              r"rated) is\s+(?P<t2>.+)", re.I)),
+    )
+
+    def _question(self, text: str, ledger: Ledger) -> Question | None:
+        for kind, pattern in self._QUESTIONS:
+            match = pattern.search(text)
+            if not match:
+                continue
+            written = next(g for g in match.groups() if g)
+            written = re.sub(r"[?!.\s]+$", "", written).strip(" \"'“”")
+            written = re.sub(r"\s+(?:come out|came out|released|made|out)$", "", written,
+                             flags=re.I)
+            if not written:
+                continue
+            item_id = self._referenced(written, ledger)
+            if item_id is None:
+                found = self.match_title(written, loose=True)
+                item_id = found[0] if found else None
+            return Question(kind=kind, item_id=item_id, title=None if item_id else written)
+        return None
+
+    def _referenced(self, written: str, ledger: Ledger) -> int | None:
+        """'the first one', 'number 2', 'it', 'that one' -> a film of the last list."""
+        if not ledger.last_shown:
+            return None
+        low = written.lower().strip()
+        if low in ("it", "that", "that one", "this one", "this", "that movie", "that film"):
+            return ledger.last_shown[0] if len(ledger.last_shown) == 1 else None
+        match = _ORDINAL_REF.fullmatch(low) or _ORDINAL_REF.match(low)
+        if match and match.end() >= len(low) - 1:
+            index = _ORDINALS[match.group(1).lower()] if match.group(1) else int(match.group(2)) - 1
+            if -len(ledger.last_shown) <= index < len(ledger.last_shown):
+                return ledger.last_shown[index]
+        return None
+
+    # films
+
+    def match_title(self, written: str, *, loose: bool = False) -> list[int]:
+        """Films titled `written`: an exact key first (best known first), else a sure fuzzy
+        match. Empty when nothing is close enough."""
+        from convrec.catalog.normalize import split_year
+
+        name, year = split_year(written)
+        key = title_key(name)
+        index = self.vocab.titles
+        if not key:
+            return []
+        if key in index.titles:
+            ids = list(dict.fromkeys(i for i, _, _ in index.titles[key]))
+            if year is not None:
+                ids.sort(key=lambda i: (abs((index.years.get(i) or 0) - year) > 1,
+                                        -index.popularity.get(i, 0.0)))
+            else:
+                ids.sort(key=lambda i: -index.popularity.get(i, 0.0))
+            return ids
+        if len(key) < 4 or (not loose and len(key.split()) < 2):
+            return []
+        hit = process.extractOne(key, index.keys, scorer=fuzz.ratio, score_cutoff=FUZZY_TITLE)
+        if hit is None:
+            return []
+        ids = list(dict.fromkeys(i for i, _, _ in index.titles[hit[0]]))
+        ids.sort(key=lambda i: -index.popularity.get(i, 0.0))
+        return ids
+
+    def _titles(
+        self, tokens: list[Token], ledger: Ledger, asking: bool
+    ) -> tuple[list[TitleMention], list[str]]:
+        mentions: list[TitleMention] = []
+        unresolved: list[str] = []
+        i = 0
+        while i < len(tokens):
+            sentiment, n = self._trigger(tokens, i)
+            if tokens[i].text in ('"', "“", "«") and not asking:
+                sentiment, n = self._sentiment_of_clause(tokens, i), 0
+                end = next((j for j in range(i + 1, len(tokens))
+                            if tokens[j].text in ('"', "”", "»")), None)
+                if end is not None and end > i + 1:
+                    written = " ".join(t.text for t in tokens[i + 1:end])
+                    ids = self.match_title(written, loose=True)
+                    if ids:
+                        mentions.append(self._mention(ids, written, sentiment))
+                        for t in tokens[i:end + 1]:
+                            t.used = True
+                    else:
+                        unresolved.append(written)
+                    i = end + 1
+                    continue
+            if not n:
+                i += 1
+                continue
+            for t in tokens[i:i + n]:
+                t.used = True
+            j = i + n
+            while j < len(tokens) and tokens[j].low in _FILLER_AFTER_TRIGGER and not (
+                tokens[j].low == "the" and j + 1 < len(tokens) and tokens[j + 1].capitalised
+            ):
+                j += 1
+            j = self._title_list(tokens, j, sentiment, ledger, mentions, unresolved)
+            i = max(j, i + 1)
+        return mentions, unresolved
+
+    def _trigger(self, tokens: list[Token], i: int) -> tuple[str, int]:
+        for sentiment, phrases in (("not_seen", _NOT_SEEN), ("disliked", _DISLIKE),
+                                   ("seen", _SEEN), ("liked", _LIKE)):
+            n = _phrase_at(tokens, i, phrases)
+            if n:
+                if sentiment == "liked" and tokens[i].negated:
+                    return "disliked", n
+                if sentiment == "liked" and tokens[i].low == "like" and i > 0 and tokens[
+                    i - 1
+                ].low in ("would", "i'd", "'d", "id", "you'd", "we'd", "feel", "look"):
+                    return "", 0  # "I'd like a comedy": a request, not a reference
+                return sentiment, n
+        return "", 0
+
+    def _sentiment_of_clause(self, tokens: list[Token], i: int) -> str:
+        for j in range(i - 1, -1, -1):
+            if tokens[j].clause != tokens[i].clause:
+                break
+            sentiment, n = self._trigger(tokens, j)
+            if n:
+                return sentiment
+        return "neutral"
+
+    def _title_list(self, tokens: list[Token], j: int, sentiment: str, ledger: Ledger,
+                    mentions: list[TitleMention], unresolved: list[str]) -> int:
+        """Titles from token j on, separated by 'and', 'or', commas; returns where it stopped."""
+        while j < len(tokens):
+            ref = self._ordinal_at(tokens, j, ledger)
+            if ref is not None:
+                item_id, n = ref
+                mentions.append(TitleMention(item_id, " ".join(t.text for t in tokens[j:j + n]),
+                                             sentiment))  # type: ignore[arg-type]
+                for t in tokens[j:j + n]:
+                    t.used = True
+                j += n
+            else:
+                found = self._title_at(tokens, j)
+                if found is None:
+                    written = self._capitalised_run(tokens, j)
+                    if written and sentiment != "not_seen":
+                        unresolved.append(written)
+                    return j
+                ids, n = found
+                written = " ".join(t.text for t in tokens[j:j + n])
+                mentions.append(self._mention(ids, written, sentiment))
+                for t in tokens[j:j + n]:
+                    t.used = True
+                j += n
+                if j < len(tokens) and re.fullmatch(r"\(?\d{4}\)?", tokens[j].text):
+                    tokens[j].used = True
+                    j += 1
+            if j < len(tokens) and tokens[j].low in ("and", "or", ",", "&", "nor"):
+                j += 1
+                continue
+            return j
+        return j
+
+    def _ordinal_at(self, tokens: list[Token], j: int, ledger: Ledger) -> tuple[int, int] | None:
+        if not ledger.last_shown:
+            return None
+        window = " ".join(t.low for t in tokens[j:j + 3])
+        match = _ORDINAL_REF.match(window)
+        if not match or match.start() != 0:
+            return None
+        index = _ORDINALS[match.group(1).lower()] if match.group(1) else int(match.group(2)) - 1
+        if not -len(ledger.last_shown) <= index < len(ledger.last_shown):
+            return None
+        n = len(match.group(0).split())
+        if match.group(2):
+            n = len(re.findall(r"\S+", match.group(0)))
+        return ledger.last_shown[index], n
+
+    def _title_at(self, tokens: list[Token], j: int) -> tuple[list[int], int] | None:
+        """The longest run of tokens from j that names a film, and its films."""
+        limit = min(len(tokens), j + MAX_TITLE_TOKENS)
+        stop = next((k for k in range(j, limit) if tokens[k].text in (".", ",", ";", "!", "?",
+                                                                     '"', "“", "”")), limit)
+        for end in range(stop, j, -1):
+            window = tokens[j:end]
+            if any(t.used for t in window):
+                continue
+            written = " ".join(t.text for t in window)
+            key = title_key(written)
+            if not key or key in _GENERIC or genre_key(written) in GENRE_WORDS:
+                continue
+            capitalised = any(t.capitalised for t in window)
+            ids = self.match_title(written, loose=capitalised and len(key) >= 5)
+            if not ids:
+                continue
+            popularity = self.vocab.titles.popularity.get(ids[0], 0.0)
+            if not capitalised and popularity < (0.45 if len(window) >= 2 else 0.6):
+                continue
+            return ids, end - j
+        return None
+
+    def _capitalised_run(self, tokens: list[Token], j: int) -> str:
+        run: list[str] = []
+        for tok in tokens[j:j + MAX_TITLE_TOKENS]:
+            if tok.capitalised or (run and tok.low in ("of", "the", "a", "and", "in", "on")):
+                run.append(tok.text)
+            else:
+                break
+        while run and run[-1].lower() in ("of", "the", "a", "and", "in", "on"):
+            run.pop()
+        return " ".join(run)
+
+    def _mention(self, ids: list[int], written: str, sentiment: str) -> TitleMention:
+        pop = self.vocab.titles.popularity
+        alternatives = [i for i in ids[1:4] if pop.get(i, 0.0) >= pop.get(ids[0], 0.0) - 0.1]
+        return TitleMention(ids[0], written, sentiment, alternatives)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _films(mentions: list[TitleMention], update: LedgerUpdate) -> None:
+        for m in mentions:
+            if m.sentiment == "liked":
+                update.liked_ids.append(m.item_id)
+            elif m.sentiment == "disliked":
+                update.disliked_ids.append(m.item_id)
+            elif m.sentiment == "seen":
+                update.seen_ids.append(m.item_id)
+
+    def _ordinal_feedback(self, text: str, tokens: list[Token], ledger: Ledger,
+                          update: LedgerUpdate) -> None:
+        """'not the second one' -> rejected (triggers like 'seen the first' are handled above)."""
+        if not ledger.last_shown:
+            return
+        for match in _ORDINAL_REF.finditer(text):
+            before = text[:match.start()].lower()
+            if re.search(r"\b(not|no|skip|drop|remove|without)\s*(?:the)?\s*$", before):
+                index = (_ORDINALS[match.group(1).lower()] if match.group(1)
+                         else int(match.group(2)) - 1)
+                if -len(ledger.last_shown) <= index < len(ledger.last_shown):
+                    update.rejected_ids.append(ledger.last_shown[index])
+                    for tok in tokens:
+                        if match.start() <= tok.start < match.end():
+                            tok.used = True
+
+    # people
+
+    def _people(self, tokens: list[Token], update: LedgerUpdate) -> None:
+        vocab = self.vocab
+        for n in (3, 2):
+            for i in range(len(tokens) - n + 1):
+                window = tokens[i:i + n]
+                if any(t.used or not re.match(r"\w", t.text) for t in window):
+                    continue
+                key = person_key(" ".join(t.text for t in window))
+                person = vocab.people.get(key)
+                if person is None:
+                    continue
+                if not any(t.capitalised for t in window) and vocab.credits(person) < 5:
+                    continue
+                for t in window:
+                    t.used = True
+                self._add_person(tokens, i, window, person, update)
+        for i, tok in enumerate(tokens):
+            if tok.used or len(tok.low) < 4:
+                continue
+            person = vocab.surnames.get(tok.low)
+            prev = tokens[i - 1].low if i else ""
+            if person is None or not (tok.capitalised or prev in ("by", "director")):
+                continue
+            if tok.capitalised and i == 0 and prev == "":
+                nxt = tokens[i + 1].low if i + 1 < len(tokens) else ""
+                if nxt not in ("film", "films", "movie", "movies", "flick", "flicks"):
+                    continue
+            tok.used = True
+            self._add_person(tokens, i, [tok], person, update, role="director")
+
+    def _add_person(self, tokens: list[Token], i: int, window: list[Token], person: int,
+                    update: LedgerUpdate, role: str | None = None) -> None:
+        vocab = self.vocab
+        before = " ".join(t.low for t in tokens[max(0, i - 2):i])
+        after = " ".join(t.low for t in tokens[i + len(window):i + len(window) + 2])
+        if role is None:
+            if re.search(r"(directed by|by|director)$", before) or (after.startswith(
+                ("film", "movie", "flick")
+            ) and person in vocab.directors and vocab.credits(person) < 40):
+                role = "director" if person in vocab.directors else "any"
+            elif re.search(r"(with|starring|featuring|actor|actress|stars)$", before):
+                role = "actor"
+            else:
+                role = "any"
+        ref = PersonRef(name=vocab.person_name(person), role=role)  # type: ignore[arg-type]
+        if window[0].allowed:
+            update.people_allow.append(ref.name)
+        elif window[0].negated:
+            update.people_exclude.append(ref)
+        else:
+            update.people_include.append(ref)
+
+    # genres
+
+    def _genres(self, tokens: list[Token], update: LedgerUpdate) -> None:
+        found: list[tuple[int, tuple[str, ...], Token]] = []
+        genres = self.vocab.filters.genre_ids
+        for n in (3, 2, 1):
+            for i in range(len(tokens) - n + 1):
+                window = tokens[i:i + n]
+                if any(t.used for t in window):
+                    continue
+                key = genre_key(" ".join(t.text for t in window))
+                names = GENRE_WORDS.get(key)
+                if names is None and key in self.vocab.filters.genre_keys:
+                    names = (self.vocab.filters.genre_keys[key],)
+                if not names or not all(g in genres for g in names):
+                    continue
+                if n == 1 and key in ("period", "music", "family", "war", "history", "kids",
+                                      "children", "laugh", "heist", "doc", "docs", "sf"):
+                    # words that are genres only in some sentences
+                    prev = tokens[i - 1].low if i else ""
+                    nxt = tokens[i + 1].low if i + 1 < len(tokens) else ""
+                    if nxt not in _GENRE_NOUNS and prev not in _GENRE_DETERMINERS:
+                        continue
+                for t in window:
+                    t.used = True
+                found.append((i, names, window[0]))
+        found.sort(key=lambda f: f[0])
+        include: list[str] = []
+        mode = "any"
+        for idx, (i, names, tok) in enumerate(found):
+            if tok.allowed:
+                update.genres_allow.extend(g for g in names if g not in update.genres_allow)
+            elif tok.negated:
+                update.genres_exclude.extend(g for g in names if g not in update.genres_exclude)
+            else:
+                if len(names) > 1:
+                    mode = "all"
+                if include and idx > 0 and found[idx - 1][2].clause == tok.clause:
+                    between = {t.low for t in tokens[found[idx - 1][0] + 1:i]}
+                    if "or" not in between and "," not in between:
+                        mode = "all"
+                include.extend(g for g in names if g not in include)
+        if include:
+            update.genres_include = include
+            update.genre_mode = mode  # type: ignore[assignment]
+            clauses = {tok.clause for _, _, tok in found}
+            update.genres_add = any(
+                t.clause in clauses and (
+                    t.low in ("also", "plus", "additionally")
+                    or (t.low == "too" and (k + 1 == len(tokens)
+                                            or tokens[k + 1].clause != t.clause))
+                )
+                for k, t in enumerate(tokens)
+            )
+
+    # era
+
+    def _masked(self, text: str, tokens: list[Token]) -> str:
+        chars = list(text)
+        for tok in tokens:
+            if tok.used:
+                chars[tok.start:tok.end] = " " * (tok.end - tok.start)
+        return "".join(chars).lower()
+
+    def _era(self, text: str, tokens: list[Token], ledger: Ledger, update: LedgerUpdate) -> None:
+        low = self._masked(text, tokens)
+        if re.search(r"\b(any (era|year|decade|time period)|era doesn'?t matter|(year|era|"
+                     r"decade) (doesn'?t|does not) matter|regardless of (year|era))\b", low):
+            update.era_clear = True
+        span = _year_span(low, self.vocab.max_year)
+        if span is None:
+            return
+        start, end, kind, (pos, stop) = span
+        _consume(tokens, pos, stop)
+        negated = _negated_at(tokens, pos)
+        allowed = _allowed_at(tokens, pos) or bool(
+            re.search(r"\b(are|is|would be)\s+(fine|ok|okay|alright|good)\b", low[pos:pos + 40])
+        )
+        if allowed:
+            # widen what the ledger has so this span fits in it
+            earlier = ledger.year_from
+            if earlier is not None and start is not None and earlier.value > start:
+                update.year_from = start
+            if ledger.year_to is not None and end is not None and ledger.year_to.value < end:
+                update.year_to = end
+            return
+        if negated:
+            if kind == "before":  # "nothing before 2000"
+                update.year_from = end + 1 if end is not None else None
+            elif kind == "after":  # "nothing after 1990"
+                update.year_to = start - 1 if start is not None else None
+            elif start is not None and end is not None:  # "not from the 80s": newer
+                update.year_from = end + 1
+            return
+        update.year_from, update.year_to = start, end
+
+
+    # runtime
+
+    def _runtime(self, text: str, tokens: list[Token], update: LedgerUpdate) -> None:
+        low = text.lower()
+        if re.search(r"\b(any length|length doesn'?t matter|(long|length|runtime|longer ones?) "
+                     r"(is|are) (fine|ok|okay)|don'?t mind (long|longer)|regardless of "
+                     r"length)\b", low):
+            update.runtime_clear = True
+            return
+        number = (r"(\d+(?:\.\d+)?|an? hour and a half|one and a half|half an|an?|one|two"
+                  r"|three|four|ninety)")
+        unit = r"\s*-?\s*(hours?|hrs?|h|minutes?|mins?|m)\b"
+        for match in re.finditer(
+            r"\b(under|less than|shorter than|below|at most|no more than|no longer than|"
+            r"max(?:imum)?(?: of)?|within|up to|tops|not over|over|more than|longer than|"
+            r"at least|above|minimum(?: of)?)\s+" + number + r"(?:" + unit + r")?", low
+        ):
+            minutes = _minutes(match.group(2), match.group(3))
+            if minutes is None or not 20 <= minutes <= 600:
+                continue
+            _consume(tokens, *match.span())
+            if match.group(1) in ("over", "more than", "longer than", "at least", "above") or (
+                match.group(1).startswith("minimum")
+            ):
+                update.runtime_min = minutes
+            else:
+                update.runtime_max = minutes
+            return
+        if re.search(r"\b(not too long|nothing too long|not very long|not long|not a long|"
+                     r"nothing long)\b", low):
+            update.runtime_max = 120
+        elif re.search(r"\b(short|shortish|quick|brief)\b(?! (story|stories|film festival))", low):
+            update.runtime_max = 100
+        elif re.search(r"\b(long|epic|lengthy)\s+(movies?|films?|ones?|epics?)\b", low):
+            update.runtime_min = 150
+
+    # languages
+
+    def _languages(self, tokens: list[Token], update: LedgerUpdate) -> None:
+        if any(t.low == "language" for t in tokens) and re.search(
+            r"any language|language doesn'?t matter|subtitles are fine",
+            " ".join(t.low for t in tokens),
+        ):
+            update.languages_clear = True
+            return
+        for i, tok in enumerate(tokens):
+            if tok.used or tok.negated:
+                continue
+            name = self.vocab.languages.get(tok.low)
+            if name is None:
+                continue
+            prev = tokens[i - 1].low if i else ""
+            nxt = tokens[i + 1].low if i + 1 < len(tokens) else ""
+            if prev in ("in",) or nxt in ("movie", "movies", "film", "films", "cinema",
+                                          "language", "flick", "flicks", "comedy", "drama",
+                                          "thriller", "horror", "animation", "anime",
+                                          "one", "ones", "spoken", "audio"):
+                tok.used = True
+                if name not in update.languages:
+                    update.languages.append(name)
+
+    # rating
+
+    def _rating(self, text: str, tokens: list[Token], update: LedgerUpdate) -> None:
+        low = text.lower()
+        match = re.search(r"\brated\s+(?:above|over|at least|higher than|more than)\s+"
+                          r"(\d+(?:\.\d+)?)(\s*(?:/\s*5|stars?|out of 5))?", low)
+        if match:
+            value = float(match.group(1)) * (2 if match.group(2) else 1)
+            if 0 < value <= 10:
+                update.min_rating = value
+                _consume(tokens, *match.span())
+                return
+        if re.search(r"\b(highly rated|well rated|top rated|critically acclaimed|acclaimed|"
+                     r"well reviewed|good reviews|award winning|masterpieces?|the best)\b", low):
+            update.min_rating = 7.0
+
+    # wishes
+
+    def _wishes(self, tokens: list[Token], mentions: list[TitleMention],
+                update: LedgerUpdate) -> None:
+        words: list[str] = []
+        for tok in tokens:
+            if tok.used or tok.negated or not re.match(r"\w", tok.text) or tok.low.isdigit():
+                continue
+            word = _COMPARATIVE.get(tok.low, tok.low)
+            if tok.low in _COMPARATIVE:
+                words.append(word)
+                continue
+            if word in _GENERIC or word in GENRE_WORDS or len(word) < 3:
+                continue
+            if re.fullmatch(r"\d{2,4}'?s|'\d0s", word):
+                continue
+            words.append(word)
+        if not words:
+            return
+        known = set(known_words(self.ctx, " ".join(words)))
+        kept = [w for w in words if w in known]
+        if kept:
+            update.wishes.append(" ".join(dict.fromkeys(kept)))
+
+
+def _drop_injection(text: str) -> str:
+    """Drop the sentence(s) that carry an injection attempt; keep the rest of the turn."""
+    parts = re.split(r"(?<=[.!?;])\s+", text)
+    kept = [p for p in parts if not _INJECTION.search(p)]
+    if not kept:
+        # One sentence: keep what follows the instruction's verb phrase ("... and recommend X")
+        return ""
+    return " ".join(kept)
+
+
+def _consume(tokens: list[Token], start: int, end: int) -> None:
+    """Mark the tokens inside text[start:end] as understood (they are not a wish)."""
+    for tok in tokens:
+        if tok.start < end and tok.end > start:
+            tok.used = True
+
+
+def _negated_at(tokens: list[Token], pos: int) -> bool:
+    return any(t.negated for t in tokens if t.start <= pos < t.end + 1)
+
+
+def _allowed_at(tokens: list[Token], pos: int) -> bool:
+    return any(t.allowed for t in tokens if t.start <= pos < t.end + 1)
+
+
+def _minutes(number: str, unit: str | None) -> int | None:
+    number = number.strip()
+    if number in _NUMBER_WORDS:
+        value = float(_NUMBER_WORDS[number])
+    else:
+        try:
+            value = float(number)
+        except ValueError:
+            return None
+    if number in ("an hour and a half",):
+        return 90
+    if unit is None:
+        return int(value) if value >= 20 else int(value * 60)
+    if unit.startswith("h"):
+        return round(value * 60)
+    return int(value)
+
+
+def _decade_of(match: re.Match[str]) -> int | None:
+    century, tens, short = match.group("c"), match.group("d"), match.group("s")
+    if century is not None and tens is not None:
+        return int(century + tens + "0")
+    if short is not None:
+        value = int(short + "0")
+        return 2000 + value if value in (0, 10) else 1900 + value
+    return None
+
+
+_DECADE = r"(?:the\s+)?(?:(?P<c>19|20)(?P<d>\d)0'?s|'?(?P<s>\d)0'?s)\b"
+_YEAR = r"(1[89]\d\d|20\d\d)"
+
+
+YearSpan = tuple[int | None, int | None, str, tuple[int, int]]
+
+
+def _year_span(low: str, max_year: int) -> YearSpan | None:
+    """(from, to, kind, position) of the first era expression in `low`."""
+    match = re.search(r"\b(?:between|from)\s+" + _YEAR + r"\s+(?:and|to|-|until|till)\s+"
+                      + _YEAR + r"\b|\b" + _YEAR + r"\s*(?:-|–|to)\s*" + _YEAR + r"\b", low)
+    if match:
+        years = [int(g) for g in match.groups() if g]
+        return min(years), max(years), "range", match.span()
+    match = re.search(r"\b(early|mid|late)[\s-]+" + _DECADE, low)
+    if match:
+        decade = _decade_of(match)
+        if decade is not None:
+            part = match.group(1)
+            low_y, high_y = {"early": (0, 3), "mid": (3, 6), "late": (6, 9)}[part]
+            return decade + low_y, decade + high_y, "decade", match.span()
+    match = re.search(r"\b(after|since|post|newer than|later than|from|released after|"
+                      r"before|pre|older than|earlier than|until|up to|through|prior to|in)"
+                      r"\s+(?:the\s+(?:year\s+)?)?" + _YEAR + r"\b", low)
+    if match:
+        word, year = match.group(1), int(match.group(2))
+        if word in ("after", "post", "newer than", "later than", "released after"):
+            return year + 1, None, "after", match.span()
+        if word == "since":
+            return year, None, "after", match.span()
+        if word in ("before", "pre", "older than", "earlier than", "prior to"):
+            return None, year - 1, "before", match.span()
+        if word in ("until", "up to", "through"):
+            return None, year, "before", match.span()
+        if word == "in":
+            return year, year, "year", match.span()
+        # "from 1995": that year on, unless a decade follows
+        return year, None, "after", match.span()
+    match = re.search(r"\b(after|since|before|from|until)\s+" + _DECADE, low)
+    if match:
+        decade = _decade_of(match)
+        if decade is not None:
+            if match.group(1) in ("after",):
+                return decade + 10, None, "after", match.span()
+            if match.group(1) == "since":
+                return decade, None, "after", match.span()
+            if match.group(1) in ("before",):
+                return None, decade - 1, "before", match.span()
+            if match.group(1) == "until":
+                return None, decade + 9, "before", match.span()
+    match = re.search(_DECADE, low)
+    if match:
+        decade = _decade_of(match)
+        if decade is not None and 1900 <= decade <= max_year:
+            return decade, decade + 9, "decade", match.span()
+    for word, decade in _WORD_DECADES.items():
+        pos = low.find(word)
+        if pos >= 0:
+            return decade, decade + 9, "decade", (pos, pos + len(word))
+    match = re.search(r"\b(?:released in|from|made in|came out in)\s+" + _YEAR, low)
+    if match:
+        year = int(match.group(1))
+        return year, year, "year", match.span()
+    match = re.search(r"\b(recent|newer|new releases?|latest|modern|contemporary|old|older|"
+                      r"classic old|oldies|black and white|silent era|golden age)\b", low)
+    if match:
+        word = match.group(1)
+        if word in ("recent", "newer", "new release", "new releases", "latest"):
+            return max_year - 6, None, "after", match.span()
+        if word in ("modern", "contemporary"):
+            return 2000, None, "after", match.span()
+        if word in ("black and white", "silent era", "golden age"):
+            return None, 1960, "before", match.span()
+        return None, 1979, "before", match.span()
+    return None
+
+
+def get_extractor(ctx: ToolContext) -> Extractor:
+    return ctx.resources.get(
+        "agent_extractor", lambda: Extractor(ToolContext(ctx.resources))
+    )

@@ -1,0 +1,305 @@
+"""The constraint ledger: what the user wants, as data, each entry with the turn it came from.
+
+The ledger is the agent's memory of the conversation. Hard constraints become a
+`FilterArgs` (every film shown satisfies them); liked films steer retrieval and
+CF; seen, rejected, disliked and already shown films are never shown again;
+soft wishes (mood, themes, plot) are the retrieval query.
+
+A later turn overrides an earlier one: a new year bound replaces the old one, a
+genre the user now excludes leaves the included genres, "the 90s are fine"
+widens the era. `LedgerUpdate` is what one turn says (from the deterministic
+extractor, refined by an LLM when one is capable); `apply_update` folds it into
+the ledger. Both are plain pydantic models, stored in the LangGraph checkpoint
+as JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from convrec.tools.filters import FilterArgs, PersonRef
+
+Role = Literal["actor", "director", "any"]
+GenreMode = Literal["any", "all"]
+MAX_WISHES = 4
+
+
+class Stamped(BaseModel):
+    """A value and the turn it was said in."""
+
+    value: int | float
+    turn: int
+
+
+class PersonPref(BaseModel):
+    name: str
+    role: Role = "any"
+    turn: int
+
+
+class Wish(BaseModel):
+    text: str
+    turn: int
+
+
+class Ledger(BaseModel):
+    genres_include: dict[str, int] = Field(default_factory=dict, description="genre -> turn")
+    genre_mode: GenreMode = "any"
+    genres_exclude: dict[str, int] = Field(default_factory=dict)
+    year_from: Stamped | None = None
+    year_to: Stamped | None = None
+    runtime_min: Stamped | None = None
+    runtime_max: Stamped | None = None
+    languages: dict[str, int] = Field(default_factory=dict, description="language -> turn")
+    min_rating: Stamped | None = None
+    people_include: dict[str, PersonPref] = Field(default_factory=dict)
+    people_exclude: dict[str, PersonPref] = Field(default_factory=dict)
+    liked: dict[int, int] = Field(default_factory=dict, description="item id -> turn")
+    disliked: dict[int, int] = Field(default_factory=dict)
+    seen: dict[int, int] = Field(default_factory=dict)
+    rejected: dict[int, int] = Field(default_factory=dict)
+    shown: dict[int, int] = Field(default_factory=dict, description="recommended -> turn")
+    last_shown: list[int] = Field(default_factory=list, description="the latest list, in order")
+    wishes: list[Wish] = Field(default_factory=list)
+
+    # ------------------------------------------------------------------ reading
+
+    def has_hard_constraints(self) -> bool:
+        return bool(
+            self.genres_include or self.genres_exclude or self.year_from or self.year_to
+            or self.runtime_min or self.runtime_max or self.languages or self.min_rating
+            or self.people_include or self.people_exclude
+        )
+
+    def hard_count(self) -> int:
+        return sum((
+            len(self.genres_include), len(self.genres_exclude),
+            self.year_from is not None or self.year_to is not None,
+            self.runtime_min is not None or self.runtime_max is not None,
+            bool(self.languages), self.min_rating is not None,
+            len(self.people_include), len(self.people_exclude),
+        ))
+
+    def excluded_ids(self) -> list[int]:
+        """Films never to show: seen, rejected, disliked, liked (named by the user), shown."""
+        ids = {*self.seen, *self.rejected, *self.disliked, *self.liked, *self.shown}
+        return sorted(ids)
+
+    def query(self) -> str | None:
+        """The soft wishes as one retrieval query, newest last."""
+        text = " ".join(w.text for w in self.wishes).strip()
+        return text or None
+
+    def to_filter(self, *, with_exclusions: bool = False) -> FilterArgs | None:
+        """The hard constraints as filter arguments (None when there are none)."""
+        genres = sorted(self.genres_include)
+        fields: dict[str, object] = {
+            "genres_any": genres if self.genre_mode == "any" else [],
+            "genres_all": genres if self.genre_mode == "all" else [],
+            "genres_none": sorted(self.genres_exclude),
+            "year_from": int(self.year_from.value) if self.year_from else None,
+            "year_to": int(self.year_to.value) if self.year_to else None,
+            "runtime_min": int(self.runtime_min.value) if self.runtime_min else None,
+            "runtime_max": int(self.runtime_max.value) if self.runtime_max else None,
+            "languages": sorted(self.languages),
+            "min_rating": float(self.min_rating.value) if self.min_rating else None,
+            "people_include": [PersonRef(name=p.name, role=p.role)
+                               for p in self.people_include.values()],
+            "people_exclude": [PersonRef(name=p.name, role=p.role)
+                               for p in self.people_exclude.values()],
+            "exclude_ids": self.excluded_ids() if with_exclusions else [],
+        }
+        if not any(v not in (None, []) for v in fields.values()):
+            return None
+        return FilterArgs.model_validate(fields)
+
+    def describe(self) -> list[str]:
+        """The constraints as short chips, e.g. 'Comedy', 'no Horror', '1990-1999'."""
+        chips: list[str] = []
+        joiner = " or " if self.genre_mode == "any" else " + "
+        if self.genres_include:
+            chips.append(joiner.join(sorted(self.genres_include)))
+        chips += [f"no {g}" for g in sorted(self.genres_exclude)]
+        era = _range_text(self.year_from, self.year_to)
+        if era:
+            chips.append(era)
+        if self.runtime_max and self.runtime_min:
+            chips.append(f"{self.runtime_min.value:.0f}-{self.runtime_max.value:.0f} min")
+        elif self.runtime_max:
+            chips.append(f"under {self.runtime_max.value:.0f} min")
+        elif self.runtime_min:
+            chips.append(f"over {self.runtime_min.value:.0f} min")
+        if self.languages:
+            chips.append("in " + " or ".join(sorted(self.languages)))
+        if self.min_rating:
+            chips.append(f"rated {self.min_rating.value:g}+/10")
+        chips += [f"with {p.name}" for p in self.people_include.values()]
+        chips += [f"no {p.name}" for p in self.people_exclude.values()]
+        chips += [f"about: {w.text}" for w in self.wishes]
+        return chips
+
+
+def _range_text(low: Stamped | None, high: Stamped | None) -> str | None:
+    if low and high:
+        a, b = int(low.value), int(high.value)
+        return f"{a}-{b}" if a != b else str(a)
+    if low:
+        return f"from {int(low.value)}"
+    if high:
+        return f"up to {int(high.value)}"
+    return None
+
+
+class LedgerUpdate(BaseModel):
+    """What one user turn says about their wants. Every field is optional."""
+
+    genres_include: list[str] = Field(default_factory=list)
+    genre_mode: GenreMode = "any"
+    genres_add: bool = Field(
+        default=False, description="'also ...': add to the genres, don't replace"
+    )
+    genres_exclude: list[str] = Field(default_factory=list)
+    genres_allow: list[str] = Field(default_factory=list, description="'horror is fine'")
+    year_from: int | None = None
+    year_to: int | None = None
+    era_clear: bool = False
+    runtime_min: int | None = None
+    runtime_max: int | None = None
+    runtime_clear: bool = False
+    languages: list[str] = Field(default_factory=list)
+    languages_clear: bool = False
+    min_rating: float | None = None
+    people_include: list[PersonRef] = Field(default_factory=list)
+    people_exclude: list[PersonRef] = Field(default_factory=list)
+    people_allow: list[str] = Field(default_factory=list)
+    liked_ids: list[int] = Field(default_factory=list)
+    disliked_ids: list[int] = Field(default_factory=list)
+    seen_ids: list[int] = Field(default_factory=list)
+    rejected_ids: list[int] = Field(default_factory=list)
+    wishes: list[str] = Field(default_factory=list)
+    clear_wishes: bool = False
+    reset: bool = Field(
+        default=False, description="'start over': drop every constraint and wish"
+    )
+
+    def is_empty(self) -> bool:
+        return self == LedgerUpdate()
+
+    def merged(self, other: LedgerUpdate) -> LedgerUpdate:
+        """This update plus what `other` adds (lists are unioned; set scalars win if ours unset)."""
+        data = self.model_dump()
+        for name, value in other.model_dump().items():
+            mine = data[name]
+            if isinstance(mine, list):
+                data[name] = mine + [v for v in value if v not in mine]
+            elif isinstance(mine, bool):
+                data[name] = mine or value
+            elif mine in (None, "any") and value not in (None, "any"):
+                data[name] = value
+        return LedgerUpdate.model_validate(data)
+
+
+def apply_update(ledger: Ledger, update: LedgerUpdate, turn: int) -> Ledger:
+    """The ledger after this turn: later statements override earlier ones."""
+    new = ledger.model_copy(deep=True)
+    if update.reset:
+        # films already seen, rejected or shown stay out: only the wants are forgotten
+        new = Ledger(seen=new.seen, rejected=new.rejected, disliked=new.disliked,
+                     shown=new.shown, last_shown=new.last_shown)
+    _apply_genres(new, update, turn)
+    _apply_era(new, update, turn)
+    _apply_runtime(new, update, turn)
+    if update.languages_clear:
+        new.languages = {}
+    if update.languages:
+        new.languages = dict.fromkeys(update.languages, turn)
+    if update.min_rating is not None:
+        new.min_rating = Stamped(value=update.min_rating, turn=turn)
+    _apply_people(new, update, turn)
+    _apply_films(new, update, turn)
+    if update.clear_wishes:
+        new.wishes = []
+    for text in update.wishes:
+        new.wishes = [w for w in new.wishes if w.text != text] + [Wish(text=text, turn=turn)]
+    new.wishes = new.wishes[-MAX_WISHES:]
+    return new
+
+
+def _apply_genres(new: Ledger, update: LedgerUpdate, turn: int) -> None:
+    for genre in update.genres_allow:
+        new.genres_exclude.pop(genre, None)
+    for genre in update.genres_exclude:
+        new.genres_include.pop(genre, None)
+        new.genres_exclude[genre] = turn
+    if update.genres_include:
+        if not update.genres_add:
+            new.genres_include = {}
+            new.genre_mode = update.genre_mode
+        elif update.genre_mode == "all":
+            new.genre_mode = "all"
+        for genre in update.genres_include:
+            new.genres_exclude.pop(genre, None)
+            new.genres_include[genre] = turn
+
+
+def _apply_era(new: Ledger, update: LedgerUpdate, turn: int) -> None:
+    if update.era_clear:
+        new.year_from = new.year_to = None
+    low, high = update.year_from, update.year_to
+    if low is not None:
+        new.year_from = Stamped(value=low, turn=turn)
+        if new.year_to is not None and new.year_to.value < low and high is None:
+            new.year_to = None  # the newer statement wins
+    if high is not None:
+        new.year_to = Stamped(value=high, turn=turn)
+        if new.year_from is not None and new.year_from.value > high and low is None:
+            new.year_from = None
+
+
+def _apply_runtime(new: Ledger, update: LedgerUpdate, turn: int) -> None:
+    if update.runtime_clear:
+        new.runtime_min = new.runtime_max = None
+    low, high = update.runtime_min, update.runtime_max
+    if low is not None:
+        new.runtime_min = Stamped(value=low, turn=turn)
+        if new.runtime_max is not None and new.runtime_max.value < low and high is None:
+            new.runtime_max = None
+    if high is not None:
+        new.runtime_max = Stamped(value=high, turn=turn)
+        if new.runtime_min is not None and new.runtime_min.value > high and low is None:
+            new.runtime_min = None
+
+
+def _person_key(name: str) -> str:
+    from convrec.tools.filters import person_key
+
+    return person_key(name)
+
+
+def _apply_people(new: Ledger, update: LedgerUpdate, turn: int) -> None:
+    for name in update.people_allow:
+        key = _person_key(name)
+        new.people_exclude = {k: v for k, v in new.people_exclude.items() if k != key}
+    for ref in update.people_exclude:
+        key = _person_key(ref.name)
+        new.people_include.pop(key, None)
+        new.people_exclude[key] = PersonPref(name=ref.name, role=ref.role, turn=turn)
+    for ref in update.people_include:
+        key = _person_key(ref.name)
+        new.people_exclude.pop(key, None)
+        new.people_include[key] = PersonPref(name=ref.name, role=ref.role, turn=turn)
+
+
+def _apply_films(new: Ledger, update: LedgerUpdate, turn: int) -> None:
+    for item_id in update.liked_ids:
+        new.disliked.pop(item_id, None)
+        new.liked[item_id] = turn
+    for item_id in update.disliked_ids:
+        new.liked.pop(item_id, None)
+        new.disliked[item_id] = turn
+    for item_id in update.seen_ids:
+        new.seen.setdefault(item_id, turn)
+    for item_id in update.rejected_ids:
+        new.rejected.setdefault(item_id, turn)

@@ -1,0 +1,34 @@
+"""act: run the plan's tools on the candidate bus; verify and audit every film."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from convrec.agent.act import run_lookup, run_recommend
+from convrec.agent.nodes.common import ledger_of, step, timings_of
+from convrec.agent.plan import Plan
+from convrec.agent.state import AgentContext, AgentState
+
+
+def act(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    timings = timings_of(state)
+    plan = Plan.model_validate(state.get("plan") or {})
+    with step(state, "tools", timings) as write:
+        tools = ctx.tools(state.get("user_id"))
+        lookup = next((c for c in plan.calls if c.tool == "lookup_items"), None)
+        if lookup is not None:
+            result = run_lookup(int(lookup.args["item_id"]), tools)
+        else:
+            result = run_recommend(plan, ledger_of(state), tools, ctx.k)
+        for line in result.trace:
+            write({"event": "tool", "line": line})
+    return {
+        "items": [s.model_dump(mode="json") for s in result.items],
+        "timings_ms": timings,
+        "trace": [*state.get("trace", []), *result.trace],
+        "notes": [*state.get("notes", []), *result.notes],
+        "replans": state.get("replans", 0),
+    }

@@ -1,0 +1,243 @@
+"""The planner: which tools run this turn, as a typed plan.
+
+A plan is a list of typed tool calls. Arguments that carry facts come from the
+ledger, never from the LLM: the filter is always the ledger's hard constraints,
+liked films are the ledger's ids, the user id is the session's. What the planner
+chooses is which retrievers and rankers run, and (for a capable API model) how
+the wish is phrased as a search query.
+
+- API backends answer with structured output (a JSON schema of the plan).
+- The embedded model scores the enumerated set of valid plans by log-likelihood
+  (DESIGN.md: better and faster than constrained decoding on a 135M model).
+- Whatever comes back is repaired (unknown or inapplicable tools dropped, the
+  filter restored) or replaced by the deterministic default plan: never a crash.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from convrec.agent.ledger import Ledger
+
+log = logging.getLogger(__name__)
+
+PlanTool = Literal["filter_items", "search_bm25", "search_dense", "user_profile", "rank_cf",
+                   "lookup_items"]
+RANKERS: tuple[PlanTool, ...] = ("search_bm25", "search_dense", "user_profile", "rank_cf")
+MAX_OPTIONS = 8
+
+
+class ToolCall(BaseModel):
+    tool: PlanTool
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class Plan(BaseModel):
+    calls: list[ToolCall] = Field(default_factory=list)
+    source: Literal["default", "llm", "repaired", "fixed"] = "default"
+    notes: list[str] = Field(default_factory=list)
+
+    def tools(self) -> list[str]:
+        return [c.tool for c in self.calls]
+
+    def describe(self) -> str:
+        return " -> ".join(self.tools()) or "(no tools)"
+
+
+class PlannedStep(BaseModel):
+    """One step as an API model writes it (structured output)."""
+
+    tool: Literal["search_bm25", "search_dense", "user_profile", "rank_cf"] = Field(
+        description="search_bm25: keyword search; search_dense: search by meaning or by example "
+        "films; user_profile: the user's own taste memory; rank_cf: people with similar taste."
+    )
+    query: str | None = Field(
+        None, description="For the search tools: what to search for, in a few words."
+    )
+
+
+class PlanChoice(BaseModel):
+    """The planner's answer: the retrieval and ranking steps to run, in order."""
+
+    steps: list[PlannedStep] = Field(description="1 to 4 steps")
+
+
+# ----------------------------------------------------------------------------- options
+
+
+def applicable(ledger: Ledger, user_id: str | None) -> list[PlanTool]:
+    """Rankers that can contribute given what is known."""
+    query = ledger.query()
+    tools: list[PlanTool] = []
+    if query:
+        tools.append("search_bm25")
+    if query or ledger.liked:
+        tools.append("search_dense")
+    if user_id is not None:
+        tools.append("user_profile")
+    if ledger.liked or (user_id or "").startswith("ml:"):
+        tools.append("rank_cf")
+    return tools
+
+
+def build_plan(ledger: Ledger, rankers: list[PlanTool], *, query: str | None = None,
+               source: str = "default") -> Plan:
+    """A plan running `rankers` with arguments taken from the ledger."""
+    calls: list[ToolCall] = []
+    constraints = ledger.to_filter()
+    if constraints is not None:
+        calls.append(ToolCall(tool="filter_items",
+                              args=constraints.model_dump(exclude_defaults=True, mode="json")))
+    text = query or ledger.query()
+    liked = sorted(ledger.liked)
+    for tool in rankers:
+        if tool == "search_bm25" and text:
+            calls.append(ToolCall(tool=tool, args={"query": text}))
+        elif tool == "search_dense" and (text or liked):
+            calls.append(ToolCall(tool=tool, args={"query": text, "like_ids": liked}))
+        elif tool == "user_profile":
+            calls.append(ToolCall(tool=tool))
+        elif tool == "rank_cf":
+            calls.append(ToolCall(tool=tool, args={"liked_ids": liked}))
+    return Plan(calls=calls, source=source)  # type: ignore[arg-type]
+
+
+def default_plan(ledger: Ledger, user_id: str | None) -> Plan:
+    return build_plan(ledger, applicable(ledger, user_id))
+
+
+def plan_options(ledger: Ledger, user_id: str | None) -> list[list[PlanTool]]:
+    """Valid ranker sets, the default (all applicable) first, then subsets, largest first."""
+    tools = applicable(ledger, user_id)
+    options: list[list[PlanTool]] = [tools]
+    for size in range(len(tools) - 1, 0, -1):
+        for subset in itertools.combinations(tools, size):
+            options.append(list(subset))
+            if len(options) >= MAX_OPTIONS:
+                return options
+    return options
+
+
+def option_text(rankers: list[PlanTool], has_filter: bool) -> str:
+    steps = (["filter_items"] if has_filter else []) + list(rankers)
+    return " -> ".join(steps) if steps else "popular films"
+
+
+def answer_plan(item_id: int) -> Plan:
+    return Plan(calls=[ToolCall(tool="lookup_items", args={"item_id": item_id})], source="fixed")
+
+
+# ----------------------------------------------------------------------------- choosing
+
+_SYSTEM = (
+    "You plan tool calls for a film recommender. Tools: filter_items (hard constraints), "
+    "search_bm25 (keywords), search_dense (meaning and example films), user_profile (the "
+    "user's taste memory), rank_cf (people with the same taste). Reply with the plan only."
+)
+_SHOTS = (
+    ("constraints: genre, era | wish: yes | liked films: 0 | known user: no",
+     "filter_items -> search_bm25 -> search_dense"),
+    ("constraints: none | wish: no | liked films: 2 | known user: no",
+     "search_dense -> rank_cf"),
+    ("constraints: people | wish: yes | liked films: 0 | known user: yes",
+     "filter_items -> search_bm25 -> search_dense -> user_profile -> rank_cf"),
+)
+
+
+def _state_line(ledger: Ledger, user_id: str | None) -> str:
+    slots = ledger_slots(ledger)
+    return (f"constraints: {', '.join(slots) or 'none'} | wish: "
+            f"{'yes' if ledger.query() else 'no'} | liked films: {len(ledger.liked)} | "
+            f"known user: {'yes' if user_id else 'no'}")
+
+
+def ledger_slots(ledger: Ledger) -> list[str]:
+    slots = []
+    if ledger.genres_include or ledger.genres_exclude:
+        slots.append("genre")
+    if ledger.year_from or ledger.year_to:
+        slots.append("era")
+    if ledger.runtime_min or ledger.runtime_max:
+        slots.append("runtime")
+    if ledger.languages:
+        slots.append("language")
+    if ledger.people_include or ledger.people_exclude:
+        slots.append("people")
+    if ledger.min_rating:
+        slots.append("rating")
+    return slots
+
+
+def choose_plan(ledger: Ledger, user_id: str | None, llm: Any | None) -> Plan:
+    """The plan for a recommendation turn; the default plan whenever the LLM cannot help."""
+    default = default_plan(ledger, user_id)
+    if llm is None:
+        return default
+    options = plan_options(ledger, user_id)
+    has_filter = ledger.to_filter() is not None
+    try:
+        if getattr(llm, "supports_scoring", False):
+            if len(options) < 2:
+                return default
+            messages = [{"role": "system", "content": _SYSTEM}]
+            for state, shot in _SHOTS:
+                messages += [{"role": "user", "content": state},
+                             {"role": "assistant", "content": shot}]
+            messages.append({"role": "user", "content": _state_line(ledger, user_id)})
+            texts = [option_text(o, has_filter) for o in options]
+            scores = llm.score_options(messages, texts)
+            best = max(range(len(options)), key=lambda i: scores[i])
+            plan = build_plan(ledger, options[best], source="llm")
+            plan.notes.append(f"planner scored {len(options)} plans; chose {texts[best]}")
+            return plan
+        if getattr(llm, "capable", False):
+            return _structured_plan(ledger, user_id, llm, default)
+    except Exception as exc:  # any backend failure: the default plan, and say so
+        log.warning("planner failed (%s); using the default plan", exc)
+        default.notes.append(f"planner unavailable ({type(exc).__name__}); default plan")
+        return default
+    return default
+
+
+def _structured_plan(ledger: Ledger, user_id: str | None, llm: Any, default: Plan) -> Plan:
+    messages = [
+        {"role": "system", "content": _SYSTEM + " Choose 1 to 4 steps; for search tools write "
+         "a short search query from the user's wishes."},
+        {"role": "user", "content": f"{_state_line(ledger, user_id)}\nwishes: "
+         f"{ledger.query() or '(none)'}"},
+    ]
+    try:
+        choice = llm.structured(messages, PlanChoice)
+    except (ValidationError, ValueError) as exc:
+        default.notes.append(f"planner output invalid ({exc.__class__.__name__}); default plan")
+        return default
+    return repair(choice, ledger, user_id, default)
+
+
+def repair(choice: PlanChoice, ledger: Ledger, user_id: str | None, default: Plan) -> Plan:
+    """Keep the applicable steps of an LLM plan; the filter always comes from the ledger."""
+    allowed = set(applicable(ledger, user_id))
+    rankers: list[PlanTool] = []
+    dropped: list[str] = []
+    query = None
+    for step in choice.steps[:6]:
+        if step.tool in allowed and step.tool not in rankers:
+            rankers.append(step.tool)
+            if step.query and step.tool in ("search_bm25", "search_dense") and query is None:
+                query = " ".join(step.query.split())[:200] or None
+        else:
+            dropped.append(step.tool)
+    if not rankers:
+        default.notes.append("planner chose no applicable tool; default plan")
+        return default
+    if query is not None and not ledger.query():
+        query = None  # the model may phrase the user's wish, not invent one
+    plan = build_plan(ledger, rankers, query=query,
+                      source="repaired" if dropped else "llm")
+    if dropped:
+        plan.notes.append(f"dropped inapplicable steps: {', '.join(dropped)}")
+    return plan

@@ -1,0 +1,281 @@
+"""The agent as callers use it: one turn, a stream of events, sessions and feedback.
+
+`Agent` owns the compiled graph, the checkpointer (SqliteSaver keyed by thread id,
+so a session resumes after a restart with its whole ledger), the shared resources
+and the LLM. Identity comes from the caller's session: a thread is bound to the
+user it was opened with and the LLM never sees or chooses it.
+
+Events of a streamed turn (dicts, in order):
+  {"event": "node", "node": ..., "status": "start" | "done", "ms": ...}
+  {"event": "ledger", "chips": [...], "candidates": n}
+  {"event": "act", "act": ..., "source": ...}
+  {"event": "plan", "plan": "filter_items -> search_dense", "source": ...}
+  {"event": "tool", "line": "filter: 13,507 -> 312"}
+  {"event": "token", "text": ...}           reply text as it is produced
+  {"event": "reset"}                        drop the streamed text; the final reply replaces it
+  {"event": "final", "result": TurnResult}  always last
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from convrec.agent.graph import compile_graph
+from convrec.agent.ledger import Ledger
+from convrec.agent.policy import Policy, make_policy
+from convrec.agent.state import AgentContext
+from convrec.config import Settings, get_settings
+from convrec.errors import ConvrecError
+from convrec.tools.base import parse_user_ref
+from convrec.tools.context import Resources
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 10_000  # longer turns are cut (the extractor reads the first 1,000)
+Feedback = Literal["like", "reject", "seen"]
+
+
+class TurnResult(BaseModel):
+    thread_id: str
+    turn: int
+    user_id: str | None
+    message: str
+    reply: str
+    reply_source: str = ""
+    act: str = ""
+    act_source: str = ""
+    user_act: str = ""
+    plan: list[str] = Field(default_factory=list)
+    plan_source: str | None = None
+    trace: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    item_ids: list[int] = Field(default_factory=list)
+    cards: list[dict[str, Any]] = Field(default_factory=list)
+    ledger: dict[str, Any] = Field(default_factory=dict)
+    chips: list[str] = Field(default_factory=list)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    first_token_ms: float | None = None
+
+
+def open_checkpointer(path: Path) -> Any:
+    """A SqliteSaver on `path` (created if missing), safe to share between threads."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), check_same_thread=False)
+    saver = SqliteSaver(conn)
+    saver.setup()
+    return saver
+
+
+class Agent:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        resources: Resources | None = None,
+        llm: Any | None = None,
+        use_llm: bool = True,
+        policy: Policy | None = None,
+        checkpointer: Any = None,
+    ) -> None:
+        self.settings = settings or get_settings()
+        self.resources = resources or Resources.from_settings(self.settings)
+        self._llm = llm
+        self._use_llm = use_llm
+        self._llm_lock = threading.Lock()
+        self._policy = policy
+        self.checkpointer = checkpointer or open_checkpointer(self.settings.sessions)
+        self.graph = compile_graph(self.checkpointer)
+
+    # ------------------------------------------------------------------ parts
+
+    @property
+    def llm(self) -> Any | None:
+        """The configured LLM backend, loaded on first use (None when disabled)."""
+        if not self._use_llm:
+            return None
+        if self._llm is None:
+            with self._llm_lock:
+                if self._llm is None:
+                    from convrec.agent.llm import get_llm
+
+                    self._llm = get_llm(self.settings)
+        return self._llm
+
+    @property
+    def policy(self) -> Policy:
+        if self._policy is None:
+            self._policy = make_policy(self.settings.agent_policy,
+                                       self.llm if self.settings.agent_policy == "llm" else None)
+        return self._policy
+
+    def warm_up(self) -> None:
+        """Load the indexes, vocabularies and the LLM now rather than on the first turn."""
+        from convrec.agent.extract import get_extractor
+        from convrec.tools.context import ToolContext
+        from convrec.tools.dense import load_dense
+
+        ctx = ToolContext(self.resources)
+        get_extractor(ctx)
+        load_dense(ctx).warm_up()
+        _ = self.llm
+
+    def _config(self, thread_id: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": thread_id},
+                "recursion_limit": self.settings.agent_recursion_limit}
+
+    def _context(self, user_id: str | None) -> AgentContext:
+        return AgentContext(resources=self.resources, policy=self.policy, llm=self.llm,
+                            user_id=user_id, k=self.settings.agent_k)
+
+    # ------------------------------------------------------------------ sessions
+
+    def state(self, thread_id: str) -> dict[str, Any]:
+        """The thread's persisted state ({} for a new thread)."""
+        snapshot = self.graph.get_state(self._config(thread_id))
+        return dict(snapshot.values or {})
+
+    def ledger(self, thread_id: str) -> Ledger:
+        return Ledger.model_validate(self.state(thread_id).get("ledger") or {})
+
+    def bind_user(self, thread_id: str, user_id: str | None) -> str | None:
+        """The user of this thread: the one it was opened with; a different one is an error."""
+        if user_id is not None:
+            kind, key = parse_user_ref(user_id)
+            user_id = f"{kind}:{key}"
+        stored = self.state(thread_id).get("user_id")
+        if stored and user_id and stored != user_id:
+            raise ConvrecError(f"thread {thread_id!r} belongs to {stored}, not {user_id}")
+        return stored or user_id
+
+    def threads(self, limit: int = 50) -> list[str]:
+        """Thread ids with saved state, most recent first."""
+        seen: dict[str, None] = {}
+        for checkpoint in self.checkpointer.list(None, limit=limit * 20):
+            seen.setdefault(checkpoint.config["configurable"]["thread_id"], None)
+            if len(seen) >= limit:
+                break
+        return list(seen)
+
+    def feedback(self, thread_id: str, item_id: int, kind: Feedback) -> Ledger:
+        """A like / not for me / seen from the UI, into the thread's ledger at once."""
+        ledger = self.ledger(thread_id)
+        turn = self.state(thread_id).get("turn", 0)
+        if kind == "like":
+            ledger.liked[item_id] = turn
+            ledger.disliked.pop(item_id, None)
+        elif kind == "reject":
+            ledger.rejected[item_id] = turn
+        elif kind == "seen":
+            ledger.seen[item_id] = turn
+        else:
+            raise ConvrecError(f"unknown feedback {kind!r}: use like, reject or seen")
+        self.graph.update_state(self._config(thread_id),
+                                {"ledger": ledger.model_dump(mode="json")}, as_node="respond")
+        return ledger
+
+    # ------------------------------------------------------------------ turns
+
+    def turn(self, message: str, *, thread_id: str, user_id: str | None = None) -> TurnResult:
+        result = None
+        for event in self.stream(message, thread_id=thread_id, user_id=user_id):
+            if event["event"] == "final":
+                result = event["result"]
+        assert result is not None
+        return result
+
+    def stream(self, message: str, *, thread_id: str, user_id: str | None = None
+               ) -> Iterator[dict[str, Any]]:
+        """Run one turn, yielding progress and reply tokens, then {"event": "final"}."""
+        if not isinstance(message, str):
+            raise ConvrecError("a message must be text")
+        message = message[:MAX_MESSAGE_CHARS]
+        user_id = self.bind_user(thread_id, user_id)
+        config = self._config(thread_id)
+        started = time.perf_counter()
+        first_token: float | None = None
+        final: dict[str, Any] = {}
+        for mode, chunk in self.graph.stream({"message": message}, config,
+                                             context=self._context(user_id),
+                                             stream_mode=["custom", "values"]):
+            if mode == "custom":
+                if chunk.get("event") == "token" and first_token is None:
+                    first_token = (time.perf_counter() - started) * 1000
+                yield chunk
+            else:
+                final = chunk
+        total = (time.perf_counter() - started) * 1000
+        yield {"event": "final", "result": self._result(thread_id, message, final, total,
+                                                        first_token)}
+
+    async def astream(self, message: str, *, thread_id: str, user_id: str | None = None
+                      ) -> AsyncIterator[dict[str, Any]]:
+        """`stream` for async callers: the turn runs in a worker thread."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        done = object()
+
+        def work() -> None:
+            try:
+                for event in self.stream(message, thread_id=thread_id, user_id=user_id):
+                    loop.call_soon_threadsafe(queue.put_nowait, event)
+            except BaseException as exc:  # handed to the consumer
+                loop.call_soon_threadsafe(queue.put_nowait, exc)
+            finally:
+                loop.call_soon_threadsafe(queue.put_nowait, done)
+
+        thread = threading.Thread(target=work, name=f"turn-{thread_id}", daemon=True)
+        thread.start()
+        while True:
+            item = await queue.get()
+            if item is done:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    @staticmethod
+    def _result(thread_id: str, message: str, state: dict[str, Any], total_ms: float,
+                first_token: float | None) -> TurnResult:
+        ledger = Ledger.model_validate(state.get("ledger") or {})
+        plan = state.get("plan") or {}
+        decision = state.get("decision") or {}
+        timings = dict(state.get("timings_ms") or {})
+        timings["total"] = round(total_ms, 2)
+        cards = list(state.get("cards") or [])
+        return TurnResult(
+            thread_id=thread_id,
+            turn=state.get("turn", 0),
+            user_id=state.get("user_id"),
+            message=message,
+            reply=state.get("reply", ""),
+            reply_source=state.get("reply_source", ""),
+            act=decision.get("act", ""),
+            act_source=decision.get("source", ""),
+            user_act=(state.get("understood") or {}).get("user_act", ""),
+            plan=[c["tool"] for c in plan.get("calls", [])],
+            plan_source=plan.get("source"),
+            trace=list(state.get("trace") or []),
+            notes=list(state.get("notes") or []),
+            item_ids=[c["item_id"] for c in cards],
+            cards=cards,
+            ledger=ledger.model_dump(mode="json"),
+            chips=ledger.describe(),
+            timings_ms=timings,
+            first_token_ms=None if first_token is None else round(first_token, 2),
+        )
+
+    def close(self) -> None:
+        conn = getattr(self.checkpointer, "conn", None)
+        if conn is not None:
+            conn.close()

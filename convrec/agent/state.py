@@ -1,0 +1,85 @@
+"""The graph's state and run-time context.
+
+State is what the checkpointer persists per thread: plain JSON-able values only
+(the ledger as a dict, items as dicts), so a session resumes after a restart and
+the checkpoint can be read by any tool. The run-time context carries what is not
+state and never comes from the LLM: the shared resources, the LLM backend, the
+policy, and the user id the session was opened with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+from langgraph.managed import RemainingSteps
+
+from convrec.agent.policy import Policy
+from convrec.tools.context import Resources, ToolContext
+
+HISTORY_TURNS = 20
+
+
+class InputState(TypedDict):
+    """What a caller gives the graph: the user's message."""
+
+    message: str
+
+
+class AgentState(InputState, total=False):
+    turn: int
+    user_id: str | None
+    ledger: dict[str, Any]
+    understood: dict[str, Any]  # the extraction of this turn: user act, question, notes
+    policy_input: dict[str, Any]
+    decision: dict[str, Any]
+    asked: list[str]
+    plan: dict[str, Any] | None
+    items: list[dict[str, Any]]  # verified ScoredItems of this turn
+    cards: list[dict[str, Any]]
+    reply: str
+    reply_source: str
+    trace: list[str]
+    notes: list[str]
+    timings_ms: dict[str, float]
+    replans: int
+    history: list[dict[str, str]]
+    remaining_steps: RemainingSteps
+
+
+@dataclass
+class AgentContext:
+    """Run-time inputs of a turn. Left empty (as LangGraph Server builds it from a request),
+    resources come from the settings and the policy is the rule policy."""
+
+    resources: Resources | None = None
+    policy: Policy | None = None
+    llm: Any | None = None  # convrec.agent.llm.Llm; None: templates and default plans only
+    user_id: str | None = None
+    k: int = 5
+
+    def __post_init__(self) -> None:
+        if self.resources is None:
+            self.resources = default_resources()
+        if self.policy is None:
+            from convrec.agent.policy import RulePolicy
+
+            self.policy = RulePolicy()
+
+    def tools(self, user_id: str | None) -> ToolContext:
+        assert self.resources is not None
+        return ToolContext(self.resources, user_id)
+
+
+_DEFAULT: dict[str, Resources] = {}
+
+
+def default_resources() -> Resources:
+    """The catalog and indexes named by the settings, loaded once per process."""
+    from convrec.config import get_settings
+
+    settings = get_settings()
+    key = f"{settings.catalog}|{settings.index}"
+    if key not in _DEFAULT:
+        _DEFAULT[key] = Resources.from_settings(settings)
+    return _DEFAULT[key]

@@ -1,0 +1,145 @@
+"""What the deterministic extractor recognises, read from the catalog once per process.
+
+Genres (with the words people use for them: "funny", "scary", "rom-com"), people
+(full names, and the surnames of directors with several films: "a Tarantino
+film"), titles (the lookup tool's title index), languages, and the words the
+BM25 index knows (a wish is only kept when it has words the catalog can match).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from convrec.tools.bm25 import load_bm25
+from convrec.tools.context import ToolContext
+from convrec.tools.filters import (
+    _LANGUAGE_ALIASES,
+    LANGUAGE_NAMES,
+    FilterVocab,
+    get_vocab,
+    vocab_key,
+)
+from convrec.tools.lookup import TitleIndex, get_title_index
+
+RESOURCE = "agent_vocab"
+
+# Words people use for a genre (lower case) -> the catalog's genres (all of them).
+GENRE_WORDS: dict[str, tuple[str, ...]] = {
+    "comedy": ("Comedy",), "comedies": ("Comedy",), "funny": ("Comedy",),
+    "hilarious": ("Comedy",), "comedic": ("Comedy",), "laugh": ("Comedy",),
+    "drama": ("Drama",), "dramas": ("Drama",), "dramatic": ("Drama",),
+    "horror": ("Horror",), "scary": ("Horror",), "spooky": ("Horror",),
+    "slasher": ("Horror",), "horrors": ("Horror",), "frightening": ("Horror",),
+    "thriller": ("Thriller",), "thrillers": ("Thriller",), "suspense": ("Thriller",),
+    "suspenseful": ("Thriller",),
+    "action": ("Action",), "action packed": ("Action",),
+    "romance": ("Romance",), "romantic": ("Romance",), "romances": ("Romance",),
+    "love story": ("Romance",), "love stories": ("Romance",),
+    "rom com": ("Comedy", "Romance"), "romcom": ("Comedy", "Romance"),
+    "rom coms": ("Comedy", "Romance"), "romcoms": ("Comedy", "Romance"),
+    "romantic comedy": ("Comedy", "Romance"), "romantic comedies": ("Comedy", "Romance"),
+    "sci fi": ("Science Fiction",), "scifi": ("Science Fiction",),
+    "science fiction": ("Science Fiction",), "sf": ("Science Fiction",),
+    "fantasy": ("Fantasy",), "fantasies": ("Fantasy",),
+    "animation": ("Animation",), "animated": ("Animation",), "cartoon": ("Animation",),
+    "cartoons": ("Animation",), "anime": ("Animation",),
+    "documentary": ("Documentary",), "documentaries": ("Documentary",),
+    "doc": ("Documentary",), "docs": ("Documentary",),
+    "crime": ("Crime",), "gangster": ("Crime",), "heist": ("Crime",),
+    "mystery": ("Mystery",), "mysteries": ("Mystery",), "whodunit": ("Mystery",),
+    "war": ("War",), "war movie": ("War",), "war film": ("War",),
+    "western": ("Western",), "westerns": ("Western",), "cowboy": ("Western",),
+    "musical": ("Musical",), "musicals": ("Musical",),
+    "family": ("Family",), "family friendly": ("Family",), "kids": ("Family",),
+    "children": ("Family",), "childrens": ("Family",),
+    "adventure": ("Adventure",), "adventures": ("Adventure",),
+    "history": ("History",), "historical": ("History",), "period": ("History",),
+    "music": ("Music",), "film noir": ("Film-Noir",), "noir": ("Film-Noir",),
+    "tv movie": ("TV Movie",),
+}
+
+# Adjectives for nationality -> a language name the filter resolves.
+NATIONALITY_LANGUAGES: dict[str, str] = {
+    "french": "French", "german": "German", "italian": "Italian", "spanish": "Spanish",
+    "japanese": "Japanese", "korean": "Korean", "chinese": "Chinese", "hindi": "Hindi",
+    "bollywood": "Hindi", "russian": "Russian", "swedish": "Swedish", "danish": "Danish",
+    "norwegian": "Norwegian", "portuguese": "Portuguese", "brazilian": "Portuguese",
+    "mexican": "Spanish", "cantonese": "Cantonese", "mandarin": "Chinese",
+    "turkish": "Turkish", "polish": "Polish", "dutch": "Dutch", "greek": "Greek",
+    "thai": "Thai", "persian": "Persian", "iranian": "Persian", "hebrew": "Hebrew",
+    "english": "English", "finnish": "Finnish", "czech": "Czech", "hungarian": "Hungarian",
+    "arabic": "Arabic", "tamil": "Tamil", "telugu": "Telugu", "icelandic": "Icelandic",
+}
+
+MIN_DIRECTED_FOR_SURNAME = 4
+
+
+@dataclass(frozen=True)
+class AgentVocab:
+    filters: FilterVocab
+    titles: TitleIndex
+    people: dict[str, int]  # person_key -> the best-known person id with that name
+    surnames: dict[str, int]  # director surname (lower case) -> person id
+    directors: frozenset[int]  # people with director credits
+    languages: dict[str, str]  # lower-case language word -> a name the filter resolves
+    max_year: int
+
+    def person_name(self, person_id: int) -> str:
+        return self.filters.person_names[person_id]
+
+    def credits(self, person_id: int) -> int:
+        return self.filters.credit_counts.get(person_id, 0)
+
+
+def get_agent_vocab(ctx: ToolContext) -> AgentVocab:
+    return ctx.resources.get(RESOURCE, lambda: _load(ctx))
+
+
+def known_words(ctx: ToolContext, text: str) -> list[str]:
+    """The words of `text` that the BM25 index has terms for (stop words dropped)."""
+    index = load_bm25(ctx)
+    _, words = index.query_terms(text)
+    return list(dict.fromkeys(words.values()))
+
+
+def _load(ctx: ToolContext) -> AgentVocab:
+    filters = get_vocab(ctx)
+    people: dict[str, int] = {}
+    for key, ids in filters.people.items():
+        people[key] = max(ids, key=lambda i: filters.credit_counts.get(i, 0))
+    directed = {
+        r[0]: r[1] for r in ctx.catalog.query(
+            "SELECT person_id, COUNT(*) FROM credits WHERE role = 'director' GROUP BY person_id"
+        )
+    }
+    surnames: dict[str, list[tuple[int, int]]] = {}
+    for person_id, n in directed.items():
+        if n < MIN_DIRECTED_FOR_SURNAME:
+            continue
+        parts = filters.person_names[person_id].split()
+        if len(parts) >= 2 and len(parts[-1]) >= 4:
+            surnames.setdefault(parts[-1].lower(), []).append((n, person_id))
+    unique_surnames = {}
+    for surname, found in surnames.items():
+        found.sort(reverse=True)
+        if len(found) == 1 or found[0][0] >= 2 * found[1][0]:
+            unique_surnames[surname] = found[0][1]
+    languages = {name.lower(): name for name in LANGUAGE_NAMES.values()}
+    languages.update({alias: alias.capitalize() for alias in _LANGUAGE_ALIASES})
+    languages.update(NATIONALITY_LANGUAGES)
+    languages.pop("none", None)
+    languages.pop("no language", None)
+    max_year = max((f.year for f in filters.films.values() if f.year), default=2020)
+    return AgentVocab(
+        filters=filters,
+        titles=get_title_index(ctx),
+        people=people,
+        surnames=unique_surnames,
+        directors=frozenset(directed),
+        languages=languages,
+        max_year=max_year,
+    )
+
+
+def genre_key(text: str) -> str:
+    return vocab_key(text).replace("-", " ")
