@@ -18,6 +18,9 @@ from convrec.catalog.db import Catalog
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+# A developer shortcut: TESTS_PREBUILT_HOME=<a CONVREC_HOME with catalog.sqlite and index/>
+# makes the real-catalog tests use it instead of building both (minutes) per session.
+PREBUILT_HOME = os.environ.get("TESTS_PREBUILT_HOME")
 
 
 @pytest.fixture(autouse=True)
@@ -64,6 +67,8 @@ def real_data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def real_catalog_path(real_data_dir, tmp_path_factory) -> Path:
+    if PREBUILT_HOME:
+        return Path(PREBUILT_HOME) / "catalog.sqlite"
     path = tmp_path_factory.mktemp("real-catalog") / "catalog.sqlite"
     build_catalog(real_data_dir, path)
     return path
@@ -80,6 +85,8 @@ def real_resources(real_catalog, tmp_path_factory):
     from convrec.tools.context import Resources
     from convrec.tools.index_build import build_indexes
 
+    if PREBUILT_HOME:
+        return Resources(real_catalog, Path(PREBUILT_HOME) / "index")
     index_dir = tmp_path_factory.mktemp("real-index")
     build_indexes(real_catalog, index_dir)
     return Resources(real_catalog, index_dir)

@@ -100,7 +100,8 @@ _GENERIC = {
     "nothing", "never", "avoid", "except", "excluding", "hate", "hates", "don't", "dont",
     "doesn't", "isn't", "aren't", "skip", "neither", "nor", "none", "minus", "sans", "nope",
     "nah", "two", "three", "four", "five", "half", "length", "runtime", "who", "how",
-    "when", "where", "why", "whatever", "everything", "anyone", "lots", "bit", "little",
+    "when", "where", "why", "whatever", "shorter", "longer", "newer", "older", "start", "over",
+    "reset", "search", "afresh", "begin", "let", "let's", "lets", "everything", "anyone", "lots", "bit", "little",
 }
 _GENRE_NOUNS = {"movie", "movies", "film", "films", "flick", "flicks", "drama", "dramas",
                 "piece", "pieces", "friendly"}
@@ -290,6 +291,7 @@ class Extractor:
         self._ordinal_feedback(text, tokens, ledger, update)
         self._people(tokens, update)
         self._genres(tokens, update)
+        self._relative(tokens, mentions, update)
         self._era(text, tokens, ledger, update)
         self._runtime(text, tokens, update)
         self._languages(tokens, update)
@@ -326,12 +328,22 @@ class Extractor:
                      r"(these|those|any of)|nothing (here|there) (appeals|works)|no good"
                      r"|not (interested|for me)|meh)\b", low) and not update.liked_ids:
             return "reject"
+        social = self._social_act(low, short)
+        if social is not None and not mentions and update.model_copy(
+            update={"wishes": []}
+        ).is_empty():
+            update.wishes = []  # "bye", "thanks a lot": not a wish
+            return social
         informative = not update.is_empty() or bool(mentions)
         if informative:
             return "inform"
         if re.search(r"\b(more|others?|another|something else|different ones?|anything else"
                      r"|next|keep going|go on|what else)\b", low):
             return "more"
+        return "unclear"
+
+    @staticmethod
+    def _social_act(low: str, short: bool) -> UserAct | None:
         if short and re.search(r"\b(thanks|thank you|thx|cheers|ty)\b", low):
             return "thanks"
         if short and re.search(r"\b(i'?ll (watch|take|go with|try)|sounds (good|great)|perfect"
@@ -344,7 +356,7 @@ class Extractor:
         if short and re.search(r"\b(hi|hello|hey|hiya|howdy|good (morning|evening|afternoon)"
                                r"|yo|what'?s up|sup)\b", low):
             return "greeting"
-        return "unclear"
+        return None
 
     # questions
 
@@ -829,6 +841,31 @@ class Extractor:
         if re.search(r"\b(highly rated|well rated|top rated|critically acclaimed|acclaimed|"
                      r"well reviewed|good reviews|award winning|masterpieces?|the best)\b", low):
             update.min_rating = 7.0
+
+    # "like X but shorter / newer / older"
+
+    def _relative(self, tokens: list[Token], mentions: list[TitleMention],
+                  update: LedgerUpdate) -> None:
+        liked = [m.item_id for m in mentions if m.sentiment == "liked"]
+        if not liked:
+            return
+        films = [self.vocab.filters.films[i] for i in liked if i in self.vocab.filters.films]
+        for tok in tokens:
+            if tok.used or tok.negated:
+                continue
+            runtimes = [f.runtime for f in films if f.runtime]
+            years = [f.year for f in films if f.year]
+            if tok.low == "shorter" and runtimes and update.runtime_max is None:
+                update.runtime_max = max(60, min(runtimes) - 15)
+            elif tok.low == "longer" and runtimes and update.runtime_min is None:
+                update.runtime_min = max(runtimes) + 15
+            elif tok.low in ("newer", "recent") and years and update.year_from is None:
+                update.year_from = max(years) + 1
+            elif tok.low == "older" and years and update.year_to is None:
+                update.year_to = min(years) - 1
+            else:
+                continue
+            tok.used = True
 
     # wishes
 

@@ -121,7 +121,9 @@ class RulePolicy:
                 if act not in s.asked:
                     return act
             return "recommend"
-        thin = informed <= 1 and not s.known_user and s.candidates > THIN_CANDIDATES
+        # a film the user loved says more than a genre: it alone is enough to recommend
+        thin = (informed + s.liked_films <= 1 and not s.known_user
+                and s.candidates > THIN_CANDIDATES)
         if thin and not s.asked and not s.shown and s.turn <= 2:
             if not s.has_wish:
                 return "ask_mood"
