@@ -100,8 +100,9 @@ _GENERIC = {
     "nothing", "never", "avoid", "except", "excluding", "hate", "hates", "don't", "dont",
     "doesn't", "isn't", "aren't", "skip", "neither", "nor", "none", "minus", "sans", "nope",
     "nah", "two", "three", "four", "five", "half", "length", "runtime", "who", "how",
-    "when", "where", "why", "whatever", "shorter", "longer", "newer", "older", "start", "over",
-    "reset", "search", "afresh", "begin", "let", "let's", "lets", "everything", "anyone", "lots", "bit", "little",
+    "when", "where", "why", "whatever", "shorter", "longer", "newer", "older", "start",
+    "reset", "search", "afresh", "begin", "let", "let's", "lets", "everything", "anyone",
+    "lots", "bit", "little",
 }
 _GENRE_NOUNS = {"movie", "movies", "film", "films", "flick", "flicks", "drama", "dramas",
                 "piece", "pieces", "friendly"}

@@ -211,7 +211,7 @@ def _structured_plan(ledger: Ledger, user_id: str | None, llm: Any, default: Pla
          f"{ledger.query() or '(none)'}"},
     ]
     try:
-        choice = llm.structured(messages, PlanChoice)
+        choice = llm.structured(messages, PlanChoice, max_tokens=120)
     except (ValidationError, ValueError) as exc:
         default.notes.append(f"planner output invalid ({exc.__class__.__name__}); default plan")
         return default

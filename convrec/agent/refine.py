@@ -54,7 +54,7 @@ def refine(extraction: Extraction, llm: Any | None, ctx: ToolContext
         {"role": "user", "content": extraction.text[:1000]},
     ]
     try:
-        reading = llm.structured(messages, LlmReading, max_tokens=300)
+        reading = llm.structured(messages, LlmReading, max_tokens=160)
     except Exception as exc:
         log.info("LLM reading skipped: %s", exc)
         return update, f"LLM reading unavailable ({type(exc).__name__})"

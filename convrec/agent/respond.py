@@ -147,23 +147,34 @@ def make_cards(items: Sequence[ScoredItem], ledger: Ledger, ctx: ToolContext) ->
 
 
 _QUOTED = re.compile(r"\*\*(.+?)\*\*|[\"“](.+?)[\"”]|_(.+?)_")
-_TITLE_CASE = re.compile(r"(?:[A-Z][\w'’:-]*|\d+)(?:\s+(?:of|the|a|an|and|in|on|to|[A-Z][\w'’:-]*"
-                         r"|\d+))*\s+(?:[A-Z][\w'’:-]*|\d+)")
+_TITLE_CASE = re.compile(r"(?:[A-Z][\w'’:-]*|\d+)(?:[ \t]+(?:of|the|a|an|and|in|on|to"
+                         r"|[A-Z][\w'’:-]*|\d+))*[ \t]+(?:[A-Z][\w'’:-]*|\d+)")
 
 
 def named_films(text: str, ctx: ToolContext) -> set[str]:
-    """Title keys of catalog films the text appears to name (quoted, bold, or Title Case)."""
+    """Title keys of catalog films the text appears to name.
+
+    A quoted or bold span is a title if it is one, whole. In a run of Title Case
+    words, any two or more consecutive words that form a title count (single
+    capitalised words are too often names or the start of a sentence).
+    """
     index = get_title_index(ctx)
-    spans = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(text)]
-    spans += [m.group(0) for m in _TITLE_CASE.finditer(text)]
     found = set()
-    for span in spans:
-        words = span.split()
-        for size in range(min(len(words), 8), 0, -1):
+    quoted: list[tuple[int, int]] = []
+    for match in _QUOTED.finditer(text):
+        quoted.append(match.span())
+        key = title_key(next(g for g in match.groups() if g))
+        if key in index.titles:
+            found.add(key)
+    for match in _TITLE_CASE.finditer(text):
+        if any(a <= match.start() < b for a, b in quoted):
+            continue  # inside a quoted or bold title: judged whole, above
+        words = match.group(0).split()
+        for size in range(min(len(words), 8), 1, -1):
             for start in range(len(words) - size + 1):
                 key = title_key(" ".join(words[start:start + size]))
-                if key in index.titles and (size > 1 or span.startswith(("**", '"'))
-                                            or len(key) > 4):
+                # "The Big" -> "big": a one-word key counts only as the whole run
+                if key in index.titles and (" " in key or size == len(words)):
                     found.add(key)
     return found
 
@@ -183,8 +194,10 @@ def names_people(text: str, ctx: ToolContext) -> bool:
 
 
 def grounded(text: str, cards: Sequence[Card], ctx: ToolContext, *, must_name: bool) -> bool:
-    """True when the text names no film beyond `cards` (and, if must_name, every card)."""
+    """True when the text names no film beyond `cards` and the films their reasons cite
+    (and, if must_name, every card)."""
     allowed = {title_key(c.title) for c in cards}
+    allowed |= named_films(" ".join(c.reason for c in cards), ctx)
     allowed_words = {w for key in allowed for w in key.split()}
     named = named_films(text, ctx)
     stray = {k for k in named if k not in allowed and not set(k.split()) <= allowed_words}
