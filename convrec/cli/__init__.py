@@ -1,5 +1,5 @@
 """The `convrec` command line, one module per area: config, data, index / tools /
-profiles / cf, bench (later: chat, ui, simulate, eval, rl).
+profiles / cf, bench, chat, llm (later: ui, simulate, eval, rl).
 
 Errors a user can fix print one line and exit non-zero; set CONVREC_LOG_LEVEL=DEBUG
 to see a traceback for anything unexpected.
@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from convrec import __version__
-from convrec.cli import bench, data, indexes
+from convrec.cli import bench, chat, data, indexes, llm
 from convrec.cli.common import console, err_console, print_json
 from convrec.config import get_settings
 from convrec.errors import ConvrecError
@@ -30,7 +30,9 @@ config_app = typer.Typer(help="Show the settings.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(data.app, name="data")
 indexes.register(app)
+chat.register(app)
 app.add_typer(bench.app, name="bench")
+app.add_typer(llm.app, name="llm")
 
 
 @app.callback(invoke_without_command=True)

@@ -1,0 +1,235 @@
+"""Figures for the local LLM (`convrec llm bench`): conversion and load time, decoding speed
+for each dtype and thread count, first-token latency, and score_options latency.
+
+The machine's load average is recorded before and after: on a shared machine the figures
+move with what else runs.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from convrec.agent.llm import Message
+from convrec.config import Settings
+
+Progress = Callable[[str], None] | None
+
+# A ~300-token prompt: a system prompt with the agent's kind of instructions, and a request.
+SYSTEM = (
+    "You are a movie recommendation assistant. You keep track of what the user wants: the "
+    "genres they like and the ones they do not, the era, the runtime, the language, actors "
+    "and directors, films they liked, disliked or have already seen, and softer wishes such "
+    "as the mood or the themes of the evening. When you know enough, you recommend three "
+    "films from the catalog, each with one short reason that comes from the catalog's facts. "
+    "When you do not know enough, you ask one short question about the most useful missing "
+    "detail. You never invent films, years, actors or plots; the tools give you the facts. "
+    "You answer in a friendly, brief way, without lists longer than three items, and you do "
+    "not repeat films the user has already seen or rejected. If the user asks a question "
+    "about a film, you answer it from the catalog's facts only, and say so when the catalog "
+    "does not know. You keep the conversation on films; for anything else you politely steer "
+    "back to what the user might like to watch tonight. Hard constraints always win over soft "
+    "wishes; when they conflict, you say which constraint you kept and why, in one sentence."
+)
+USER = (
+    "I loved Alien and The Thing, but tonight I want something lighter, funnier, no horror "
+    "please, and under two hours. Maybe something from the eighties or nineties?"
+)
+SPEED_PROMPT = "Write a long story about a robot who learns to paint, in many paragraphs."
+OPTION_TEMPLATE = (
+    '{{"tool": "search", "args": {{"query": "{q}", "genres": ["{g}"], "max_runtime": {r}}}}}'
+)
+OPTION_FILLS = [
+    ("funny science fiction", "Comedy", 120, 1980),
+    ("light space adventure", "Adventure", 110, 1985),
+    ("comedy with aliens", "Comedy", 115, 1990),
+    ("heist comedy", "Crime", 105, 1988),
+    ("buddy cop comedy", "Action", 118, 1987),
+    ("romantic comedy", "Romance", 100, 1993),
+    ("family fantasy film", "Fantasy", 112, 1984),
+    ("time travel comedy", "Science Fiction", 116, 1989),
+    ("satire of the future", "Comedy", 108, 1997),
+    ("monster comedy without gore", "Comedy", 107, 1984),
+]
+
+
+def messages() -> list[Message]:
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": USER}]
+
+
+def options() -> list[str]:
+    return [OPTION_TEMPLATE.format(q=q, g=g, r=r) for q, g, r, _ in OPTION_FILLS]
+
+
+def _load() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def _median(values: list[float]) -> float:
+    return round(statistics.median(values), 3)
+
+
+FRESH_LOAD = """
+import sys, time
+start = time.perf_counter()
+import torch, transformers
+from transformers import AutoModelForCausalLM, AutoTokenizer
+from convrec.agent.llm_local import LocalLlm
+imported = time.perf_counter()
+LocalLlm(sys.argv[1], dtype=sys.argv[2])
+print(imported - start, time.perf_counter() - imported)
+"""
+
+
+def fresh_process_load(folder: Path, dtype: str) -> dict[str, float]:
+    """Seconds to import torch and transformers, then to load the cached model, in a new
+    Python process (what a CLI command or a server start pays)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", FRESH_LOAD, str(folder), dtype],
+        capture_output=True, text=True, check=True, timeout=300,
+    ).stdout.split()
+    return {"import_s": round(float(out[-2]), 2), "load_s": round(float(out[-1]), 2)}
+
+
+def run_llm_bench(
+    settings: Settings,
+    *,
+    repeats: int = 3,
+    tokens: int = 64,
+    conversion: bool = True,
+    dtypes: tuple[str, ...] = ("float32", "bfloat16"),
+    threads: tuple[int, ...] = (1, 2),
+    progress: Progress = None,
+) -> dict[str, Any]:
+    from convrec.agent.llm_local import (
+        EMBEDDED_MODEL,
+        LocalLlm,
+        convert_gguf,
+        embedded_gguf,
+        ensure_embedded,
+        resolve_dtype,
+    )
+
+    say = progress or (lambda line: None)
+    results: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or ''}",
+        "load_average_before": _load(),
+        "repeats": repeats,
+        "auto_dtype": str(resolve_dtype("auto")).split(".")[-1],
+    }
+    if conversion:
+        say("timing a fresh GGUF conversion ...")
+        with tempfile.TemporaryDirectory(prefix="convrec-llm-bench-") as tmp:
+            start = time.perf_counter()
+            convert_gguf(embedded_gguf(), Path(tmp) / EMBEDDED_MODEL)
+            results["conversion_s"] = round(time.perf_counter() - start, 1)
+    folder = ensure_embedded(settings.llm_cache)
+    prompt = messages()
+    opts = options()
+    runs: list[dict[str, Any]] = []
+    results["fresh_process"] = {}
+    for dtype in dtypes:
+        say(f"loading the cached model ({dtype}) in a fresh process ...")
+        results["fresh_process"][dtype] = fresh_process_load(folder, dtype)
+    for dtype in dtypes:
+        llm = LocalLlm(folder, label=EMBEDDED_MODEL, dtype=dtype, threads=threads[0])
+        load_s = round(llm.load_seconds, 2)
+        prompt_tokens = len(llm.prompt_ids(prompt))
+        option_tokens = [llm.count_tokens(o) + 1 for o in opts]
+        llm.complete(prompt, max_tokens=4)  # warm-up
+        for n in threads:
+            llm.threads_setting = n
+            say(f"{dtype}, {n} thread(s) ...")
+            speeds, first_token, scoring, scoring_warm = [], [], [], []
+            for _ in range(repeats):
+                if llm._prefix is not None:
+                    llm._prefix.clear()
+                start = time.perf_counter()
+                count, first = 0, None
+                text = ""
+                for delta in llm.stream(
+                    [{"role": "user", "content": SPEED_PROMPT}], max_tokens=tokens
+                ):
+                    if first is None:
+                        first = time.perf_counter()
+                    text += delta
+                end = time.perf_counter()
+                count = llm.count_tokens(text)
+                if first is not None and count > 1:
+                    speeds.append((count - 1) / max(end - first, 1e-6))
+                if llm._prefix is not None:
+                    llm._prefix.clear()
+                start = time.perf_counter()
+                for _delta in llm.stream(prompt, max_tokens=1):
+                    break
+                first_token.append(time.perf_counter() - start)
+                if llm._prefix is not None:
+                    llm._prefix.clear()
+                start = time.perf_counter()
+                llm.score_options(prompt, opts)
+                scoring.append(time.perf_counter() - start)
+                start = time.perf_counter()  # again: the prompt's KV cache is reused
+                llm.score_options(prompt, opts)
+                scoring_warm.append(time.perf_counter() - start)
+            runs.append(
+                {
+                    "dtype": dtype,
+                    "threads": n,
+                    "load_s": load_s,
+                    "decode_tok_s": round(statistics.median(speeds), 1) if speeds else None,
+                    "first_token_s": _median(first_token),
+                    "score10_s": _median(scoring),
+                    "score10_cached_prompt_s": _median(scoring_warm),
+                }
+            )
+        results["prompt_tokens"] = prompt_tokens
+        results["option_tokens"] = option_tokens
+        del llm
+    results["runs"] = runs
+    results["load_average_after"] = _load()
+    return results
+
+
+def bench_markdown(results: dict[str, Any]) -> str:
+    lines = [
+        f"Machine: {results['machine']}; load average before {results['load_average_before']}, "
+        f"after {results['load_average_after']}; medians of {results['repeats']} runs.",
+        "",
+    ]
+    if "conversion_s" in results:
+        lines.append(f"- GGUF -> HF conversion: {results['conversion_s']} s")
+    for dtype, fresh in results.get("fresh_process", {}).items():
+        lines.append(
+            f"- fresh process, {dtype}: import torch + transformers {fresh['import_s']} s, "
+            f"then load from the cache "
+            f"{fresh['load_s']} s"
+        )
+    lines += [
+        f"- score prompt: {results.get('prompt_tokens')} tokens; 10 options of "
+        f"{min(results.get('option_tokens') or [0])}-{max(results.get('option_tokens') or [0])}"
+        " tokens (with the end-of-turn token)",
+        f"- dtype chosen by `CONVREC_LLM_DTYPE=auto` here: {results['auto_dtype']}",
+        "",
+        "| dtype | threads | load, warm process (s) | decode (tok/s) "
+        "| first token, ~300-token prompt (s) | score 10 options (s) "
+        "| same, prompt KV cached (s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for run in results["runs"]:
+        lines.append(
+            f"| {run['dtype']} | {run['threads']} | {run['load_s']} | {run['decode_tok_s']} | "
+            f"{run['first_token_s']} | {run['score10_s']} | {run['score10_cached_prompt_s']} |"
+        )
+    return "\n".join(lines)
