@@ -30,14 +30,15 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 
 from convrec.agent.ledger import Ledger, LedgerUpdate
+from convrec.agent.multilingual import looks_foreign, translate_common
 from convrec.agent.vocab import GENRE_WORDS, AgentVocab, genre_key, get_agent_vocab, known_words
 from convrec.tools.context import ToolContext
-from convrec.tools.filters import PersonRef, person_key
+from convrec.tools.filters import PersonRef, person_key, vocab_key
 from convrec.tools.lookup import title_key
 
 UserAct = Literal[
     "empty", "greeting", "thanks", "bye", "accept", "question", "more", "reject", "inform",
-    "unclear",
+    "request", "unclear",
 ]
 QuestionKind = Literal["director", "cast", "runtime", "year", "plot", "rating", "general"]
 
@@ -102,11 +103,28 @@ _GENERIC = {
     "nah", "two", "three", "four", "five", "half", "length", "runtime", "who", "how",
     "when", "where", "why", "whatever", "shorter", "longer", "newer", "older", "start",
     "reset", "search", "afresh", "begin", "let", "let's", "lets", "everything", "anyone",
-    "lots", "bit", "little",
+    "lots", "bit", "little", "make", "makes", "drop", "remove", "sorry", "though", "get",
+    "got", "going", "try", "evening", "afternoon", "friday", "saturday", "sunday", "guys",
+    "hiya", "thx", "cheers", "yeah", "yep", "sure", "awesome", "different", "else",
+    "surprise", "open",
 }
+_LANGUAGE_NOUNS = {"movie", "movies", "film", "films", "cinema", "language", "flick", "flicks",
+                   "one", "ones", "spoken", "audio", "classic", "classics", "director",
+                   "directors", "animated", "indie", "arthouse", "new", "wave"}
 _GENRE_NOUNS = {"movie", "movies", "film", "films", "flick", "flicks", "drama", "dramas",
                 "piece", "pieces", "friendly"}
 _GENRE_DETERMINERS = {"a", "some", "no", "any", "good", "great", "for", "the"}
+# Words for subgenres -> the TMDB keyword / MovieLens tag to exclude ("no zombies").
+SUBGENRES: dict[str, str] = {
+    "heist": "heist", "heists": "heist", "zombie": "zombie", "zombies": "zombie",
+    "vampire": "vampire", "vampires": "vampire", "time travel": "time travel",
+    "superhero": "superhero", "superheroes": "superhero", "dinosaur": "dinosaur",
+    "dinosaurs": "dinosaur", "pirate": "pirate", "pirates": "pirate", "werewolf": "werewolf",
+    "werewolves": "werewolf", "serial killer": "serial killer", "martial arts": "martial arts",
+    "christmas": "christmas", "boxing": "boxing", "pixar": "pixar", "dystopia": "dystopia",
+    "dystopian": "dystopia", "post apocalyptic": "post-apocalyptic", "courtroom": "courtroom",
+    "mafia": "mafia", "submarine": "submarine", "alien invasion": "alien invasion",
+}
 _COMPARATIVE = {
     "funnier": "funny", "scarier": "scary", "darker": "dark", "lighter": "light-hearted",
     "happier": "happy", "sadder": "sad", "weirder": "weird", "sillier": "silly",
@@ -280,6 +298,8 @@ class Extractor:
         injection = bool(_INJECTION.search(text))
         if injection:
             text = _drop_injection(text)
+        foreign = looks_foreign(text)
+        text = translate_common(text)
         tokens = tokenize(text)
         _mark_negation(text, tokens)
         update = LedgerUpdate()
@@ -290,14 +310,24 @@ class Extractor:
         mentions, unresolved = self._titles(tokens, ledger, question is not None)
         self._films(mentions, update)
         self._ordinal_feedback(text, tokens, ledger, update)
+        self._drops(text, tokens, update)
         self._people(tokens, update)
-        self._genres(tokens, update)
-        self._relative(tokens, mentions, update)
-        self._era(text, tokens, ledger, update)
+        self._keywords(tokens, update, notes)
+        self._genres(tokens, update, notes)
+        self._relative(tokens, mentions, ledger, update)
+        self._era(text, tokens, ledger, update, notes)
         self._runtime(text, tokens, update)
         self._languages(tokens, update)
         self._rating(text, tokens, update)
-        self._wishes(tokens, mentions, update)
+        if foreign:
+            notes.append("I understand English best; I used what I recognised")
+        else:
+            self._wishes(tokens, mentions, update)
+        self._unknown_negations(tokens, notes)
+        if re.search(r"\bany\b(?:\s+[\w'’-]+){0,3}?\s+(?:films?|movies?|ones?)\b", text, re.I) and (
+            not update.genres_include
+        ):
+            update.genres_clear = True  # "any Meg Ryan film": whatever the genre
         if re.search(r"\b(start (over|again|afresh)|reset|new search|forget (all|everything|"
                      r"it all|what i said)|clear (all|everything|the filters))\b", text, re.I):
             update.reset = True
@@ -341,6 +371,10 @@ class Extractor:
         if re.search(r"\b(more|others?|another|something else|different ones?|anything else"
                      r"|next|keep going|go on|what else)\b", low):
             return "more"
+        if re.search(r"\b(recommend|suggest|what should i (watch|see)|what to watch|something to "
+                     r"(watch|see)|surprise me|any (ideas|suggestions|recommendations)|movie "
+                     r"night|pick (something|a film|a movie|one))\b", low):
+            return "request"  # an open request: nothing about what, yet
         return "unclear"
 
     @staticmethod
@@ -507,9 +541,10 @@ class Extractor:
         while j < len(tokens):
             ref = self._ordinal_at(tokens, j, ledger)
             if ref is not None:
-                item_id, n = ref
-                mentions.append(TitleMention(item_id, " ".join(t.text for t in tokens[j:j + n]),
-                                             sentiment))  # type: ignore[arg-type]
+                item_ids, n = ref
+                written = " ".join(t.text for t in tokens[j:j + n])
+                mentions += [TitleMention(i, written, sentiment)  # type: ignore[arg-type]
+                             for i in item_ids]
                 for t in tokens[j:j + n]:
                     t.used = True
                 j += n
@@ -519,6 +554,8 @@ class Extractor:
                     written = self._capitalised_run(tokens, j)
                     if written and sentiment != "not_seen":
                         unresolved.append(written)
+                        for t in tokens[j:j + len(written.split())]:
+                            t.used = True  # an unknown title's words are not a wish
                     return j
                 ids, n = found
                 written = " ".join(t.text for t in tokens[j:j + n])
@@ -535,10 +572,22 @@ class Extractor:
             return j
         return j
 
-    def _ordinal_at(self, tokens: list[Token], j: int, ledger: Ledger) -> tuple[int, int] | None:
+    def _ordinal_at(self, tokens: list[Token], j: int, ledger: Ledger
+                    ) -> tuple[list[int], int] | None:
+        """Films of the last list named by position: 'the second one', 'the first two'."""
         if not ledger.last_shown:
             return None
+        shown = ledger.last_shown
         window = " ".join(t.low for t in tokens[j:j + 3])
+        several = re.match(r"(?:the\s+)?(first|last|top)\s+(two|three|four|five|2|3|4|5)\b|"
+                           r"(both|all of them|all of those|all)\b", window)
+        if several:
+            if several.group(3):
+                return list(shown), len(several.group(0).split())
+            count = {"two": 2, "three": 3, "four": 4, "five": 5}.get(several.group(2)) or int(
+                several.group(2))
+            picked = shown[-count:] if several.group(1) == "last" else shown[:count]
+            return list(picked), len(several.group(0).split())
         match = _ORDINAL_REF.match(window)
         if not match or match.start() != 0:
             return None
@@ -548,7 +597,7 @@ class Extractor:
         n = len(match.group(0).split())
         if match.group(2):
             n = len(re.findall(r"\S+", match.group(0)))
-        return ledger.last_shown[index], n
+        return [shown[index]], n
 
     def _title_at(self, tokens: list[Token], j: int) -> tuple[list[int], int] | None:
         """The longest run of tokens from j that names a film, and its films."""
@@ -634,7 +683,15 @@ class Extractor:
                     t.used = True
                 self._add_person(tokens, i, window, person, update)
         for i, tok in enumerate(tokens):
-            if tok.used or len(tok.low) < 4:
+            if tok.used:
+                continue
+            if i + 1 < len(tokens) and not tokens[i + 1].used and tokens[i + 1].capitalised:
+                pair = vocab.surnames.get(f"{tok.low} {tokens[i + 1].low}")
+                if pair is not None and tok.capitalised:  # "De Niro"
+                    tok.used = tokens[i + 1].used = True
+                    self._add_person(tokens, i, [tok, tokens[i + 1]], pair, update)
+                    continue
+            if len(tok.low) < 4:
                 continue
             person = vocab.surnames.get(tok.low)
             prev = tokens[i - 1].low if i else ""
@@ -645,7 +702,7 @@ class Extractor:
                 if nxt not in ("film", "films", "movie", "movies", "flick", "flicks"):
                     continue
             tok.used = True
-            self._add_person(tokens, i, [tok], person, update, role="director")
+            self._add_person(tokens, i, [tok], person, update)
 
     def _add_person(self, tokens: list[Token], i: int, window: list[Token], person: int,
                     update: LedgerUpdate, role: str | None = None) -> None:
@@ -653,10 +710,12 @@ class Extractor:
         before = " ".join(t.low for t in tokens[max(0, i - 2):i])
         after = " ".join(t.low for t in tokens[i + len(window):i + len(window) + 2])
         if role is None:
-            if re.search(r"(directed by|by|director)$", before) or (after.startswith(
-                ("film", "movie", "flick")
-            ) and person in vocab.directors and vocab.credits(person) < 40):
-                role = "director" if person in vocab.directors else "any"
+            by_name = re.search(r"(directed by|by|director)$", before)
+            their_film = after.startswith(("film", "movie", "flick"))
+            if (by_name and person in vocab.directors) or (
+                their_film and vocab.mainly_directs(person)
+            ):
+                role = "director"
             elif re.search(r"(with|starring|featuring|actor|actress|stars)$", before):
                 role = "actor"
             else:
@@ -671,7 +730,7 @@ class Extractor:
 
     # genres
 
-    def _genres(self, tokens: list[Token], update: LedgerUpdate) -> None:
+    def _genres(self, tokens: list[Token], update: LedgerUpdate, notes: list[str]) -> None:
         found: list[tuple[int, tuple[str, ...], Token]] = []
         genres = self.vocab.filters.genre_ids
         for n in (3, 2, 1):
@@ -711,9 +770,14 @@ class Extractor:
                     if "or" not in between and "," not in between:
                         mode = "all"
                 include.extend(g for g in names if g not in include)
+        both = [g for g in include if g in update.genres_exclude]
+        if both:
+            notes.append(f"you asked both for {' and '.join(both)} and for no "
+                         f"{' and '.join(both)}; I left {'them' if len(both) > 1 else 'it'} out")
+            include = [g for g in include if g not in both]
+            update.genres_exclude = [g for g in update.genres_exclude if g not in both]
         if include:
             update.genres_include = include
-            update.genre_mode = mode  # type: ignore[assignment]
             clauses = {tok.clause for _, _, tok in found}
             update.genres_add = any(
                 t.clause in clauses and (
@@ -723,6 +787,8 @@ class Extractor:
                 )
                 for k, t in enumerate(tokens)
             )
+            # "make it a comedy too": films that are that as well
+            update.genre_mode = "all" if update.genres_add else mode  # type: ignore[assignment]
 
     # era
 
@@ -733,7 +799,8 @@ class Extractor:
                 chars[tok.start:tok.end] = " " * (tok.end - tok.start)
         return "".join(chars).lower()
 
-    def _era(self, text: str, tokens: list[Token], ledger: Ledger, update: LedgerUpdate) -> None:
+    def _era(self, text: str, tokens: list[Token], ledger: Ledger, update: LedgerUpdate,
+             notes: list[str]) -> None:
         low = self._masked(text, tokens)
         if re.search(r"\b(any (era|year|decade|time period)|era doesn'?t matter|(year|era|"
                      r"decade) (doesn'?t|does not) matter|regardless of (year|era))\b", low):
@@ -743,6 +810,10 @@ class Extractor:
             return
         start, end, kind, (pos, stop) = span
         _consume(tokens, pos, stop)
+        rest = low[:pos] + " " * (stop - pos) + low[stop:]
+        other = _year_span(rest, self.vocab.max_year)
+        if other is not None and (other[0], other[1]) != (start, end) and kind != "decade":
+            notes.append("I can only use one range of years at a time; I used the first one")
         negated = _negated_at(tokens, pos)
         allowed = _allowed_at(tokens, pos) or bool(
             re.search(r"\b(are|is|would be)\s+(fine|ok|okay|alright|good)\b", low[pos:pos + 40])
@@ -778,21 +849,26 @@ class Extractor:
         number = (r"(\d+(?:\.\d+)?|an? hour and a half|one and a half|half an|an?|one|two"
                   r"|three|four|ninety)")
         unit = r"\s*-?\s*(hours?|hrs?|h|minutes?|mins?|m)\b"
+        found = False
         for match in re.finditer(
             r"\b(under|less than|shorter than|below|at most|no more than|no longer than|"
             r"max(?:imum)?(?: of)?|within|up to|tops|not over|over|more than|longer than|"
-            r"at least|above|minimum(?: of)?)\s+" + number + r"(?:" + unit + r")?", low
+            r"at least|above|minimum(?: of)?)\s+" + number + unit, low
         ):
             minutes = _minutes(match.group(2), match.group(3))
             if minutes is None or not 20 <= minutes <= 600:
                 continue
             _consume(tokens, *match.span())
-            if match.group(1) in ("over", "more than", "longer than", "at least", "above") or (
-                match.group(1).startswith("minimum")
-            ):
+            at_least = match.group(1) in ("over", "more than", "longer than", "at least",
+                                          "above") or match.group(1).startswith("minimum")
+            if _negated_at(tokens, match.start()):
+                at_least = not at_least  # "nothing longer than two hours"
+            if at_least:
                 update.runtime_min = minutes
             else:
                 update.runtime_max = minutes
+            found = True
+        if found:
             return
         if re.search(r"\b(not too long|nothing too long|not very long|not long|not a long|"
                      r"nothing long)\b", low):
@@ -819,10 +895,9 @@ class Extractor:
                 continue
             prev = tokens[i - 1].low if i else ""
             nxt = tokens[i + 1].low if i + 1 < len(tokens) else ""
-            if prev in ("in",) or nxt in ("movie", "movies", "film", "films", "cinema",
-                                          "language", "flick", "flicks", "comedy", "drama",
-                                          "thriller", "horror", "animation", "anime",
-                                          "one", "ones", "spoken", "audio"):
+            if prev == "in" and nxt == ":":
+                continue  # "sorry, in English: ..." is about the message, not the film
+            if prev in ("in",) or nxt in _LANGUAGE_NOUNS or genre_key(nxt) in GENRE_WORDS:
                 tok.used = True
                 if name not in update.languages:
                     update.languages.append(name)
@@ -843,11 +918,82 @@ class Extractor:
                      r"well reviewed|good reviews|award winning|masterpieces?|the best)\b", low):
             update.min_rating = 7.0
 
+    # slots dropped by name, keywords, negated names the catalog cannot filter on
+
+    _DROP = re.compile(
+        r"\b(?:drop|remove|forget|ignore|lose|clear|scrap|skip|no need for)\s+(?:the\s+|that\s+)?"
+        r"(language|era|years?|decade|dates?|runtime|length|time limit|genres?|rating|actors?|"
+        r"directors?|people|cast)\b|\b(language|era|year|decade|runtime|length|genre|rating)"
+        r"\s+(?:doesn'?t|does not|don'?t) matter\b", re.I)
+
+    def _drops(self, text: str, tokens: list[Token], update: LedgerUpdate) -> None:
+        for match in self._DROP.finditer(text):
+            slot = (match.group(1) or match.group(2)).lower()
+            _consume(tokens, *match.span())
+            if slot in ("language",):
+                update.languages_clear = True
+            elif slot in ("era", "year", "years", "decade", "date", "dates"):
+                update.era_clear = True
+            elif slot in ("runtime", "length", "time limit"):
+                update.runtime_clear = True
+            elif slot.startswith("genre"):
+                update.genres_clear = True
+            elif slot == "rating":
+                update.rating_clear = True
+            else:
+                update.people_clear = True
+
+    def _term(self, text: str) -> str | None:
+        """A TMDB keyword or MovieLens tag for `text` (singular or plural), or None."""
+        filters = self.vocab.filters
+        for key in (vocab_key(text), vocab_key(text).removesuffix("s")):
+            if key and (key in filters.keywords or key in filters.tags):
+                return filters.term_names.get(key, key)
+        return None
+
+    def _keywords(self, tokens: list[Token], update: LedgerUpdate, notes: list[str]) -> None:
+        """A negated keyword or tag is a hard exclusion ('no zombies', 'no Pixar')."""
+        for n in (2, 1):
+            for i in range(len(tokens) - n + 1):
+                window = tokens[i:i + n]
+                if any(t.used or not re.match(r"\w", t.text) for t in window):
+                    continue
+                words = " ".join(t.low for t in window)
+                if genre_key(words) in GENRE_WORDS or words in _GENERIC:
+                    continue
+                if not window[0].negated or window[0].allowed:
+                    continue  # wanted subgenres stay soft wishes: tagging is sparse
+                term = self._term(SUBGENRES.get(words, words))
+                if term is None:
+                    continue
+                for t in window:
+                    t.used = True
+                if term not in update.keywords_exclude:
+                    update.keywords_exclude.append(term)
+                    self._note_sparse_term(term, notes)
+
+    def _note_sparse_term(self, term: str, notes: list[str]) -> None:
+        filters = self.vocab.filters
+        key = vocab_key(term)
+        tagged = len(filters.keywords.get(key, ())) + len(filters.tags.get(key, ()))
+        if tagged < 30:
+            notes.append(f"the catalog has no studio or franchise data; I left out the films "
+                         f"tagged '{term}', but untagged ones may slip through")
+
+    def _unknown_negations(self, tokens: list[Token], notes: list[str]) -> None:
+        """'no Zorbco': a capitalised name after a negation that nothing matched."""
+        for i, tok in enumerate(tokens):
+            if (tok.negated and not tok.used and tok.capitalised and len(tok.text) > 2
+                    and tok.low not in _GENERIC and i > 0):
+                notes.append(f"I can't filter out \"{tok.text}\": the catalog doesn't know it")
+                tok.used = True
+
     # "like X but shorter / newer / older"
 
-    def _relative(self, tokens: list[Token], mentions: list[TitleMention],
+    def _relative(self, tokens: list[Token], mentions: list[TitleMention], ledger: Ledger,
                   update: LedgerUpdate) -> None:
-        liked = [m.item_id for m in mentions if m.sentiment == "liked"]
+        """'like X but shorter / newer / older', X named now or liked earlier."""
+        liked = [m.item_id for m in mentions if m.sentiment == "liked"] or list(ledger.liked)
         if not liked:
             return
         films = [self.vocab.filters.films[i] for i in liked if i in self.vocab.filters.films]
@@ -867,6 +1013,23 @@ class Extractor:
             else:
                 continue
             tok.used = True
+        named_now = [m.item_id for m in mentions if m.sentiment == "liked"]
+        if named_now and any(t.low == "but" for t in tokens):
+            update.avoid_ids = self.franchise(named_now)
+
+    def franchise(self, item_ids: list[int]) -> list[int]:
+        """Films of the same series ('The Matrix' -> 'The Matrix Reloaded', ...): a user who
+        asks for 'like X but funnier' wants something other than more X."""
+        index = self.vocab.titles
+        names = {_series_name(t) for films in index.titles.values()
+                 for i, t, kind in films if i in item_ids and kind == "display"}
+        names = {n for n in names if len(n) >= 4}
+        found = {
+            i for films in index.titles.values() for i, t, kind in films
+            if kind == "display" and any(_series_name(t).startswith((n + " ", n + ":"))
+                                         for n in names)
+        }
+        return sorted(found - set(item_ids))[:30]
 
     # wishes
 
@@ -936,6 +1099,20 @@ def _minutes(number: str, unit: str | None) -> int | None:
     return int(value)
 
 
+def _series_name(title: str) -> str:
+    """'The Matrix Reloaded' -> 'matrix reloaded' (lower case, no leading article)."""
+    text = re.sub(r"^(the|a|an)\s+", "", title.strip().lower())
+    return re.sub(r"\s+", " ", text)
+
+
+def _decade_value(text: str) -> int:
+    """'70' -> 1970, '00' -> 2000, '1980' -> 1980."""
+    value = int(text)
+    if value < 100:
+        value += 2000 if value in (0, 10) else 1900
+    return value
+
+
 def _decade_of(match: re.Match[str]) -> int | None:
     century, tens, short = match.group("c"), match.group("d"), match.group("s")
     if century is not None and tens is not None:
@@ -960,6 +1137,12 @@ def _year_span(low: str, max_year: int) -> YearSpan | None:
     if match:
         years = [int(g) for g in match.groups() if g]
         return min(years), max(years), "range", match.span()
+    match = re.search(r"\b(?:the\s+)?'?((?:19|20)?\d0)'?s\s*(?:or|and|to|through|till|until|-|–)"
+                      r"\s*(?:the\s+)?'?((?:19|20)?\d0)'?s\b", low)
+    if match:
+        first, last = _decade_value(match.group(1)), _decade_value(match.group(2))
+        if first <= last:
+            return first, last + 9, "range", match.span()
     match = re.search(r"\b(early|mid|late)[\s-]+" + _DECADE, low)
     if match:
         decade = _decade_of(match)

@@ -56,11 +56,16 @@ class Ledger(BaseModel):
     min_rating: Stamped | None = None
     people_include: dict[str, PersonPref] = Field(default_factory=dict)
     people_exclude: dict[str, PersonPref] = Field(default_factory=dict)
+    keywords_include: dict[str, int] = Field(default_factory=dict, description="'a heist film'")
+    keywords_exclude: dict[str, int] = Field(default_factory=dict, description="'no zombies'")
     liked: dict[int, int] = Field(default_factory=dict, description="item id -> turn")
     disliked: dict[int, int] = Field(default_factory=dict)
     seen: dict[int, int] = Field(default_factory=dict)
     rejected: dict[int, int] = Field(default_factory=dict)
     shown: dict[int, int] = Field(default_factory=dict, description="recommended -> turn")
+    avoid: dict[int, int] = Field(
+        default_factory=dict, description="sequels of a film the user wants something unlike"
+    )
     last_shown: list[int] = Field(default_factory=list, description="the latest list, in order")
     wishes: list[Wish] = Field(default_factory=list)
 
@@ -70,7 +75,8 @@ class Ledger(BaseModel):
         return bool(
             self.genres_include or self.genres_exclude or self.year_from or self.year_to
             or self.runtime_min or self.runtime_max or self.languages or self.min_rating
-            or self.people_include or self.people_exclude
+            or self.people_include or self.people_exclude or self.keywords_include
+            or self.keywords_exclude
         )
 
     def hard_count(self) -> int:
@@ -80,11 +86,12 @@ class Ledger(BaseModel):
             self.runtime_min is not None or self.runtime_max is not None,
             bool(self.languages), self.min_rating is not None,
             len(self.people_include), len(self.people_exclude),
+            bool(self.keywords_include), len(self.keywords_exclude),
         ))
 
     def excluded_ids(self) -> list[int]:
         """Films never to show: seen, rejected, disliked, liked (named by the user), shown."""
-        ids = {*self.seen, *self.rejected, *self.disliked, *self.liked, *self.shown}
+        ids = {*self.seen, *self.rejected, *self.disliked, *self.liked, *self.shown, *self.avoid}
         return sorted(ids)
 
     def query(self) -> str | None:
@@ -109,6 +116,8 @@ class Ledger(BaseModel):
                                for p in self.people_include.values()],
             "people_exclude": [PersonRef(name=p.name, role=p.role)
                                for p in self.people_exclude.values()],
+            "keywords_any": sorted(self.keywords_include),
+            "keywords_none": sorted(self.keywords_exclude),
             "exclude_ids": self.excluded_ids() if with_exclusions else [],
         }
         if not any(v not in (None, []) for v in fields.values()):
@@ -137,6 +146,9 @@ class Ledger(BaseModel):
             chips.append(f"rated {self.min_rating.value:g}+/10")
         chips += [f"with {p.name}" for p in self.people_include.values()]
         chips += [f"no {p.name}" for p in self.people_exclude.values()]
+        if self.keywords_include:
+            chips.append(" or ".join(sorted(self.keywords_include)))
+        chips += [f"no {k}" for k in sorted(self.keywords_exclude)]
         chips += [f"about: {w.text}" for w in self.wishes]
         return chips
 
@@ -162,6 +174,7 @@ class LedgerUpdate(BaseModel):
     )
     genres_exclude: list[str] = Field(default_factory=list)
     genres_allow: list[str] = Field(default_factory=list, description="'horror is fine'")
+    genres_clear: bool = Field(default=False, description="'any genre', 'any Meg Ryan film'")
     year_from: int | None = None
     year_to: int | None = None
     era_clear: bool = False
@@ -171,13 +184,18 @@ class LedgerUpdate(BaseModel):
     languages: list[str] = Field(default_factory=list)
     languages_clear: bool = False
     min_rating: float | None = None
+    rating_clear: bool = False
     people_include: list[PersonRef] = Field(default_factory=list)
     people_exclude: list[PersonRef] = Field(default_factory=list)
     people_allow: list[str] = Field(default_factory=list)
+    people_clear: bool = False
+    keywords_include: list[str] = Field(default_factory=list)
+    keywords_exclude: list[str] = Field(default_factory=list)
     liked_ids: list[int] = Field(default_factory=list)
     disliked_ids: list[int] = Field(default_factory=list)
     seen_ids: list[int] = Field(default_factory=list)
     rejected_ids: list[int] = Field(default_factory=list)
+    avoid_ids: list[int] = Field(default_factory=list)
     wishes: list[str] = Field(default_factory=list)
     clear_wishes: bool = False
     reset: bool = Field(
@@ -207,7 +225,7 @@ def apply_update(ledger: Ledger, update: LedgerUpdate, turn: int) -> Ledger:
     if update.reset:
         # films already seen, rejected or shown stay out: only the wants are forgotten
         new = Ledger(seen=new.seen, rejected=new.rejected, disliked=new.disliked,
-                     shown=new.shown, last_shown=new.last_shown)
+                     shown=new.shown, last_shown=new.last_shown, avoid=new.avoid)
     _apply_genres(new, update, turn)
     _apply_era(new, update, turn)
     _apply_runtime(new, update, turn)
@@ -215,8 +233,17 @@ def apply_update(ledger: Ledger, update: LedgerUpdate, turn: int) -> Ledger:
         new.languages = {}
     if update.languages:
         new.languages = dict.fromkeys(update.languages, turn)
+    if update.rating_clear:
+        new.min_rating = None
     if update.min_rating is not None:
         new.min_rating = Stamped(value=update.min_rating, turn=turn)
+    for term in update.keywords_exclude:
+        new.keywords_include.pop(term, None)
+        new.keywords_exclude[term] = turn
+    if update.keywords_include:
+        new.keywords_include = dict.fromkeys(update.keywords_include, turn)
+        for term in update.keywords_include:
+            new.keywords_exclude.pop(term, None)
     _apply_people(new, update, turn)
     _apply_films(new, update, turn)
     if update.clear_wishes:
@@ -228,6 +255,9 @@ def apply_update(ledger: Ledger, update: LedgerUpdate, turn: int) -> Ledger:
 
 
 def _apply_genres(new: Ledger, update: LedgerUpdate, turn: int) -> None:
+    if update.genres_clear:
+        new.genres_include = {}
+        new.genre_mode = "any"
     for genre in update.genres_allow:
         new.genres_exclude.pop(genre, None)
     for genre in update.genres_exclude:
@@ -279,6 +309,8 @@ def _person_key(name: str) -> str:
 
 
 def _apply_people(new: Ledger, update: LedgerUpdate, turn: int) -> None:
+    if update.people_clear:
+        new.people_include = {}
     for name in update.people_allow:
         key = _person_key(name)
         new.people_exclude = {k: v for k, v in new.people_exclude.items() if k != key}
@@ -303,3 +335,5 @@ def _apply_films(new: Ledger, update: LedgerUpdate, turn: int) -> None:
         new.seen.setdefault(item_id, turn)
     for item_id in update.rejected_ids:
         new.rejected.setdefault(item_id, turn)
+    for item_id in update.avoid_ids:
+        new.avoid.setdefault(item_id, turn)

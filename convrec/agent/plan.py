@@ -169,6 +169,8 @@ def ledger_slots(ledger: Ledger) -> list[str]:
         slots.append("people")
     if ledger.min_rating:
         slots.append("rating")
+    if ledger.keywords_include or ledger.keywords_exclude:
+        slots.append("keyword")
     return slots
 
 

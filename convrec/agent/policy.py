@@ -127,8 +127,7 @@ class RulePolicy:
         if thin and not s.asked and not s.shown and s.turn <= 2:
             if not s.has_wish:
                 return "ask_mood"
-            if "genre" not in s.slots:
-                return "ask_genre"
+            return "ask_era" if "era" not in s.slots else "ask_genre"
         return "recommend"
 
 

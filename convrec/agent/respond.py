@@ -173,8 +173,10 @@ def named_films(text: str, ctx: ToolContext) -> set[str]:
         for size in range(min(len(words), 8), 1, -1):
             for start in range(len(words) - size + 1):
                 key = title_key(" ".join(words[start:start + size]))
-                # "The Big" -> "big": a one-word key counts only as the whole run
-                if key in index.titles and (" " in key or size == len(words)):
+                # "The Big" -> "big": a one-word title counts only as the whole run
+                window = [w for w in words[start:start + size]
+                          if w.lower() not in ("the", "a", "an")]
+                if key in index.titles and (len(window) > 1 or size == len(words)):
                     found.add(key)
     return found
 
@@ -340,6 +342,10 @@ def ask_reply(act: Act, genre_options: Sequence[str], prefix: str = "") -> Reply
     return Reply(text=f"{prefix} {text}".strip())
 
 
+def films(n: int) -> str:
+    return f"{n:,} film" if n == 1 else f"{n:,} films"
+
+
 def relax_reply(options: Sequence[tuple[str, int]], prefix: str = "") -> Reply:
     if not options:
         text = ("Nothing in the catalog matches all of that, and dropping any single "
@@ -349,7 +355,7 @@ def relax_reply(options: Sequence[tuple[str, int]], prefix: str = "") -> Reply:
         best = options[0]
         more = "".join(f"; without '{c}': {n:,}" for c, n in options[1:3])
         text = (f"Nothing in the catalog matches all of that. Shall I relax '{best[0]}'? "
-                f"That would give {best[1]:,} films{more}.")
+                f"That would give {films(best[1])}{more}.")
     return Reply(text=f"{prefix} {text}".strip())
 
 

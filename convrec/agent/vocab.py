@@ -45,7 +45,7 @@ GENRE_WORDS: dict[str, tuple[str, ...]] = {
     "cartoons": ("Animation",), "anime": ("Animation",),
     "documentary": ("Documentary",), "documentaries": ("Documentary",),
     "doc": ("Documentary",), "docs": ("Documentary",),
-    "crime": ("Crime",), "gangster": ("Crime",), "heist": ("Crime",),
+    "crime": ("Crime",), "gangster": ("Crime",),
     "mystery": ("Mystery",), "mysteries": ("Mystery",), "whodunit": ("Mystery",),
     "war": ("War",), "war movie": ("War",), "war film": ("War",),
     "western": ("Western",), "westerns": ("Western",), "cowboy": ("Western",),
@@ -72,6 +72,8 @@ NATIONALITY_LANGUAGES: dict[str, str] = {
 }
 
 MIN_DIRECTED_FOR_SURNAME = 4
+MIN_CREDITS_FOR_SURNAME = 12  # actors known by their surname alone ("a Pacino film")
+_PARTICLES = {"de", "van", "von", "del", "da", "di", "le", "la", "du", "dos", "der", "mc"}
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,9 @@ class AgentVocab:
     filters: FilterVocab
     titles: TitleIndex
     people: dict[str, int]  # person_key -> the best-known person id with that name
-    surnames: dict[str, int]  # director surname (lower case) -> person id
+    surnames: dict[str, int]  # well-known surname (lower case) -> person id
     directors: frozenset[int]  # people with director credits
+    directed: dict[int, int]  # person id -> films directed
     languages: dict[str, str]  # lower-case language word -> a name the filter resolves
     max_year: int
 
@@ -89,6 +92,11 @@ class AgentVocab:
 
     def credits(self, person_id: int) -> int:
         return self.filters.credit_counts.get(person_id, 0)
+
+    def mainly_directs(self, person_id: int) -> bool:
+        """'a Tarantino film' means his direction; 'a Tom Hanks film' means him acting."""
+        n = self.directed.get(person_id, 0)
+        return n >= 2 and n >= 0.3 * self.credits(person_id)
 
 
 def get_agent_vocab(ctx: ToolContext) -> AgentVocab:
@@ -113,12 +121,18 @@ def _load(ctx: ToolContext) -> AgentVocab:
         )
     }
     surnames: dict[str, list[tuple[int, int]]] = {}
-    for person_id, n in directed.items():
-        if n < MIN_DIRECTED_FOR_SURNAME:
-            continue
+    known = {p for p, n in directed.items() if n >= MIN_DIRECTED_FOR_SURNAME}
+    known |= {p for p, n in filters.credit_counts.items() if n >= MIN_CREDITS_FOR_SURNAME}
+    for person_id in known:
         parts = filters.person_names[person_id].split()
-        if len(parts) >= 2 and len(parts[-1]) >= 4:
-            surnames.setdefault(parts[-1].lower(), []).append((n, person_id))
+        if len(parts) < 2:
+            continue
+        surname = parts[-1]
+        if len(parts) >= 3 and parts[-2].lower() in _PARTICLES:
+            surname = " ".join(parts[-2:])  # "De Niro", "Van Damme"
+        if len(surname) >= 4:
+            weight = max(directed.get(person_id, 0) * 3, filters.credit_counts.get(person_id, 0))
+            surnames.setdefault(surname.lower(), []).append((weight, person_id))
     unique_surnames = {}
     for surname, found in surnames.items():
         found.sort(reverse=True)
@@ -136,6 +150,7 @@ def _load(ctx: ToolContext) -> AgentVocab:
         people=people,
         surnames=unique_surnames,
         directors=frozenset(directed),
+        directed=directed,
         languages=languages,
         max_year=max_year,
     )

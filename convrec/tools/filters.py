@@ -204,6 +204,10 @@ class FilterArgs(ToolArgs):
         description="At least one of these TMDB keywords or MovieLens tags, e.g. ['time travel'] "
         "(case-insensitive).",
     )
+    keywords_none: NameList = Field(
+        default_factory=list,
+        description="None of these TMDB keywords or MovieLens tags, e.g. ['pixar', 'zombie'].",
+    )
     exclude_ids: list[int] = Field(
         default_factory=list,
         description="Catalog ids to leave out (seen, rejected or already shown).",
@@ -588,7 +592,8 @@ class ResolvedTerm:
     tags: tuple[str, ...]
 
 
-def resolve_keyword(term: str, vocab: FilterVocab) -> ResolvedTerm:
+def resolve_keyword(term: str, vocab: FilterVocab, field_name: str = "keywords_any"
+                    ) -> ResolvedTerm:
     key = vocab_key(term)
     kw, tags = vocab.keywords.get(key, ()), vocab.tags.get(key, ())
     if kw or tags:
@@ -597,7 +602,7 @@ def resolve_keyword(term: str, vocab: FilterVocab) -> ResolvedTerm:
         key, list(vocab.term_names), scorer=fuzz.WRatio, limit=3, score_cutoff=50
     )
     raise _did_you_mean(
-        "keyword", term, "keywords_any", [vocab.term_names[h[0]] for h in hits]
+        "keyword", term, field_name, [vocab.term_names[h[0]] for h in hits]
     )
 
 
@@ -931,6 +936,21 @@ def _keyword_clause(args: FilterArgs, vocab: FilterVocab) -> Clause | None:
     )
 
 
+def _no_keyword_clause(args: FilterArgs, vocab: FilterVocab) -> Clause | None:
+    if not args.keywords_none:
+        return None
+    terms = [resolve_keyword(k, vocab, "keywords_none") for k in dict.fromkeys(args.keywords_none)]
+    kw_ids = sorted({i for t in terms for i in t.keyword_ids})
+    tags = sorted({x for t in terms for x in t.tags})
+    parts = [_exists(link, values) for link, values in (("keyword", kw_ids), ("tag", tags))
+             if values]
+    words = " or ".join(dict.fromkeys(t.label for t in terms))
+    return Clause(
+        field="keywords_none", name=f"no keyword {words}", sql=_not(_any(parts)),
+        evidence=_says(f"not {words}"), violation=_says(f"keyword or tag {words}"),
+    )
+
+
 def id_clause(ids: Iterable[int], vocab: FilterVocab, *, exclude: bool, name: str) -> Clause:
     """items.item_id IN / NOT IN a list of catalog ids.
 
@@ -962,7 +982,7 @@ def compile_filter(args: FilterArgs, vocab: FilterVocab) -> Compiled:
     clauses += [c for c in (_language_clause(args, vocab),) if c]
     clauses += _quality_clauses(args)
     clauses += _people_clauses(args, vocab, notes)
-    clauses += [c for c in (_keyword_clause(args, vocab),) if c]
+    clauses += [c for c in (_keyword_clause(args, vocab), _no_keyword_clause(args, vocab)) if c]
     if args.exclude_ids:
         clauses.append(id_clause(args.exclude_ids, vocab, exclude=True, name="not excluded"))
     return Compiled(clauses, notes)

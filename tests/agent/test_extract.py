@@ -60,6 +60,19 @@ def test_like_x_but_y(extract):
     ("I'd like a dark thriller about revenge", "wishes", ["dark revenge"]),
     ("any length is fine", "runtime_clear", True),
     ("let's start over", "reset", True),
+    ("I've seen the first two", "seen_ids", [MATRIX, HEAT]),
+    ("I want a Korean thriller rated above 7", "runtime_min", None),
+    ("nothing longer than two hours", "runtime_max", 120),
+    ("something from the 70s or 80s", "year_to", 1989),
+    ("films with De Niro, no Pacino", "people_exclude", "Al Pacino"),
+    ("films with De Niro, no Pacino", "people_include", "Robert De Niro"),
+    ("drop the language", "languages_clear", True),
+    ("what about a Japanese animated film?", "languages", ["Japanese"]),
+    ("ok, any Meg Ryan film from the 90s", "genres_clear", True),
+    ("no zombies please", "keywords_exclude", ["zombie"]),
+    ("make it a comedy too", "genre_mode", "all"),
+    ("actually make it a drama", "wishes", []),
+    ("what should I watch tonight?", "wishes", []),
 ])
 def test_readings(extract, text, field, expected):
     value = getattr(extract(text).update, field)
@@ -103,6 +116,29 @@ def test_bad_input_is_handled(extract):
     assert unknown.unresolved_titles == ["Zorblax Quuxington"] and not unknown.update.liked_ids
     foreign = extract("une comédie française drôle")
     assert foreign.user_act in ("inform", "unclear")
+
+
+def test_open_request_and_foreign_turns(extract):
+    assert extract("what should I watch tonight?").user_act == "request"
+    french = extract("une comédie française des années 90, s'il vous plaît")
+    assert french.update.genres_include == ["Comedy"] and french.update.year_from == 1990
+    assert not french.update.wishes and french.notes
+    assert extract("推荐一部喜剧电影").update.genres_include == ["Comedy"]
+
+
+def test_honest_notes(extract):
+    pixar = extract("no Pixar")
+    assert pixar.update.keywords_exclude == ["Pixar"] and "studio" in pixar.notes[0]
+    both = extract("a horror film, no horror")
+    assert not both.update.genres_include and not both.update.genres_exclude and both.notes
+    eras = extract("before 1980 and after 2015")
+    assert eras.update.year_to == 1979 and eras.notes
+
+
+def test_like_x_but_leaves_out_the_series(extract, real_resources):
+    e = extract("something like The Matrix but funnier")
+    titles = {i.title for i in real_resources.catalog.items(e.update.avoid_ids)}
+    assert {"The Matrix Reloaded", "The Matrix Revolutions"} <= titles
 
 
 def test_sanitize():

@@ -48,7 +48,7 @@ class _Llm:
             raise RuntimeError("down")
         return [self.scores(o) for o in options]
 
-    def structured(self, messages, schema):
+    def structured(self, messages, schema, max_tokens=512):
         if self.fail:
             raise RuntimeError("down")
         return self.choice

@@ -165,6 +165,18 @@ def test_keywords_and_tags_case_insensitive(ctx):
     assert run(ctx, keywords_any=['"artsy"']) == {4973}
 
 
+def test_keywords_none(ctx):
+    golf = run(ctx, keywords_any=["golf"])
+    comedies = run(ctx, genres_any=["Comedy"])
+    without = run(ctx, genres_any=["Comedy"], keywords_none=["GOLF"])
+    assert without == comedies - golf and golf & comedies
+    out = filter_items(FilterArgs(genres_any=["Comedy"], keywords_none=["golf"]), ctx)
+    assert violations(sorted(golf), FilterArgs(genres_any=["Comedy"], keywords_none=["golf"]),
+                      ctx)[104]
+    assert not any(violations(out.ids(), FilterArgs(genres_any=["Comedy"],
+                                                    keywords_none=["golf"]), ctx).values())
+
+
 def test_exclude_ids_candidates_and_limit(ctx, exp):
     comedies = set(exp.comedy_90s_ml_ids)
     assert run(ctx, genres_any=["Comedy"], decade="90s", exclude_ids=[1, 39, 999]) == comedies - {
@@ -389,6 +401,7 @@ STRING_FIELDS = {
     "people_include": ("person", lambda v: {"people_include": [{"name": v, "role": "actor"}]}),
     "people_exclude": ("person", lambda v: {"people_exclude": [v]}),
     "keywords_any": ("keyword", lambda v: {"keywords_any": [v]}),
+    "keywords_none": ("keyword", lambda v: {"keywords_none": [v]}),
 }
 SQL_WORDS = ("sqlite", "syntax", "select ", "exists", "items.", "catalog query", "where ")
 

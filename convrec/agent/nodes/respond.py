@@ -15,6 +15,7 @@ from convrec.agent.respond import (
     answer_reply,
     ask_reply,
     chitchat_reply,
+    films,
     make_cards,
     recommend_reply,
     relax_reply,
@@ -53,8 +54,7 @@ def _prefix(state: AgentState, ctx: ToolContext) -> str:
         item = ctx.catalog.item(amb["item_id"])
         if item is not None:
             parts.append(f"By \"{amb['written']}\" I took {item.label}.")
-    parts += [n[0].upper() + n[1:] + "." for n in understood.get("notes") or []
-              if n.startswith("the message was long")]
+    parts += [n[0].upper() + n[1:] + "." for n in understood.get("notes") or []]
     return " ".join(parts)
 
 
@@ -104,6 +104,9 @@ def _without_each(ledger: Ledger) -> list[tuple[str, Ledger]]:
     for key, pref in ledger.people_include.items():
         out.append((f"with {pref.name}", ledger.model_copy(update={"people_include": {
             k: v for k, v in ledger.people_include.items() if k != key}})))
+    for term in ledger.keywords_exclude:
+        out.append((f"no {term}", ledger.model_copy(update={"keywords_exclude": {
+            k: t for k, t in ledger.keywords_exclude.items() if k != term}})))
     for key, pref in ledger.people_exclude.items():
         out.append((f"no {pref.name}", ledger.model_copy(update={"people_exclude": {
             k: v for k, v in ledger.people_exclude.items() if k != key}})))
@@ -180,5 +183,6 @@ def _nothing_left(ledger: Ledger, tools: ToolContext, prefix: str, matching: int
     fit = f"all {matching:,} films that fit" if matching > 1 else "every film that fits"
     text = (f"You have seen or been shown {fit} what you asked for.")
     if options:
-        text += f" Shall I relax '{options[0][0]}'? That would open up {options[0][1]:,} films."
+        text += (f" Shall I relax '{options[0][0]}'? That would open up "
+                 f"{films(options[0][1])}.")
     return Reply(text=f"{prefix} {text}".strip())
