@@ -120,15 +120,15 @@ class Agent:
         return self._policy
 
     def warm_up(self) -> None:
-        """Load the indexes, vocabularies and the LLM now rather than on the first turn."""
+        """Load the indexes, vocabularies and the LLM now rather than on the first turn, and
+        set the process up for answering (see `convrec.tools.warmup.load_all`)."""
         from convrec.agent.extract import get_extractor
         from convrec.tools.context import ToolContext
-        from convrec.tools.dense import load_dense
+        from convrec.tools.warmup import load_all
 
-        ctx = ToolContext(self.resources)
-        get_extractor(ctx)
-        load_dense(ctx).warm_up()
         _ = self.llm
+        get_extractor(ToolContext(self.resources))
+        load_all(self.resources)
 
     def _config(self, thread_id: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread_id},

@@ -1,4 +1,5 @@
-"""`convrec bench tools` and `convrec bench cf`: measurements for docs/BENCHMARKS.md."""
+"""`convrec bench tools`, `convrec bench cf` and `convrec bench agent`: measurements for
+docs/BENCHMARKS.md."""
 
 from __future__ import annotations
 
@@ -9,12 +10,19 @@ from typing import Annotated, Any
 
 import typer
 
-from convrec.cli.common import console, print_json, settings_and_catalog, step_progress
+from convrec.cli.common import (
+    console,
+    err_console,
+    print_json,
+    settings_and_catalog,
+    step_progress,
+)
 
 app = typer.Typer(help="Benchmarks; --write puts the results into docs/BENCHMARKS.md.",
                   no_args_is_help=True)
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
+DEFAULT_CONVERSATIONS = Path("benchmarks/conversations")
 
 
 @app.command("tools")
@@ -86,6 +94,80 @@ def bench_cf(
         console.print(f"written to {doc}")
 
 
+@app.command("agent")
+def bench_agent(
+    backend: Annotated[str, typer.Option(
+        help="LLM backend: local (the embedded model), none (templates only), openai, vllm."
+    )] = "local",
+    conversations: Annotated[Path, typer.Option(
+        help="Folder of scripted conversations (*.json).")] = DEFAULT_CONVERSATIONS,
+    repeats: Annotated[int, typer.Option(min=1, help="Runs of the whole set.")] = 1,
+    write: Annotated[bool, typer.Option(
+        help="Write the results into the benchmarks doc (section agent, or agent-BACKEND).")
+    ] = False,
+    doc: Annotated[Path, typer.Option(help="The benchmarks doc.")] = DEFAULT_DOC,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Scripted conversations through the agent: every turn checked, turn latency.
+
+    Exits non-zero (after the report) when any turn recommends a film that breaks a
+    constraint, repeats one, is not in the catalog or was rated before, or raises.
+    """
+    from convrec.cli.chat import BACKENDS
+    from convrec.errors import ConvrecError
+    from convrec.eval.bench_agent import (
+        agent_markdown,
+        load_conversations,
+        make_bench_agent,
+        run_agent_bench,
+        temporary_sessions,
+    )
+    from convrec.tools.context import Resources
+    from convrec.tools.index_build import build_indexes
+    from convrec.tools.warmup import load_all
+
+    if backend not in BACKENDS:
+        raise ConvrecError(f"unknown backend {backend!r}: choose from {', '.join(BACKENDS)}")
+    scripts = load_conversations(conversations)
+    settings, catalog = settings_and_catalog()
+    with step_progress() as progress:
+        build_indexes(catalog, settings.index, progress=progress)
+    resources = Resources(catalog, settings.index)
+    load_all(resources)
+    with temporary_sessions() as tmp:
+        agent = make_bench_agent(settings, resources, backend, Path(tmp) / "sessions.sqlite")
+        try:
+            with step_progress() as progress:
+                results = run_agent_bench(agent, scripts, repeats=repeats, progress=progress)
+        finally:
+            agent.close()
+    if as_json:
+        print_json(results)
+    command = f"convrec bench agent --backend {backend}"
+    command += f" --conversations {conversations}" if conversations != DEFAULT_CONVERSATIONS else ""
+    command += f" --repeats {repeats}" if repeats != 1 else ""
+    body = agent_markdown(results, backend=backend, command=command + " --write",
+                          source=str(conversations))
+    console.print(agent_markdown(results, backend=backend, command=command + " --write",
+                                 source=str(conversations), max_problems=None),
+                  markup=False, highlight=False, soft_wrap=True)
+    if write:
+        from convrec.eval.report import write_section
+
+        # one section per backend: `agent` for the shipped default, `agent-none` ...
+        write_section(doc, "agent" if backend == "local" else f"agent-{backend}", body)
+        console.print(f"written to {doc}")
+    if not results["ok"]:
+        counts = results["counts"]
+        err_console.print(
+            "[bold red]failed:[/] " + ", ".join(
+                f"{counts[k]} {k.replace('_', ' ')}"
+                for k in ("violations", "repeats", "out_of_catalog", "rated_before", "exceptions")
+                if counts[k]
+            ), highlight=False)
+        raise typer.Exit(code=1)
+
+
 def fresh_process_load_seconds() -> float:
     """Seconds a new process needs to import the tools and load every index and the model."""
     import subprocess
@@ -94,7 +176,7 @@ def fresh_process_load_seconds() -> float:
     code = (
         "import time; t = time.perf_counter()\n"
         "from convrec.config import get_settings\n"
-        "from convrec.eval.bench_tools import load_all\n"
+        "from convrec.tools.warmup import load_all\n"
         "from convrec.tools.context import Resources\n"
         "load_all(Resources.from_settings(get_settings()))\n"
         "print(time.perf_counter() - t)\n"
@@ -122,8 +204,10 @@ def tools_markdown(results: dict[str, Any], repeats: int, limit: int | None,
         parts += ["### Index build (from scratch, seconds)", markdown_table(["index", "s"], rows)]
     parts += [
         f"### Latency, warm (ms; {latency['requests']} requests x {repeats} runs)",
-        "Index load in a fresh process (imports, all indexes, the embedding model): "
-        f"{results['load_seconds']:.1f} s",
+        "Index load in a fresh process (imports, every index and lookup table, the query "
+        f"encoder: `load_all`): {results['load_seconds']:.1f} s. Query encoder: "
+        f"{latency.get('query_encoder', '?')}. Machine load (1-minute load average, before / "
+        f"after the timed runs): {_loads(latency)}.",
         markdown_table(
             ["step", "p50", "p95", "calls"],
             [[k, f"{v['p50']:.1f}", f"{v['p95']:.1f}", v["n"]]
@@ -134,6 +218,11 @@ def tools_markdown(results: dict[str, Any], repeats: int, limit: int | None,
     retrieval = results["retrieval"]
     parts += ["### ReDial retrieval (test split)", _retrieval_markdown(retrieval)]
     return "\n\n".join(parts)
+
+
+def _loads(latency: dict[str, Any]) -> str:
+    loads = latency.get("load_average")
+    return " / ".join(f"{x:.2f}" for x in loads) if loads else "not measured"
 
 
 def _retrieval_markdown(retrieval: dict[str, Any]) -> str:

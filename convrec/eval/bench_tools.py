@@ -4,8 +4,10 @@ Protocol: load every index once (timed: "index load"), run each request of
 `REQUESTS` once to warm caches, then `repeats` times; a request is the kind of
 step a chat produces (constraints, a description, example films, a known user).
 The query-embedding cache is cleared before every timed run, so each run pays
-for encoding its query, as a new chat turn does. Per tool, p50 / p95 are over
-every call it made; "pipeline" is the whole
+for encoding its query, as a new chat turn does (with the index's ONNX query
+encoder when it has one; `query_encoder` says which). `load_all` freezes what
+it loaded out of the garbage collector's full collections, as a server does.
+Per tool, p50 / p95 are over every call it made; "pipeline" is the whole
 `recommend` step (filter -> retrieve -> profile -> rank -> fuse -> verify ->
 diversify). Titles are resolved to catalog ids with lookup_items first.
 """
@@ -19,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from convrec.tools.context import Resources, ToolContext
+from convrec.tools.warmup import load_all
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,8 @@ def run_tools_bench(resources: Resources, *, repeats: int = 10) -> dict[str, Any
     from convrec.tools.dense import load_dense
 
     dense = load_dense(ToolContext(resources))
+    query_encoder = "onnx" if dense.onnx_encoder is not None else "torch"
+    load_before = _load_average()
     per_step: dict[str, list[float]] = {}
     pipeline: list[float] = []
     examples: list[dict[str, Any]] = []
@@ -108,20 +113,19 @@ def run_tools_bench(resources: Resources, *, repeats: int = 10) -> dict[str, Any
         "requests": len(REQUESTS),
         "repeats": repeats,
         "index_load_seconds": round(load_seconds, 2),
+        "query_encoder": query_encoder,
+        "load_average": [load_before, _load_average()],
         "latency_ms": {**{k: _percentiles(v) for k, v in per_step.items()},
                        "pipeline": _percentiles(pipeline)},
         "examples": examples,
     }
 
 
-def load_all(resources: Resources) -> None:
-    """Load every index (what a server does at start-up)."""
-    from convrec.tools.bm25 import load_bm25
-    from convrec.tools.cf import load_cf
-    from convrec.tools.dense import load_dense
-    from convrec.tools.profile import load_profiles
+def _load_average() -> float:
+    """The machine's 1-minute load average (timings on shared cores depend on it)."""
+    import os
 
-    ctx = ToolContext(resources)
-    for load in (load_bm25, load_cf, load_profiles):
-        load(ctx)
-    load_dense(ctx).warm_up()  # the embedding model too, not only the vectors
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return float("nan")

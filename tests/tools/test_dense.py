@@ -7,6 +7,7 @@ Matrix") live in tests/eval/test_bench_retrieval.py, which builds the real index
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import sqlite3
@@ -244,3 +245,127 @@ def test_missing_index_is_a_clear_error(synthetic_catalog, tmp_path):
 
 def test_no_network_was_ever_tried(offline):
     assert offline.attempts == []
+
+
+# ----------------------------------------------------------------------- the ONNX query encoder
+
+ENCODER_TEXTS = [
+    "a heist in Las Vegas",
+    "Groundhog Day but scary",
+    "x",
+    "",
+    "   leading and trailing spaces   ",
+    "something like Alien but funnier, no horror, under two hours",
+    "AMÉLIE, Ōkami & 東京物語 — café noir 🎬 (1953)",
+    "don't/won't: hyphen-ated words, numbers 1999 and 2.5 stars!",
+    "A retired hitman is pulled back in when gangsters kill his dog. " * 40,  # truncated
+]
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+def test_build_exports_an_onnx_query_encoder(built):
+    folder, report = built
+    dense = folder / "dense"
+    assert report["query_encoder"] == "onnx"
+    assert dense_mod.onnx_encoder_files(dense)
+    assert json.loads((dense / "manifest.json").read_text())["query_encoder"] == "onnx"
+
+
+def test_onnx_encoder_gives_the_sentence_transformers_vectors(ctx):
+    index = dense_mod.load_dense(ctx)
+    onnx = index.onnx_encoder
+    assert onnx is not None and index.query_encoder is onnx
+    reference = index.model.encode(
+        ENCODER_TEXTS, normalize_embeddings=True, convert_to_numpy=True
+    )
+    one_by_one = np.vstack([onnx([t]) for t in ENCODER_TEXTS])
+    padded_batch = onnx(ENCODER_TEXTS)  # one batch: every short text is padded
+    for vectors in (one_by_one, padded_batch):
+        assert vectors.shape == (len(ENCODER_TEXTS), DIM) and vectors.dtype == np.float32
+        assert cosines(vectors, reference).min() >= 0.999
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert np.allclose(index.encode(ENCODER_TEXTS[:8], cache=False), reference[:8], atol=1e-5)
+    assert onnx([]).shape == (0, DIM)
+
+
+def test_without_the_onnx_files_queries_fall_back_to_torch(built, ctx, tmp_path):
+    copy = tmp_path / "dense"
+    shutil.copytree(built[0] / "dense", copy)
+    dense_mod.remove_onnx_encoder(copy)
+    index = DenseIndex.load(copy)
+    assert index.onnx_encoder is None
+    assert isinstance(index.query_encoder, dense_mod.QueryEncoder)
+    reference = dense_mod.load_dense(ctx).encode(ENCODER_TEXTS[:4], cache=False)
+    assert cosines(index.encode(ENCODER_TEXTS[:4]), reference).min() >= 0.999
+
+
+def test_build_adds_the_encoder_to_a_current_index_without_rebuilding(
+    built, synthetic_catalog, tmp_path, offline
+):
+    copy = tmp_path / "index"
+    shutil.copytree(built[0], copy)
+    dense = copy / "dense"
+    dense_mod.remove_onnx_encoder(dense)
+    vectors_before = (dense / "vectors.npy").stat().st_mtime_ns
+    again = build_dense_index(synthetic_catalog, copy)
+    assert again["built"] is False and again["chroma_dir"] == built[1]["chroma_dir"]
+    assert again["query_encoder"] == "onnx" and dense_mod.onnx_encoder_files(dense)
+    assert (dense / "vectors.npy").stat().st_mtime_ns == vectors_before
+    assert DenseIndex.load(dense).onnx_encoder is not None
+    assert offline.attempts == []
+
+
+def test_search_encodes_the_query_once(ctx, monkeypatch):
+    index = dense_mod.load_dense(ctx)
+    index.clear_query_cache()
+    calls: list[list[str]] = []
+    real = index.encode
+
+    def counting(texts: Any, **kwargs: Any) -> np.ndarray:
+        calls.append(list(texts))
+        return real(texts, **kwargs)
+
+    monkeypatch.setattr(index, "encode", counting)
+    out = search_dense(DenseArgs(query="a lonely robot falls in love", like_ids=[MATRIX]), ctx)
+    assert out.items and calls == [["a lonely robot falls in love"]]
+
+
+def test_querying_imports_neither_torch_nor_sentence_transformers(built):
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from convrec.tools.dense import DenseIndex\n"
+        f"index = DenseIndex.load(Path({str(built[0] / 'dense')!r}))\n"
+        "index.warm_up()\n"
+        "vector = index.encode(['a heist in Las Vegas'])[0]\n"
+        "hits = index.search(vector, 3)\n"
+        "print(json.dumps({'hits': len(hits), 'modules': sorted(m for m in sys.modules\n"
+        "    if m.split('.')[0] in ('torch', 'sentence_transformers', 'transformers'))}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=300)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result == {"hits": 3, "modules": []}
+
+
+def test_a_failed_export_leaves_no_files_and_torch_answers(ctx, built, tmp_path, monkeypatch):
+    copy = tmp_path / "dense"
+    shutil.copytree(built[0] / "dense", copy)
+    model = dense_mod.load_dense(ctx).model
+
+    def broken(model: Any, path: Path) -> None:
+        path.write_bytes(b"half a file")
+        raise RuntimeError("exporter unavailable")
+
+    monkeypatch.setattr(dense_mod, "_torch_onnx_export", broken)
+    assert dense_mod.export_onnx_encoder(model, copy) is False
+    assert not dense_mod.onnx_encoder_files(copy)
+    assert not [p.name for p in copy.iterdir() if p.name.endswith(".tmp")]
+    index = DenseIndex.load(copy)
+    assert index.onnx_encoder is None and index.encode(["a heist"]).shape == (1, DIM)
