@@ -227,8 +227,10 @@ def apply_update(ledger: Ledger, update: LedgerUpdate, turn: int) -> Ledger:
         new = Ledger(seen=new.seen, rejected=new.rejected, disliked=new.disliked,
                      shown=new.shown, last_shown=new.last_shown, avoid=new.avoid)
     _apply_genres(new, update, turn)
-    _apply_era(new, update, turn)
-    _apply_runtime(new, update, turn)
+    _apply_range(new, "year_from", "year_to", update.era_clear, update.year_from,
+                 update.year_to, turn)
+    _apply_range(new, "runtime_min", "runtime_max", update.runtime_clear, update.runtime_min,
+                 update.runtime_max, turn)
     if update.languages_clear:
         new.languages = {}
     if update.languages:
@@ -274,32 +276,23 @@ def _apply_genres(new: Ledger, update: LedgerUpdate, turn: int) -> None:
             new.genres_include[genre] = turn
 
 
-def _apply_era(new: Ledger, update: LedgerUpdate, turn: int) -> None:
-    if update.era_clear:
-        new.year_from = new.year_to = None
-    low, high = update.year_from, update.year_to
+def _apply_range(new: Ledger, low_name: str, high_name: str, clear: bool,
+                 low: int | None, high: int | None, turn: int) -> None:
+    """Set a (from, to) pair of bounds; a new bound that crosses the old other one drops it
+    (the newer statement wins), so the ledger never holds an empty range."""
+    if clear:
+        setattr(new, low_name, None)
+        setattr(new, high_name, None)
     if low is not None:
-        new.year_from = Stamped(value=low, turn=turn)
-        if new.year_to is not None and new.year_to.value < low and high is None:
-            new.year_to = None  # the newer statement wins
+        setattr(new, low_name, Stamped(value=low, turn=turn))
+        other = getattr(new, high_name)
+        if other is not None and other.value < low and high is None:
+            setattr(new, high_name, None)
     if high is not None:
-        new.year_to = Stamped(value=high, turn=turn)
-        if new.year_from is not None and new.year_from.value > high and low is None:
-            new.year_from = None
-
-
-def _apply_runtime(new: Ledger, update: LedgerUpdate, turn: int) -> None:
-    if update.runtime_clear:
-        new.runtime_min = new.runtime_max = None
-    low, high = update.runtime_min, update.runtime_max
-    if low is not None:
-        new.runtime_min = Stamped(value=low, turn=turn)
-        if new.runtime_max is not None and new.runtime_max.value < low and high is None:
-            new.runtime_max = None
-    if high is not None:
-        new.runtime_max = Stamped(value=high, turn=turn)
-        if new.runtime_min is not None and new.runtime_min.value > high and low is None:
-            new.runtime_min = None
+        setattr(new, high_name, Stamped(value=high, turn=turn))
+        other = getattr(new, low_name)
+        if other is not None and other.value > high and low is None:
+            setattr(new, low_name, None)
 
 
 def _person_key(name: str) -> str:
