@@ -312,6 +312,7 @@ class Extractor:
         self._ordinal_feedback(text, tokens, ledger, update)
         self._drops(text, tokens, update)
         self._people(tokens, update)
+        self._studios(tokens, update)
         self._keywords(tokens, update, notes)
         self._genres(tokens, update, notes)
         self._relative(tokens, mentions, ledger, update)
@@ -942,6 +943,33 @@ class Extractor:
                 update.rating_clear = True
             else:
                 update.people_clear = True
+
+    def _studios(self, tokens: list[Token], update: LedgerUpdate) -> None:
+        """'no Pixar', 'a Studio Ghibli film', 'something from Disney': capitalised (or
+        after 'by' / 'from'), matched to the TMDB production companies."""
+        for n in (3, 2, 1):
+            for i in range(len(tokens) - n + 1):
+                window = tokens[i:i + n]
+                if any(t.used or not re.match(r"\w", t.text) for t in window):
+                    continue
+                key = vocab_key(" ".join(t.text for t in window))
+                if key not in self.vocab.studios or key in _GENERIC or key in GENRE_WORDS:
+                    continue
+                prev = tokens[i - 1].low if i else ""
+                if not (window[0].capitalised or prev in ("by", "from")):
+                    continue
+                if window[0].capitalised and i == 0 and n == 1 and prev == "":
+                    nxt = tokens[1].low if len(tokens) > 1 else ""
+                    if nxt not in ("film", "films", "movie", "movies"):
+                        continue  # a capital at the start of a sentence proves nothing
+                for t in window:
+                    t.used = True
+                if window[0].allowed:
+                    update.studios_allow.append(key)
+                elif window[0].negated:
+                    update.studios_exclude.append(key)
+                else:
+                    update.studios_include.append(key)
 
     def _term(self, text: str) -> str | None:
         """A TMDB keyword or MovieLens tag for `text` (singular or plural), or None."""

@@ -56,6 +56,8 @@ class Ledger(BaseModel):
     min_rating: Stamped | None = None
     people_include: dict[str, PersonPref] = Field(default_factory=dict)
     people_exclude: dict[str, PersonPref] = Field(default_factory=dict)
+    studios_include: dict[str, int] = Field(default_factory=dict, description="'a Ghibli film'")
+    studios_exclude: dict[str, int] = Field(default_factory=dict, description="'no Pixar'")
     keywords_include: dict[str, int] = Field(default_factory=dict, description="'a heist film'")
     keywords_exclude: dict[str, int] = Field(default_factory=dict, description="'no zombies'")
     liked: dict[int, int] = Field(default_factory=dict, description="item id -> turn")
@@ -76,7 +78,7 @@ class Ledger(BaseModel):
             self.genres_include or self.genres_exclude or self.year_from or self.year_to
             or self.runtime_min or self.runtime_max or self.languages or self.min_rating
             or self.people_include or self.people_exclude or self.keywords_include
-            or self.keywords_exclude
+            or self.keywords_exclude or self.studios_include or self.studios_exclude
         )
 
     def hard_count(self) -> int:
@@ -87,6 +89,7 @@ class Ledger(BaseModel):
             bool(self.languages), self.min_rating is not None,
             len(self.people_include), len(self.people_exclude),
             bool(self.keywords_include), len(self.keywords_exclude),
+            bool(self.studios_include), len(self.studios_exclude),
         ))
 
     def excluded_ids(self) -> list[int]:
@@ -118,6 +121,8 @@ class Ledger(BaseModel):
                                for p in self.people_exclude.values()],
             "keywords_any": sorted(self.keywords_include),
             "keywords_none": sorted(self.keywords_exclude),
+            "studios_any": sorted(self.studios_include),
+            "studios_none": sorted(self.studios_exclude),
             "exclude_ids": self.excluded_ids() if with_exclusions else [],
         }
         if not any(v not in (None, []) for v in fields.values()):
@@ -149,6 +154,9 @@ class Ledger(BaseModel):
         if self.keywords_include:
             chips.append(" or ".join(sorted(self.keywords_include)))
         chips += [f"no {k}" for k in sorted(self.keywords_exclude)]
+        if self.studios_include:
+            chips.append("by " + " or ".join(sorted(self.studios_include)))
+        chips += [f"not by {s}" for s in sorted(self.studios_exclude)]
         chips += [f"about: {w.text}" for w in self.wishes]
         return chips
 
@@ -191,6 +199,9 @@ class LedgerUpdate(BaseModel):
     people_clear: bool = False
     keywords_include: list[str] = Field(default_factory=list)
     keywords_exclude: list[str] = Field(default_factory=list)
+    studios_include: list[str] = Field(default_factory=list)
+    studios_exclude: list[str] = Field(default_factory=list)
+    studios_allow: list[str] = Field(default_factory=list)
     liked_ids: list[int] = Field(default_factory=list)
     disliked_ids: list[int] = Field(default_factory=list)
     seen_ids: list[int] = Field(default_factory=list)
@@ -239,6 +250,15 @@ def apply_update(ledger: Ledger, update: LedgerUpdate, turn: int) -> Ledger:
         new.min_rating = None
     if update.min_rating is not None:
         new.min_rating = Stamped(value=update.min_rating, turn=turn)
+    for studio in update.studios_allow:
+        new.studios_exclude.pop(studio, None)
+    for studio in update.studios_exclude:
+        new.studios_include.pop(studio, None)
+        new.studios_exclude[studio] = turn
+    if update.studios_include:
+        new.studios_include = dict.fromkeys(update.studios_include, turn)
+        for studio in update.studios_include:
+            new.studios_exclude.pop(studio, None)
     for term in update.keywords_exclude:
         new.keywords_include.pop(term, None)
         new.keywords_exclude[term] = turn

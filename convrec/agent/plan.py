@@ -171,6 +171,8 @@ def ledger_slots(ledger: Ledger) -> list[str]:
         slots.append("rating")
     if ledger.keywords_include or ledger.keywords_exclude:
         slots.append("keyword")
+    if ledger.studios_include or ledger.studios_exclude:
+        slots.append("studio")
     return slots
 
 

@@ -72,6 +72,7 @@ NATIONALITY_LANGUAGES: dict[str, str] = {
 }
 
 MIN_DIRECTED_FOR_SURNAME = 4
+MIN_STUDIO_FILMS = 3  # a studio named in chat has made at least this many catalog films
 MIN_CREDITS_FOR_SURNAME = 12  # actors known by their surname alone ("a Pacino film")
 _PARTICLES = {"de", "van", "von", "del", "da", "di", "le", "la", "du", "dos", "der", "mc"}
 
@@ -85,6 +86,7 @@ class AgentVocab:
     directors: frozenset[int]  # people with director credits
     directed: dict[int, int]  # person id -> films directed
     languages: dict[str, str]  # lower-case language word -> a name the filter resolves
+    studios: dict[str, int]  # studio key ('pixar', 'walt disney') -> films made
     max_year: int
 
     def person_name(self, person_id: int) -> str:
@@ -144,6 +146,13 @@ def _load(ctx: ToolContext) -> AgentVocab:
     languages.pop("none", None)
     languages.pop("no language", None)
     max_year = max((f.year for f in filters.films.values() if f.year), default=2020)
+    made: dict[int, int] = {}
+    try:
+        made = {r[0]: r[1] for r in ctx.catalog.query(
+            "SELECT company_id, COUNT(*) FROM item_companies GROUP BY company_id")}
+    except Exception:  # a catalog built before companies were ingested
+        made = {}
+    studios = {key: sum(made.get(c, 0) for c in ids) for key, ids in filters.studios.items()}
     return AgentVocab(
         filters=filters,
         titles=get_title_index(ctx),
@@ -152,6 +161,7 @@ def _load(ctx: ToolContext) -> AgentVocab:
         directors=frozenset(directed),
         directed=directed,
         languages=languages,
+        studios={k: n for k, n in studios.items() if n >= MIN_STUDIO_FILMS},
         max_year=max_year,
     )
 

@@ -233,6 +233,8 @@ def _insert_people(conn: sqlite3.Connection, rows: Rows) -> None:
     )
     conn.executemany("INSERT INTO keywords VALUES (?, ?)", rows.keywords.items())
     conn.executemany("INSERT INTO item_keywords VALUES (?, ?)", sorted(rows.item_keywords))
+    conn.executemany("INSERT INTO companies VALUES (?, ?)", rows.companies.items())
+    conn.executemany("INSERT INTO item_companies VALUES (?, ?)", sorted(rows.item_companies))
 
 
 def _records(frame: Any, columns: list[str]) -> Any:

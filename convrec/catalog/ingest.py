@@ -51,6 +51,8 @@ class Rows:
     credits: dict[tuple[int, int, str], tuple[str | None, int]] = field(default_factory=dict)
     keywords: dict[int, str] = field(default_factory=dict)
     item_keywords: set[tuple[int, int]] = field(default_factory=set)
+    companies: dict[int, str] = field(default_factory=dict)
+    item_companies: set[tuple[int, int]] = field(default_factory=set)
     ratings: pd.DataFrame | None = None
     tags: pd.DataFrame | None = None
     rt_movies: list[tuple[Any, ...]] = field(default_factory=list)
@@ -159,7 +161,7 @@ def _attach_items(
 _TMDB_COLUMNS = [
     "id", "title", "original_title", "overview", "genres", "keywords", "original_language",
     "release_date", "runtime", "vote_average", "vote_count", "popularity", "budget",
-    "revenue", "tagline",
+    "revenue", "tagline", "production_companies",
 ]
 
 
@@ -208,6 +210,12 @@ def ingest_tmdb(files: SourceFiles, rows: Rows) -> None:
             if kw_id is not None and kw_name:
                 rows.keywords[kw_id] = kw_name
                 rows.item_keywords.add((item.item_id, kw_id))
+        for co in parse_json_cell(rec["production_companies"], skips,
+                                  "tmdb: malformed production_companies cell"):
+            co_id, co_name = _int_or_none(co.get("id")), _text_or_none(co.get("name"))
+            if co_id is not None and co_name:
+                rows.companies[co_id] = co_name
+                rows.item_companies.add((item.item_id, co_id))
 
     for movie_id, cast, crew in zip(
         credits["movie_id"], credits["cast"], credits["crew"], strict=True

@@ -1,7 +1,7 @@
 """The catalog's SQLite schema. Bump SCHEMA_VERSION whenever it changes: readers refuse a
 catalog of another version and tell the user to rebuild it."""
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: production companies
 
 # Canonical item ids are stable across rebuilds, so feedback logs, sessions and
 # trained models that store them stay valid: a MovieLens film keeps its movieId,
@@ -90,6 +90,18 @@ CREATE TABLE credits (
 CREATE TABLE keywords (
     keyword_id INTEGER PRIMARY KEY,
     name       TEXT NOT NULL
+);
+
+-- TMDB production companies ("Pixar Animation Studios"), for "no Pixar", "a Ghibli film".
+CREATE TABLE companies (
+    company_id INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL
+);
+
+CREATE TABLE item_companies (
+    item_id    INTEGER NOT NULL REFERENCES items(item_id),
+    company_id INTEGER NOT NULL REFERENCES companies(company_id),
+    PRIMARY KEY (item_id, company_id)
 );
 
 CREATE TABLE item_keywords (
@@ -204,6 +216,7 @@ CREATE INDEX idx_item_genres_genre ON item_genres(genre_id);
 CREATE INDEX idx_people_norm ON people(norm_name);
 CREATE INDEX idx_credits_person ON credits(person_id, role);
 CREATE INDEX idx_item_keywords_kw ON item_keywords(keyword_id);
+CREATE INDEX idx_item_companies_co ON item_companies(company_id);
 CREATE INDEX idx_ratings_item ON ratings(item_id);
 CREATE INDEX idx_tags_item ON tags(item_id);
 CREATE INDEX idx_reviews_item ON reviews(item_id);

@@ -28,7 +28,7 @@ import math
 import re
 import statistics
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -204,6 +204,16 @@ class FilterArgs(ToolArgs):
         description="At least one of these TMDB keywords or MovieLens tags, e.g. ['time travel'] "
         "(case-insensitive).",
     )
+    studios_any: NameList = Field(
+        default_factory=list,
+        description="Made by at least one of these studios (TMDB production companies), e.g. "
+        "['Pixar'] or ['Studio Ghibli']; a name matches every company it is part of.",
+    )
+    studios_none: NameList = Field(
+        default_factory=list,
+        description="Made by none of these studios, e.g. ['Pixar', 'Disney']. Films without "
+        "company data (those not in TMDB) cannot be checked and are left out.",
+    )
     keywords_none: NameList = Field(
         default_factory=list,
         description="None of these TMDB keywords or MovieLens tags, e.g. ['pixar', 'zombie'].",
@@ -325,6 +335,8 @@ class FilterVocab:
     keywords: dict[str, tuple[int, ...]]  # vocab_key -> keyword ids
     tags: dict[str, tuple[str, ...]]  # vocab_key -> tags as stored
     term_names: dict[str, str]  # vocab_key -> a display form (keywords and tags)
+    studios: dict[str, tuple[int, ...]] = field(default_factory=dict)  # studio key -> companies
+    studio_names: dict[str, str] = field(default_factory=dict)  # studio key -> display form
 
     @property
     def n_items(self) -> int:
@@ -351,6 +363,7 @@ def load_vocab(catalog: Catalog) -> FilterVocab:
         if key:
             tags.setdefault(key, []).append(row[0])
             term_names.setdefault(key, row[0])
+    studios, studio_names = _load_studios(catalog)
     films = _load_films(catalog)
     languages: dict[str, int] = {}
     for film in films.values():
@@ -369,7 +382,47 @@ def load_vocab(catalog: Catalog) -> FilterVocab:
         keywords={k: tuple(v) for k, v in keywords.items()},
         tags={k: tuple(v) for k, v in tags.items()},
         term_names=term_names,
+        studios=studios,
+        studio_names=studio_names,
     )
+
+
+# Words of company names that name no studio on their own ("Pictures", "Animation").
+_COMPANY_FILLER = frozenset({
+    "pictures", "picture", "studios", "studio", "animation", "entertainment", "films", "film",
+    "productions", "production", "company", "corporation", "corp", "inc", "ltd", "llc", "co",
+    "group", "media", "international", "distribution", "releasing", "feature", "motion",
+    "classics", "the", "and", "of", "cinema", "television", "channel", "home", "video", "world",
+    "new", "united", "features", "presents", "america", "american", "partners",
+})
+
+
+def studio_keys(name: str) -> list[str]:
+    """Keys a company answers to: its whole name and each run of its words that starts
+    with a distinctive word ('Pixar Animation Studios' -> 'pixar animation studios',
+    'pixar animation', 'pixar'; 'Walt Disney Pictures' -> ..., 'walt disney', 'disney')."""
+    words = vocab_key(name).split()
+    keys = {" ".join(words)}
+    for start in range(len(words)):
+        if words[start] in _COMPANY_FILLER or len(words[start]) < 3:
+            continue
+        for end in range(start + 1, min(len(words), start + 3) + 1):
+            keys.add(" ".join(words[start:end]))
+    return sorted(k for k in keys if k)
+
+
+def _load_studios(catalog: Catalog) -> tuple[dict[str, tuple[int, ...]], dict[str, str]]:
+    try:
+        rows = catalog.query("SELECT company_id, name FROM companies ORDER BY company_id")
+    except Exception:  # a catalog built before companies were ingested
+        return {}, {}
+    studios: dict[str, list[int]] = {}
+    names: dict[str, str] = {}
+    for company_id, name in rows:
+        for key in studio_keys(name):
+            studios.setdefault(key, []).append(company_id)
+            names.setdefault(key, name if key == vocab_key(name) else key.title())
+    return {k: tuple(v) for k, v in studios.items()}, names
 
 
 def _genre_keys(genre_ids: Mapping[str, int]) -> dict[str, str]:
@@ -630,6 +683,7 @@ _LINKS: dict[str, tuple[str, str]] = {
     "keyword": ("item_keywords", "keyword_id"),
     "credit": ("credits", "person_id"),
     "tag": ("tags", "tag"),
+    "company": ("item_companies", "company_id"),
 }
 _ROLES = frozenset({"actor", "director"})
 
@@ -936,6 +990,38 @@ def _keyword_clause(args: FilterArgs, vocab: FilterVocab) -> Clause | None:
     )
 
 
+def resolve_studio(name: str, vocab: FilterVocab, field_name: str) -> tuple[str, tuple[int, ...]]:
+    key = vocab_key(name)
+    ids = vocab.studios.get(key, ())
+    if ids:
+        return vocab.studio_names.get(key, name), ids
+    hits = process.extract(key, list(vocab.studios), scorer=fuzz.WRatio, limit=3,
+                           score_cutoff=60)
+    raise _did_you_mean("studio", name, field_name, [vocab.studio_names[h[0]] for h in hits])
+
+
+def _studio_clauses(args: FilterArgs, vocab: FilterVocab) -> list[Clause]:
+    out: list[Clause] = []
+    if args.studios_any:
+        found = [resolve_studio(s, vocab, "studios_any") for s in dict.fromkeys(args.studios_any)]
+        ids = sorted({i for _, group in found for i in group})
+        words = " or ".join(dict.fromkeys(label for label, _ in found))
+        out.append(Clause(field="studios_any", name=f"by {words}", sql=_exists("company", ids),
+                          evidence=_says(f"by {words}"), violation=_says(f"not by {words}")))
+    if args.studios_none:
+        found = [resolve_studio(s, vocab, "studios_none")
+                 for s in dict.fromkeys(args.studios_none)]
+        ids = sorted({i for _, group in found for i in group})
+        words = " or ".join(dict.fromkeys(label for label, _ in found))
+        # a film with no company data cannot be shown to be free of these studios
+        known = _Sql("EXISTS (SELECT 1 FROM item_companies l WHERE l.item_id = items.item_id)")
+        sql = _join([known, _not(_exists("company", ids))], " AND ")
+        out.append(Clause(field="studios_none", name=f"not by {words}", sql=sql,
+                          evidence=_says(f"not by {words}"),
+                          violation=_says(f"by {words}, or no studio data")))
+    return out
+
+
 def _no_keyword_clause(args: FilterArgs, vocab: FilterVocab) -> Clause | None:
     if not args.keywords_none:
         return None
@@ -983,6 +1069,7 @@ def compile_filter(args: FilterArgs, vocab: FilterVocab) -> Compiled:
     clauses += _quality_clauses(args)
     clauses += _people_clauses(args, vocab, notes)
     clauses += [c for c in (_keyword_clause(args, vocab), _no_keyword_clause(args, vocab)) if c]
+    clauses += _studio_clauses(args, vocab)
     if args.exclude_ids:
         clauses.append(id_clause(args.exclude_ids, vocab, exclude=True, name="not excluded"))
     return Compiled(clauses, notes)

@@ -126,9 +126,16 @@ def test_open_request_and_foreign_turns(extract):
     assert extract("推荐一部喜剧电影").update.genres_include == ["Comedy"]
 
 
+def test_studios(extract):
+    assert extract("no Pixar, nothing with Tom Hanks").update.studios_exclude == ["pixar"]
+    assert extract("a Studio Ghibli film").update.studios_include == ["studio ghibli"]
+    assert extract("something from Disney").update.studios_include == ["disney"]
+    assert not extract("Universal is a word").update.studios_include  # sentence start
+
+
 def test_honest_notes(extract):
-    pixar = extract("no Pixar")
-    assert pixar.update.keywords_exclude == ["Pixar"] and "studio" in pixar.notes[0]
+    vampires = extract("no vampires")
+    assert vampires.update.keywords_exclude == ["vampire"]
     both = extract("a horror film, no horror")
     assert not both.update.genres_include and not both.update.genres_exclude and both.notes
     eras = extract("before 1980 and after 2015")

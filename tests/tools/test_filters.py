@@ -165,6 +165,29 @@ def test_keywords_and_tags_case_insensitive(ctx):
     assert run(ctx, keywords_any=['"artsy"']) == {4973}
 
 
+def _made_by(catalog, word: str) -> set[int]:
+    return {r[0] for r in catalog.query(
+        "SELECT ic.item_id FROM item_companies ic JOIN companies c USING (company_id) "
+        "WHERE ' ' || lower(c.name) || ' ' LIKE ?", [f"% {word} %"])}
+
+
+def test_studios(ctx):
+    catalog = ctx.catalog
+    with_data = {r[0] for r in catalog.query("SELECT DISTINCT item_id FROM item_companies")}
+    warner = _made_by(catalog, "warner")
+    assert warner and run(ctx, studios_any=["Warner"]) == warner
+    assert run(ctx, studios_any=["warner bros"]) == warner
+    assert run(ctx, studios_none=["Warner Bros."]) == with_data - warner  # no data: unknown
+    both = run(ctx, studios_any=["Universal", "Paramount"])
+    assert both == _made_by(catalog, "universal") | _made_by(catalog, "paramount")
+    with pytest.raises(ToolArgumentError) as err:
+        run(ctx, studios_any=["Warnre Bros"])
+    assert "Warner" in " ".join(err.value.suggestions["studios_any"])
+    args = FilterArgs(studios_none=["Warner"])
+    assert all(violations(sorted(warner), args, ctx).values())
+    assert not any(violations(sorted(with_data - warner), args, ctx).values())
+
+
 def test_keywords_none(ctx):
     golf = run(ctx, keywords_any=["golf"])
     comedies = run(ctx, genres_any=["Comedy"])
@@ -402,6 +425,8 @@ STRING_FIELDS = {
     "people_exclude": ("person", lambda v: {"people_exclude": [v]}),
     "keywords_any": ("keyword", lambda v: {"keywords_any": [v]}),
     "keywords_none": ("keyword", lambda v: {"keywords_none": [v]}),
+    "studios_any": ("studio", lambda v: {"studios_any": [v]}),
+    "studios_none": ("studio", lambda v: {"studios_none": [v]}),
 }
 SQL_WORDS = ("sqlite", "syntax", "select ", "exists", "items.", "catalog query", "where ")
 

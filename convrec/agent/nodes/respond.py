@@ -104,6 +104,12 @@ def _without_each(ledger: Ledger) -> list[tuple[str, Ledger]]:
     for key, pref in ledger.people_include.items():
         out.append((f"with {pref.name}", ledger.model_copy(update={"people_include": {
             k: v for k, v in ledger.people_include.items() if k != key}})))
+    for studio in ledger.studios_include:
+        out.append((f"by {studio}", ledger.model_copy(update={"studios_include": {
+            k: t for k, t in ledger.studios_include.items() if k != studio}})))
+    for studio in ledger.studios_exclude:
+        out.append((f"not by {studio}", ledger.model_copy(update={"studios_exclude": {
+            k: t for k, t in ledger.studios_exclude.items() if k != studio}})))
     for term in ledger.keywords_exclude:
         out.append((f"no {term}", ledger.model_copy(update={"keywords_exclude": {
             k: t for k, t in ledger.keywords_exclude.items() if k != term}})))
