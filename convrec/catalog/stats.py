@@ -41,6 +41,10 @@ def catalog_stats(catalog: Catalog) -> dict[str, Any]:
         "people": one("SELECT COUNT(*) FROM people"),
         "credits": counts("SELECT role, COUNT(*) FROM credits GROUP BY role"),
         "keywords": one("SELECT COUNT(*) FROM keywords"),
+        "companies": {
+            "companies": one("SELECT COUNT(*) FROM companies"),
+            "films_with_companies": one("SELECT COUNT(DISTINCT item_id) FROM item_companies"),
+        },
         "ratings": one("SELECT COUNT(*) FROM ratings"),
         "raters": one("SELECT COUNT(DISTINCT user_id) FROM ratings"),
         "tags": one("SELECT COUNT(*) FROM tags"),
