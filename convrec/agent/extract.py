@@ -30,7 +30,30 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 
 from convrec.agent.ledger import Ledger, LedgerUpdate
+from convrec.agent.lexicon import (
+    ALLOW_AFTER,
+    ALLOW_BEFORE,
+    CLAUSE_BREAK,
+    CLAUSE_WORDS,
+    COMPARATIVE,
+    DISLIKE,
+    FILLER_AFTER_TRIGGER,
+    GENERIC,
+    GENRE_DETERMINERS,
+    GENRE_NOUNS,
+    INJECTION,
+    LANGUAGE_NOUNS,
+    LIKE,
+    NEGATORS,
+    NOT_SEEN,
+    ORDINAL_REF,
+    ORDINALS,
+    SEEN,
+    SUBGENRES,
+    TOKEN,
+)
 from convrec.agent.multilingual import looks_foreign, translate_common
+from convrec.agent.spans import parse_minutes, year_span
 from convrec.agent.vocab import GENRE_WORDS, AgentVocab, genre_key, get_agent_vocab, known_words
 from convrec.tools.context import ToolContext
 from convrec.tools.filters import PersonRef, person_key, vocab_key
@@ -45,112 +68,6 @@ QuestionKind = Literal["director", "cast", "runtime", "year", "plot", "rating", 
 MAX_CHARS = 1_000  # a turn is cut here before extraction (a note says so)
 MAX_TITLE_TOKENS = 10
 FUZZY_TITLE = 90.0
-
-_TOKEN = re.compile(r"[\w][\w'’\-.&]*[\w]|[\w]|[\"“”«»]|[^\w\s]")
-_CLAUSE_BREAK = {".", ",", ";", "!", "?", ":", "(", ")", "—", "–"}
-_CLAUSE_WORDS = {"but", "although", "though", "however", "whereas", "instead"}
-_NEGATORS = {
-    "no", "not", "nothing", "without", "never", "avoid", "except", "excluding", "hate",
-    "hates", "don't", "dont", "doesn't", "isn't", "aren't", "skip", "neither", "nor", "none",
-    "minus", "sans", "nope", "nah", "n't", "anything but", "rather not", "not into",
-    "sick of", "tired of", "can't stand", "cannot stand", "don't want", "do not want",
-    "no more", "steer clear of", "stay away from", "leave out",
-}
-_ALLOW_AFTER = re.compile(
-    r"^\s*(?:is|are|would be|'s|'re)?\s*(?:fine|ok|okay|alright|all right|good too|acceptable"
-    r"|allowed|welcome)\b"
-)
-_ALLOW_BEFORE = re.compile(
-    r"(?:don't mind|do not mind|dont mind|ok with|okay with|fine with|happy with|open to"
-    r"|allow|include)\s*$"
-)
-_LIKE = ("like", "likes", "liked", "love", "loved", "loves", "enjoyed", "enjoy", "adore",
-         "adored", "similar to", "in the vein of", "such as", "fan of", "reminds me of",
-         "along the lines of", "favorite", "favourite", "favorite movie is",
-         "favourite film is", "favorite film is", "favourite movie is", "dug", "dig",
-         "more like", "something like")
-_DISLIKE = ("hated", "hate", "disliked", "didn't like", "did not like", "dont like",
-            "don't like", "can't stand", "couldn't stand", "not a fan of", "didn't enjoy",
-            "did not enjoy", "not like", "was boring", "bored me")
-_SEEN = ("seen", "watched", "saw", "already seen", "have seen", "'ve seen", "already watched")
-_NOT_SEEN = ("haven't seen", "have not seen", "never seen", "not seen", "haven't watched",
-             "never watched", "didn't see", "not watched")
-_FILLER_AFTER_TRIGGER = {"the", "movie", "film", "movies", "films", "flick", "to", "watching",
-                         "watch"}
-_GENERIC = {
-    "it", "that", "this", "them", "those", "these", "one", "ones", "something", "anything",
-    "movie", "movies", "film", "films", "stuff", "things", "a", "an", "the", "some", "more",
-    "me", "you", "to", "watch", "see", "lot", "much", "very", "really", "so", "too", "all",
-    "what", "which", "good", "great", "best", "new", "old", "other", "another", "similar",
-    "i", "we", "my", "your", "our", "and", "or", "but", "with", "without", "for", "of",
-    "in", "on", "at", "by", "from", "about", "just", "like", "love", "time", "now", "tonight",
-    "today", "weekend", "night", "please", "thanks", "thank", "recommend", "recommendation",
-    "recommendations", "suggest", "suggestion", "suggestions", "want", "wanna", "looking",
-    "look", "find", "show", "give", "need", "would", "could", "can", "should", "maybe",
-    "perhaps", "kind", "sort", "type", "genre", "genres", "something's", "is", "are", "was",
-    "be", "have", "has", "had", "do", "does", "did", "not", "no", "yes", "ok", "okay",
-    "hi", "hello", "hey", "actually", "instead", "rather", "also", "as", "well",
-    "then", "again", "still", "any", "fine", "mind", "cool", "nice", "watched",
-    "seen", "saw", "liked", "loved", "enjoyed", "prefer", "preferably", "ideally", "around",
-    "minutes", "minute", "mins", "hours", "hour", "long", "short", "year", "years", "era",
-    "decade", "released", "made", "set", "feel", "feeling", "mood", "vibe", "vibes", "pick",
-    "picks", "choose", "option", "options", "list", "idea", "ideas", "if", "than", "less",
-    "under", "over", "between", "before", "after", "since", "until", "language", "english",
-    "subtitles", "rated", "rating", "highly", "top", "acclaimed", "critically", "starring",
-    "directed", "director", "actor", "actress", "cast", "featuring", "someone",
-    "nothing", "never", "avoid", "except", "excluding", "hate", "hates", "don't", "dont",
-    "doesn't", "isn't", "aren't", "skip", "neither", "nor", "none", "minus", "sans", "nope",
-    "nah", "two", "three", "four", "five", "half", "length", "runtime", "who", "how",
-    "when", "where", "why", "whatever", "shorter", "longer", "newer", "older", "start",
-    "reset", "search", "afresh", "begin", "let", "let's", "lets", "everything", "anyone",
-    "lots", "bit", "little", "make", "makes", "drop", "remove", "sorry", "though", "get",
-    "got", "going", "try", "evening", "afternoon", "friday", "saturday", "sunday", "guys",
-    "hiya", "thx", "cheers", "yeah", "yep", "sure", "awesome", "different", "else",
-    "surprise", "open",
-}
-_LANGUAGE_NOUNS = {"movie", "movies", "film", "films", "cinema", "language", "flick", "flicks",
-                   "one", "ones", "spoken", "audio", "classic", "classics", "director",
-                   "directors", "animated", "indie", "arthouse", "new", "wave"}
-_GENRE_NOUNS = {"movie", "movies", "film", "films", "flick", "flicks", "drama", "dramas",
-                "piece", "pieces", "friendly"}
-_GENRE_DETERMINERS = {"a", "some", "no", "any", "good", "great", "for", "the"}
-# Words for subgenres -> the TMDB keyword / MovieLens tag to exclude ("no zombies").
-SUBGENRES: dict[str, str] = {
-    "heist": "heist", "heists": "heist", "zombie": "zombie", "zombies": "zombie",
-    "vampire": "vampire", "vampires": "vampire", "time travel": "time travel",
-    "superhero": "superhero", "superheroes": "superhero", "dinosaur": "dinosaur",
-    "dinosaurs": "dinosaur", "pirate": "pirate", "pirates": "pirate", "werewolf": "werewolf",
-    "werewolves": "werewolf", "serial killer": "serial killer", "martial arts": "martial arts",
-    "christmas": "christmas", "boxing": "boxing", "pixar": "pixar", "dystopia": "dystopia",
-    "dystopian": "dystopia", "post apocalyptic": "post-apocalyptic", "courtroom": "courtroom",
-    "mafia": "mafia", "submarine": "submarine", "alien invasion": "alien invasion",
-}
-_COMPARATIVE = {
-    "funnier": "funny", "scarier": "scary", "darker": "dark", "lighter": "light-hearted",
-    "happier": "happy", "sadder": "sad", "weirder": "weird", "sillier": "silly",
-    "smarter": "smart", "gorier": "gory", "sweeter": "sweet", "creepier": "creepy",
-    "crazier": "crazy", "bloodier": "bloody", "stranger": "strange", "cuter": "cute",
-    "grittier": "gritty", "campier": "campy", "quirkier": "quirky",
-}
-_INJECTION = re.compile(
-    r"ignore\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|previous\s+|prior\s+|above\s+|earlier\s+)*"
-    r"(?:instructions|rules|prompts?|directions|guidelines)|system\s+prompt|you\s+are\s+now\b"
-    r"|disregard\s+(?:all|any|your|the|previous)|pretend\s+(?:to\s+be|you\s+are)|jailbreak"
-    r"|developer\s+mode|reveal\s+(?:your|the)\s+(?:prompt|instructions)",
-    re.I,
-)
-_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
-             "4th": 3, "fifth": 4, "5th": 4, "last": -1, "final": -1}
-_ORDINAL_REF = re.compile(
-    r"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|final)"
-    r"(?:\s+(?:one|film|movie|pick|suggestion))?\b|\b(?:number|no\.?|#)\s*([1-5])\b",
-    re.I,
-)
-_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "ninety": 90,
-                 "one and a half": 1.5, "an hour and a half": 1.5, "half an": 0.5}
-_WORD_DECADES = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
-                 "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990}
-
 
 @dataclass
 class Token:
@@ -223,10 +140,10 @@ def sanitize(text: str) -> str:
 
 def tokenize(text: str) -> list[Token]:
     tokens = [Token(m.group(), m.group().lower(), m.start(), m.end())
-              for m in _TOKEN.finditer(text)]
+              for m in TOKEN.finditer(text)]
     clause = 0
     for tok in tokens:
-        if tok.text in _CLAUSE_BREAK or tok.low in _CLAUSE_WORDS:
+        if tok.text in CLAUSE_BREAK or tok.low in CLAUSE_WORDS:
             clause += 1
         tok.clause = clause
     return tokens
@@ -245,13 +162,13 @@ def _phrase_at(tokens: list[Token], i: int, phrases: tuple[str, ...] | set[str])
 
 def _mark_negation(text: str, tokens: list[Token]) -> None:
     """A negator negates the rest of its clause; 'X is fine' / 'don't mind X' allow X."""
-    negators = tuple(_NEGATORS)
+    negators = tuple(NEGATORS)
     for i, tok in enumerate(tokens):
         n = _phrase_at(tokens, i, negators)
         if not n:
             continue
         before = text[:tok.start].lower()
-        if _ALLOW_BEFORE.search(before + " " + " ".join(t.low for t in tokens[i:i + n])):
+        if ALLOW_BEFORE.search(before + " " + " ".join(t.low for t in tokens[i:i + n])):
             continue
         if tok.low in ("don't", "dont", "do") and i + 1 < len(tokens) and tokens[i + 1].low in (
             "mind",
@@ -264,13 +181,13 @@ def _mark_negation(text: str, tokens: list[Token]) -> None:
     for i, tok in enumerate(tokens):
         rest = text[tok.end:]
         before = text[:tok.start]
-        if _ALLOW_BEFORE.search(before.lower()):
+        if ALLOW_BEFORE.search(before.lower()):
             for later in tokens[i:]:
                 if later.clause != tok.clause:
                     break
                 later.allowed, later.negated = True, False
             break
-        if _ALLOW_AFTER.match(rest.lower()):
+        if ALLOW_AFTER.match(rest.lower()):
             j = i
             while j >= 0 and tokens[j].clause == tok.clause:
                 tokens[j].allowed, tokens[j].negated = True, False
@@ -295,7 +212,7 @@ class Extractor:
             notes.append(f"the message was long; I read its first {MAX_CHARS} characters")
         if not text:
             return Extraction(text="", update=LedgerUpdate(), user_act="empty", notes=notes)
-        injection = bool(_INJECTION.search(text))
+        injection = bool(INJECTION.search(text))
         if injection:
             text = _drop_injection(text)
         foreign = looks_foreign(text)
@@ -440,9 +357,9 @@ class Extractor:
         low = written.lower().strip()
         if low in ("it", "that", "that one", "this one", "this", "that movie", "that film"):
             return ledger.last_shown[0] if len(ledger.last_shown) == 1 else None
-        match = _ORDINAL_REF.fullmatch(low) or _ORDINAL_REF.match(low)
+        match = ORDINAL_REF.fullmatch(low) or ORDINAL_REF.match(low)
         if match and match.end() >= len(low) - 1:
-            index = _ORDINALS[match.group(1).lower()] if match.group(1) else int(match.group(2)) - 1
+            index = ORDINALS[match.group(1).lower()] if match.group(1) else int(match.group(2)) - 1
             if -len(ledger.last_shown) <= index < len(ledger.last_shown):
                 return ledger.last_shown[index]
         return None
@@ -505,7 +422,7 @@ class Extractor:
             for t in tokens[i:i + n]:
                 t.used = True
             j = i + n
-            while j < len(tokens) and tokens[j].low in _FILLER_AFTER_TRIGGER and not (
+            while j < len(tokens) and tokens[j].low in FILLER_AFTER_TRIGGER and not (
                 tokens[j].low == "the" and j + 1 < len(tokens) and tokens[j + 1].capitalised
             ):
                 j += 1
@@ -514,8 +431,8 @@ class Extractor:
         return mentions, unresolved
 
     def _trigger(self, tokens: list[Token], i: int) -> tuple[str, int]:
-        for sentiment, phrases in (("not_seen", _NOT_SEEN), ("disliked", _DISLIKE),
-                                   ("seen", _SEEN), ("liked", _LIKE)):
+        for sentiment, phrases in (("not_seen", NOT_SEEN), ("disliked", DISLIKE),
+                                   ("seen", SEEN), ("liked", LIKE)):
             n = _phrase_at(tokens, i, phrases)
             if n:
                 if sentiment == "liked" and tokens[i].negated:
@@ -589,10 +506,10 @@ class Extractor:
                 several.group(2))
             picked = shown[-count:] if several.group(1) == "last" else shown[:count]
             return list(picked), len(several.group(0).split())
-        match = _ORDINAL_REF.match(window)
+        match = ORDINAL_REF.match(window)
         if not match or match.start() != 0:
             return None
-        index = _ORDINALS[match.group(1).lower()] if match.group(1) else int(match.group(2)) - 1
+        index = ORDINALS[match.group(1).lower()] if match.group(1) else int(match.group(2)) - 1
         if not -len(ledger.last_shown) <= index < len(ledger.last_shown):
             return None
         n = len(match.group(0).split())
@@ -611,7 +528,7 @@ class Extractor:
                 continue
             written = " ".join(t.text for t in window)
             key = title_key(written)
-            if not key or key in _GENERIC or genre_key(written) in GENRE_WORDS:
+            if not key or key in GENERIC or genre_key(written) in GENRE_WORDS:
                 continue
             capitalised = any(t.capitalised for t in window)
             ids = self.match_title(written, loose=capitalised and len(key) >= 5)
@@ -654,10 +571,10 @@ class Extractor:
         """'not the second one' -> rejected (triggers like 'seen the first' are handled above)."""
         if not ledger.last_shown:
             return
-        for match in _ORDINAL_REF.finditer(text):
+        for match in ORDINAL_REF.finditer(text):
             before = text[:match.start()].lower()
             if re.search(r"\b(not|no|skip|drop|remove|without)\s*(?:the)?\s*$", before):
-                index = (_ORDINALS[match.group(1).lower()] if match.group(1)
+                index = (ORDINALS[match.group(1).lower()] if match.group(1)
                          else int(match.group(2)) - 1)
                 if -len(ledger.last_shown) <= index < len(ledger.last_shown):
                     update.rejected_ids.append(ledger.last_shown[index])
@@ -750,7 +667,7 @@ class Extractor:
                     # words that are genres only in some sentences
                     prev = tokens[i - 1].low if i else ""
                     nxt = tokens[i + 1].low if i + 1 < len(tokens) else ""
-                    if nxt not in _GENRE_NOUNS and prev not in _GENRE_DETERMINERS:
+                    if nxt not in GENRE_NOUNS and prev not in GENRE_DETERMINERS:
                         continue
                 for t in window:
                     t.used = True
@@ -806,13 +723,13 @@ class Extractor:
         if re.search(r"\b(any (era|year|decade|time period)|era doesn'?t matter|(year|era|"
                      r"decade) (doesn'?t|does not) matter|regardless of (year|era))\b", low):
             update.era_clear = True
-        span = _year_span(low, self.vocab.max_year)
+        span = year_span(low, self.vocab.max_year)
         if span is None:
             return
         start, end, kind, (pos, stop) = span
         _consume(tokens, pos, stop)
         rest = low[:pos] + " " * (stop - pos) + low[stop:]
-        other = _year_span(rest, self.vocab.max_year)
+        other = year_span(rest, self.vocab.max_year)
         if other is not None and (other[0], other[1]) != (start, end) and kind != "decade":
             notes.append("I can only use one range of years at a time; I used the first one")
         negated = _negated_at(tokens, pos)
@@ -856,7 +773,7 @@ class Extractor:
             r"max(?:imum)?(?: of)?|within|up to|tops|not over|over|more than|longer than|"
             r"at least|above|minimum(?: of)?)\s+" + number + unit, low
         ):
-            minutes = _minutes(match.group(2), match.group(3))
+            minutes = parse_minutes(match.group(2), match.group(3))
             if minutes is None or not 20 <= minutes <= 600:
                 continue
             _consume(tokens, *match.span())
@@ -898,7 +815,7 @@ class Extractor:
             nxt = tokens[i + 1].low if i + 1 < len(tokens) else ""
             if prev == "in" and nxt == ":":
                 continue  # "sorry, in English: ..." is about the message, not the film
-            if prev in ("in",) or nxt in _LANGUAGE_NOUNS or genre_key(nxt) in GENRE_WORDS:
+            if prev in ("in",) or nxt in LANGUAGE_NOUNS or genre_key(nxt) in GENRE_WORDS:
                 tok.used = True
                 if name not in update.languages:
                     update.languages.append(name)
@@ -953,7 +870,7 @@ class Extractor:
                 if any(t.used or not re.match(r"\w", t.text) for t in window):
                     continue
                 key = vocab_key(" ".join(t.text for t in window))
-                if key not in self.vocab.studios or key in _GENERIC or key in GENRE_WORDS:
+                if key not in self.vocab.studios or key in GENERIC or key in GENRE_WORDS:
                     continue
                 prev = tokens[i - 1].low if i else ""
                 if not (window[0].capitalised or prev in ("by", "from")):
@@ -987,7 +904,7 @@ class Extractor:
                 if any(t.used or not re.match(r"\w", t.text) for t in window):
                     continue
                 words = " ".join(t.low for t in window)
-                if genre_key(words) in GENRE_WORDS or words in _GENERIC:
+                if genre_key(words) in GENRE_WORDS or words in GENERIC:
                     continue
                 if not window[0].negated or window[0].allowed:
                     continue  # wanted subgenres stay soft wishes: tagging is sparse
@@ -1012,7 +929,7 @@ class Extractor:
         """'no Zorbco': a capitalised name after a negation that nothing matched."""
         for i, tok in enumerate(tokens):
             if (tok.negated and not tok.used and tok.capitalised and len(tok.text) > 2
-                    and tok.low not in _GENERIC and i > 0):
+                    and tok.low not in GENERIC and i > 0):
                 notes.append(f"I can't filter out \"{tok.text}\": the catalog doesn't know it")
                 tok.used = True
 
@@ -1067,11 +984,11 @@ class Extractor:
         for tok in tokens:
             if tok.used or tok.negated or not re.match(r"\w", tok.text) or tok.low.isdigit():
                 continue
-            word = _COMPARATIVE.get(tok.low, tok.low)
-            if tok.low in _COMPARATIVE:
+            word = COMPARATIVE.get(tok.low, tok.low)
+            if tok.low in COMPARATIVE:
                 words.append(word)
                 continue
-            if word in _GENERIC or word in GENRE_WORDS or len(word) < 3:
+            if word in GENERIC or word in GENRE_WORDS or len(word) < 3:
                 continue
             if re.fullmatch(r"\d{2,4}'?s|'\d0s", word):
                 continue
@@ -1087,7 +1004,7 @@ class Extractor:
 def _drop_injection(text: str) -> str:
     """Drop the sentence(s) that carry an injection attempt; keep the rest of the turn."""
     parts = re.split(r"(?<=[.!?;])\s+", text)
-    kept = [p for p in parts if not _INJECTION.search(p)]
+    kept = [p for p in parts if not INJECTION.search(p)]
     if not kept:
         # One sentence: keep what follows the instruction's verb phrase ("... and recommend X")
         return ""
@@ -1109,129 +1026,10 @@ def _allowed_at(tokens: list[Token], pos: int) -> bool:
     return any(t.allowed for t in tokens if t.start <= pos < t.end + 1)
 
 
-def _minutes(number: str, unit: str | None) -> int | None:
-    number = number.strip()
-    if number in _NUMBER_WORDS:
-        value = float(_NUMBER_WORDS[number])
-    else:
-        try:
-            value = float(number)
-        except ValueError:
-            return None
-    if number in ("an hour and a half",):
-        return 90
-    if unit is None:
-        return int(value) if value >= 20 else int(value * 60)
-    if unit.startswith("h"):
-        return round(value * 60)
-    return int(value)
-
-
 def _series_name(title: str) -> str:
     """'The Matrix Reloaded' -> 'matrix reloaded' (lower case, no leading article)."""
     text = re.sub(r"^(the|a|an)\s+", "", title.strip().lower())
     return re.sub(r"\s+", " ", text)
-
-
-def _decade_value(text: str) -> int:
-    """'70' -> 1970, '00' -> 2000, '1980' -> 1980."""
-    value = int(text)
-    if value < 100:
-        value += 2000 if value in (0, 10) else 1900
-    return value
-
-
-def _decade_of(match: re.Match[str]) -> int | None:
-    century, tens, short = match.group("c"), match.group("d"), match.group("s")
-    if century is not None and tens is not None:
-        return int(century + tens + "0")
-    if short is not None:
-        value = int(short + "0")
-        return 2000 + value if value in (0, 10) else 1900 + value
-    return None
-
-
-_DECADE = r"(?:the\s+)?(?:(?P<c>19|20)(?P<d>\d)0'?s|'?(?P<s>\d)0'?s)\b"
-_YEAR = r"(1[89]\d\d|20\d\d)"
-
-
-YearSpan = tuple[int | None, int | None, str, tuple[int, int]]
-
-
-def _year_span(low: str, max_year: int) -> YearSpan | None:
-    """(from, to, kind, position) of the first era expression in `low`."""
-    match = re.search(r"\b(?:between|from)\s+" + _YEAR + r"\s+(?:and|to|-|until|till)\s+"
-                      + _YEAR + r"\b|\b" + _YEAR + r"\s*(?:-|–|to)\s*" + _YEAR + r"\b", low)
-    if match:
-        years = [int(g) for g in match.groups() if g]
-        return min(years), max(years), "range", match.span()
-    match = re.search(r"\b(?:the\s+)?'?((?:19|20)?\d0)'?s\s*(?:or|and|to|through|till|until|-|–)"
-                      r"\s*(?:the\s+)?'?((?:19|20)?\d0)'?s\b", low)
-    if match:
-        first, last = _decade_value(match.group(1)), _decade_value(match.group(2))
-        if first <= last:
-            return first, last + 9, "range", match.span()
-    match = re.search(r"\b(early|mid|late)[\s-]+" + _DECADE, low)
-    if match:
-        decade = _decade_of(match)
-        if decade is not None:
-            part = match.group(1)
-            low_y, high_y = {"early": (0, 3), "mid": (3, 6), "late": (6, 9)}[part]
-            return decade + low_y, decade + high_y, "decade", match.span()
-    match = re.search(r"\b(after|since|post|newer than|later than|from|released after|"
-                      r"before|pre|older than|earlier than|until|up to|through|prior to|in)"
-                      r"\s+(?:the\s+(?:year\s+)?)?" + _YEAR + r"\b", low)
-    if match:
-        word, year = match.group(1), int(match.group(2))
-        if word in ("after", "post", "newer than", "later than", "released after"):
-            return year + 1, None, "after", match.span()
-        if word == "since":
-            return year, None, "after", match.span()
-        if word in ("before", "pre", "older than", "earlier than", "prior to"):
-            return None, year - 1, "before", match.span()
-        if word in ("until", "up to", "through"):
-            return None, year, "before", match.span()
-        if word == "in":
-            return year, year, "year", match.span()
-        # "from 1995": that year on, unless a decade follows
-        return year, None, "after", match.span()
-    match = re.search(r"\b(after|since|before|from|until)\s+" + _DECADE, low)
-    if match:
-        decade = _decade_of(match)
-        if decade is not None:
-            if match.group(1) in ("after",):
-                return decade + 10, None, "after", match.span()
-            if match.group(1) == "since":
-                return decade, None, "after", match.span()
-            if match.group(1) in ("before",):
-                return None, decade - 1, "before", match.span()
-            if match.group(1) == "until":
-                return None, decade + 9, "before", match.span()
-    match = re.search(_DECADE, low)
-    if match:
-        decade = _decade_of(match)
-        if decade is not None and 1900 <= decade <= max_year:
-            return decade, decade + 9, "decade", match.span()
-    for word, decade in _WORD_DECADES.items():
-        pos = low.find(word)
-        if pos >= 0:
-            return decade, decade + 9, "decade", (pos, pos + len(word))
-    match = re.search(r"\b(?:released in|from|made in|came out in)\s+" + _YEAR, low)
-    if match:
-        year = int(match.group(1))
-        return year, year, "year", match.span()
-    match = re.search(r"\b(recent|newer|new releases?|latest|modern|contemporary|old|older|"
-                      r"classic old|oldies|black and white|silent era|golden age)\b", low)
-    if match:
-        word = match.group(1)
-        if word in ("recent", "newer", "new release", "new releases", "latest"):
-            return max_year - 6, None, "after", match.span()
-        if word in ("modern", "contemporary"):
-            return 2000, None, "after", match.span()
-        if word in ("black and white", "silent era", "golden age"):
-            return None, 1960, "before", match.span()
-        return None, 1979, "before", match.span()
-    return None
 
 
 def get_extractor(ctx: ToolContext) -> Extractor:

@@ -1,0 +1,110 @@
+"""The words the deterministic extractor listens for: negations, triggers that introduce a
+film ("loved", "hated", "seen"), filler that is never a wish, subgenres, comparatives,
+prompt-injection phrases, references to the last list ("the second one")."""
+
+from __future__ import annotations
+
+import re
+
+TOKEN = re.compile(r"[\w][\w'’\-.&]*[\w]|[\w]|[\"“”«»]|[^\w\s]")
+CLAUSE_BREAK = {".", ",", ";", "!", "?", ":", "(", ")", "—", "–"}
+CLAUSE_WORDS = {"but", "although", "though", "however", "whereas", "instead"}
+NEGATORS = {
+    "no", "not", "nothing", "without", "never", "avoid", "except", "excluding", "hate",
+    "hates", "don't", "dont", "doesn't", "isn't", "aren't", "skip", "neither", "nor", "none",
+    "minus", "sans", "nope", "nah", "n't", "anything but", "rather not", "not into",
+    "sick of", "tired of", "can't stand", "cannot stand", "don't want", "do not want",
+    "no more", "steer clear of", "stay away from", "leave out",
+}
+ALLOW_AFTER = re.compile(
+    r"^\s*(?:is|are|would be|'s|'re)?\s*(?:fine|ok|okay|alright|all right|good too|acceptable"
+    r"|allowed|welcome)\b"
+)
+ALLOW_BEFORE = re.compile(
+    r"(?:don't mind|do not mind|dont mind|ok with|okay with|fine with|happy with|open to"
+    r"|allow|include)\s*$"
+)
+LIKE = ("like", "likes", "liked", "love", "loved", "loves", "enjoyed", "enjoy", "adore",
+         "adored", "similar to", "in the vein of", "such as", "fan of", "reminds me of",
+         "along the lines of", "favorite", "favourite", "favorite movie is",
+         "favourite film is", "favorite film is", "favourite movie is", "dug", "dig",
+         "more like", "something like")
+DISLIKE = ("hated", "hate", "disliked", "didn't like", "did not like", "dont like",
+            "don't like", "can't stand", "couldn't stand", "not a fan of", "didn't enjoy",
+            "did not enjoy", "not like", "was boring", "bored me")
+SEEN = ("seen", "watched", "saw", "already seen", "have seen", "'ve seen", "already watched")
+NOT_SEEN = ("haven't seen", "have not seen", "never seen", "not seen", "haven't watched",
+             "never watched", "didn't see", "not watched")
+FILLER_AFTER_TRIGGER = {"the", "movie", "film", "movies", "films", "flick", "to", "watching",
+                         "watch"}
+GENERIC = {
+    "it", "that", "this", "them", "those", "these", "one", "ones", "something", "anything",
+    "movie", "movies", "film", "films", "stuff", "things", "a", "an", "the", "some", "more",
+    "me", "you", "to", "watch", "see", "lot", "much", "very", "really", "so", "too", "all",
+    "what", "which", "good", "great", "best", "new", "old", "other", "another", "similar",
+    "i", "we", "my", "your", "our", "and", "or", "but", "with", "without", "for", "of",
+    "in", "on", "at", "by", "from", "about", "just", "like", "love", "time", "now", "tonight",
+    "today", "weekend", "night", "please", "thanks", "thank", "recommend", "recommendation",
+    "recommendations", "suggest", "suggestion", "suggestions", "want", "wanna", "looking",
+    "look", "find", "show", "give", "need", "would", "could", "can", "should", "maybe",
+    "perhaps", "kind", "sort", "type", "genre", "genres", "something's", "is", "are", "was",
+    "be", "have", "has", "had", "do", "does", "did", "not", "no", "yes", "ok", "okay",
+    "hi", "hello", "hey", "actually", "instead", "rather", "also", "as", "well",
+    "then", "again", "still", "any", "fine", "mind", "cool", "nice", "watched",
+    "seen", "saw", "liked", "loved", "enjoyed", "prefer", "preferably", "ideally", "around",
+    "minutes", "minute", "mins", "hours", "hour", "long", "short", "year", "years", "era",
+    "decade", "released", "made", "set", "feel", "feeling", "mood", "vibe", "vibes", "pick",
+    "picks", "choose", "option", "options", "list", "idea", "ideas", "if", "than", "less",
+    "under", "over", "between", "before", "after", "since", "until", "language", "english",
+    "subtitles", "rated", "rating", "highly", "top", "acclaimed", "critically", "starring",
+    "directed", "director", "actor", "actress", "cast", "featuring", "someone",
+    "nothing", "never", "avoid", "except", "excluding", "hate", "hates", "don't", "dont",
+    "doesn't", "isn't", "aren't", "skip", "neither", "nor", "none", "minus", "sans", "nope",
+    "nah", "two", "three", "four", "five", "half", "length", "runtime", "who", "how",
+    "when", "where", "why", "whatever", "shorter", "longer", "newer", "older", "start",
+    "reset", "search", "afresh", "begin", "let", "let's", "lets", "everything", "anyone",
+    "lots", "bit", "little", "make", "makes", "drop", "remove", "sorry", "though", "get",
+    "got", "going", "try", "evening", "afternoon", "friday", "saturday", "sunday", "guys",
+    "hiya", "thx", "cheers", "yeah", "yep", "sure", "awesome", "different", "else",
+    "surprise", "open",
+}
+LANGUAGE_NOUNS = {"movie", "movies", "film", "films", "cinema", "language", "flick", "flicks",
+                   "one", "ones", "spoken", "audio", "classic", "classics", "director",
+                   "directors", "animated", "indie", "arthouse", "new", "wave"}
+GENRE_NOUNS = {"movie", "movies", "film", "films", "flick", "flicks", "drama", "dramas",
+                "piece", "pieces", "friendly"}
+GENRE_DETERMINERS = {"a", "some", "no", "any", "good", "great", "for", "the"}
+# Words for subgenres -> the TMDB keyword / MovieLens tag to exclude ("no zombies").
+SUBGENRES: dict[str, str] = {
+    "heist": "heist", "heists": "heist", "zombie": "zombie", "zombies": "zombie",
+    "vampire": "vampire", "vampires": "vampire", "time travel": "time travel",
+    "superhero": "superhero", "superheroes": "superhero", "dinosaur": "dinosaur",
+    "dinosaurs": "dinosaur", "pirate": "pirate", "pirates": "pirate", "werewolf": "werewolf",
+    "werewolves": "werewolf", "serial killer": "serial killer", "martial arts": "martial arts",
+    "christmas": "christmas", "boxing": "boxing", "pixar": "pixar", "dystopia": "dystopia",
+    "dystopian": "dystopia", "post apocalyptic": "post-apocalyptic", "courtroom": "courtroom",
+    "mafia": "mafia", "submarine": "submarine", "alien invasion": "alien invasion",
+}
+COMPARATIVE = {
+    "funnier": "funny", "scarier": "scary", "darker": "dark", "lighter": "light-hearted",
+    "happier": "happy", "sadder": "sad", "weirder": "weird", "sillier": "silly",
+    "smarter": "smart", "gorier": "gory", "sweeter": "sweet", "creepier": "creepy",
+    "crazier": "crazy", "bloodier": "bloody", "stranger": "strange", "cuter": "cute",
+    "grittier": "gritty", "campier": "campy", "quirkier": "quirky",
+}
+INJECTION = re.compile(
+    r"ignore\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|previous\s+|prior\s+|above\s+|earlier\s+)*"
+    r"(?:instructions|rules|prompts?|directions|guidelines)|system\s+prompt|you\s+are\s+now\b"
+    r"|disregard\s+(?:all|any|your|the|previous)|pretend\s+(?:to\s+be|you\s+are)|jailbreak"
+    r"|developer\s+mode|reveal\s+(?:your|the)\s+(?:prompt|instructions)",
+    re.I,
+)
+ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
+             "4th": 3, "fifth": 4, "5th": 4, "last": -1, "final": -1}
+ORDINAL_REF = re.compile(
+    r"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|final)"
+    r"(?:\s+(?:one|film|movie|pick|suggestion))?\b|\b(?:number|no\.?|#)\s*([1-5])\b",
+    re.I,
+)
+_WORD_DECADES = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
+                 "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990}
