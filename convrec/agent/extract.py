@@ -359,9 +359,7 @@ class Extractor:
             return ledger.last_shown[0] if len(ledger.last_shown) == 1 else None
         match = ORDINAL_REF.fullmatch(low) or ORDINAL_REF.match(low)
         if match and match.end() >= len(low) - 1:
-            index = ORDINALS[match.group(1).lower()] if match.group(1) else int(match.group(2)) - 1
-            if -len(ledger.last_shown) <= index < len(ledger.last_shown):
-                return ledger.last_shown[index]
+            return _shown_at(match, ledger.last_shown)
         return None
 
     # films
@@ -509,13 +507,13 @@ class Extractor:
         match = ORDINAL_REF.match(window)
         if not match or match.start() != 0:
             return None
-        index = ORDINALS[match.group(1).lower()] if match.group(1) else int(match.group(2)) - 1
-        if not -len(ledger.last_shown) <= index < len(ledger.last_shown):
+        item_id = _shown_at(match, shown)
+        if item_id is None:
             return None
         n = len(match.group(0).split())
         if match.group(2):
             n = len(re.findall(r"\S+", match.group(0)))
-        return [shown[index]], n
+        return [item_id], n
 
     def _title_at(self, tokens: list[Token], j: int) -> tuple[list[int], int] | None:
         """The longest run of tokens from j that names a film, and its films."""
@@ -574,10 +572,9 @@ class Extractor:
         for match in ORDINAL_REF.finditer(text):
             before = text[:match.start()].lower()
             if re.search(r"\b(not|no|skip|drop|remove|without)\s*(?:the)?\s*$", before):
-                index = (ORDINALS[match.group(1).lower()] if match.group(1)
-                         else int(match.group(2)) - 1)
-                if -len(ledger.last_shown) <= index < len(ledger.last_shown):
-                    update.rejected_ids.append(ledger.last_shown[index])
+                item_id = _shown_at(match, ledger.last_shown)
+                if item_id is not None:
+                    update.rejected_ids.append(item_id)
                     for tok in tokens:
                         if match.start() <= tok.start < match.end():
                             tok.used = True
@@ -942,11 +939,11 @@ class Extractor:
         if not liked:
             return
         films = [self.vocab.filters.films[i] for i in liked if i in self.vocab.filters.films]
+        runtimes = [f.runtime for f in films if f.runtime]
+        years = [f.year for f in films if f.year]
         for tok in tokens:
             if tok.used or tok.negated:
                 continue
-            runtimes = [f.runtime for f in films if f.runtime]
-            years = [f.year for f in films if f.year]
             if tok.low == "shorter" and runtimes and update.runtime_max is None:
                 update.runtime_max = max(60, min(runtimes) - 15)
             elif tok.low == "longer" and runtimes and update.runtime_min is None:
@@ -1009,6 +1006,12 @@ def _drop_injection(text: str) -> str:
         # One sentence: keep what follows the instruction's verb phrase ("... and recommend X")
         return ""
     return " ".join(kept)
+
+
+def _shown_at(match: re.Match[str], shown: list[int]) -> int | None:
+    """The film of the last list an ORDINAL_REF match names ('the second one', '#3')."""
+    index = ORDINALS[match.group(1).lower()] if match.group(1) else int(match.group(2)) - 1
+    return shown[index] if -len(shown) <= index < len(shown) else None
 
 
 def _consume(tokens: list[Token], start: int, end: int) -> None:

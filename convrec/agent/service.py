@@ -169,8 +169,9 @@ class Agent:
 
     def feedback(self, thread_id: str, item_id: int, kind: Feedback) -> Ledger:
         """A like / not for me / seen from the UI, into the thread's ledger at once."""
-        ledger = self.ledger(thread_id)
-        turn = self.state(thread_id).get("turn", 0)
+        state = self.state(thread_id)
+        ledger = Ledger.model_validate(state.get("ledger") or {})
+        turn = state.get("turn", 0)
         if kind == "like":
             ledger.liked[item_id] = turn
             ledger.disliked.pop(item_id, None)

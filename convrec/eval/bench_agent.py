@@ -83,6 +83,7 @@ from convrec.errors import ConvrecError
 from convrec.tools.base import ToolArgumentError
 from convrec.tools.context import Resources, ToolContext
 from convrec.tools.filters import violations
+from convrec.tools.pipeline import history_ids
 
 PARTS = ("understand", "policy", "plan", "tools", "respond")
 USER_ACTS: tuple[str, ...] = get_args(UserAct)
@@ -329,19 +330,6 @@ def _violations(ids: list[int], ledger: Ledger, ctx: ToolContext) -> dict[int, l
     return {i: reasons for i, reasons in broken.items() if reasons}
 
 
-def dataset_history(ctx: ToolContext, user: str | None) -> set[int]:
-    """Films a dataset user has rated (ml:<id>) or reviewed (critic:<name>)."""
-    if user is None:
-        return set()
-    kind, _, key = user.partition(":")
-    if kind == "ml":
-        rows = ctx.catalog.query("SELECT item_id FROM ratings WHERE user_id = ?", (int(key),))
-    else:
-        rows = ctx.catalog.query(
-            "SELECT item_id FROM reviews WHERE critic = ? AND item_id IS NOT NULL", (key,))
-    return {int(r[0]) for r in rows}
-
-
 # ----------------------------------------------------------------------------- running
 
 
@@ -389,7 +377,7 @@ def run_conversation(
 ) -> list[TurnCheck]:
     """Run one conversation in a fresh thread and check every turn."""
     ctx = ToolContext(agent.resources, conversation.user)
-    history = dataset_history(ctx, conversation.user)
+    history = history_ids(ctx)  # films the dataset user rated or reviewed
     thread = f"bench-{key}-{run}-{uuid.uuid4().hex[:8]}"
     before = Ledger()
     earlier: dict[int, int] = {}
