@@ -87,6 +87,30 @@ class Settings(BaseSettings):
         description="SQLite file of chat sessions (LangGraph checkpoints). "
         "Default: HOME/sessions.sqlite.",
     )
+    feedback_path: Path | None = Field(
+        default=None,
+        description="SQLite log of every like / not for me / seen it, with timestamps. "
+        "Default: HOME/feedback.sqlite.",
+    )
+    ui_host: str = Field(
+        default="127.0.0.1",
+        description="Address the browser app listens on. Loopback by default: set 0.0.0.0 "
+        "only behind a proxy or with CONVREC_UI_AUTH.",
+    )
+    ui_port: int = Field(default=7860, ge=0, le=65535, description="Port of the browser app.")
+    ui_auth: SecretStr | None = Field(
+        default=None, description="Require a login for the browser app: 'user:password'."
+    )
+    ui_rate_limit: int = Field(
+        default=20, ge=0, description="Messages per minute one client may send (0: no limit)."
+    )
+    ui_concurrency: int = Field(
+        default=2, ge=1, le=64,
+        description="Chat turns the browser app answers at once; more wait in the queue.",
+    )
+    ui_queue_size: int = Field(
+        default=64, ge=1, description="Most requests waiting in the browser app's queue."
+    )
     agent_k: int = Field(default=5, ge=1, le=20, description="Films per recommendation.")
     agent_policy: Literal["rules", "llm"] = Field(
         default="rules",
@@ -105,6 +129,7 @@ class Settings(BaseSettings):
         self.index_dir = (self.index_dir or self.home / "index").expanduser()
         self.catalog_path = (self.catalog_path or self.home / "catalog.sqlite").expanduser()
         self.sessions_path = (self.sessions_path or self.home / "sessions.sqlite").expanduser()
+        self.feedback_path = (self.feedback_path or self.home / "feedback.sqlite").expanduser()
         return self
 
     @property
@@ -116,6 +141,20 @@ class Settings(BaseSettings):
     def sessions(self) -> Path:
         assert self.sessions_path is not None
         return self.sessions_path
+
+    @property
+    def feedback(self) -> Path:
+        assert self.feedback_path is not None
+        return self.feedback_path
+
+    def ui_credentials(self) -> tuple[str, str] | None:
+        """(user, password) from CONVREC_UI_AUTH, None when unset; a malformed value raises."""
+        if self.ui_auth is None:
+            return None
+        user, sep, password = self.ui_auth.get_secret_value().partition(":")
+        if not sep or not user.strip() or not password:
+            raise ConfigError("invalid setting CONVREC_UI_AUTH: expected 'user:password'")
+        return user.strip(), password
 
     @property
     def cache(self) -> Path:

@@ -90,3 +90,11 @@ def real_resources(real_catalog, tmp_path_factory):
     index_dir = tmp_path_factory.mktemp("real-index")
     build_indexes(real_catalog, index_dir)
     return Resources(real_catalog, index_dir)
+
+
+@pytest.fixture(scope="session")
+def llm_cache_dir(tmp_path_factory) -> Path:
+    """One converted embedded model per test session (the prebuilt home's, when given)."""
+    if PREBUILT_HOME and (Path(PREBUILT_HOME) / "models").is_dir():
+        return Path(PREBUILT_HOME) / "models"
+    return tmp_path_factory.mktemp("llm-cache")

@@ -15,7 +15,7 @@ as JSON.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -131,34 +131,96 @@ class Ledger(BaseModel):
 
     def describe(self) -> list[str]:
         """The constraints as short chips, e.g. 'Comedy', 'no Horror', '1990-1999'."""
-        chips: list[str] = []
-        joiner = " or " if self.genre_mode == "any" else " + "
+        return [chip.label for chip in self.chips(split_genres=False)]
+
+    def chips(self, *, split_genres: bool = True) -> list[Chip]:
+        """The constraints as removable chips: a label to show and the key `without` takes.
+
+        `split_genres` gives each wanted genre its own chip (the UI removes one at a time);
+        without it the wanted genres are one chip, 'Comedy or Drama'.
+        """
+        chips: list[Chip] = []
         if self.genres_include:
-            chips.append(joiner.join(sorted(self.genres_include)))
-        chips += [f"no {g}" for g in sorted(self.genres_exclude)]
+            if split_genres and len(self.genres_include) > 1:
+                chips += [Chip(key=f"genre:{g}", label=g) for g in sorted(self.genres_include)]
+            else:
+                joiner = " or " if self.genre_mode == "any" else " + "
+                chips.append(Chip(key="genres", label=joiner.join(sorted(self.genres_include))))
+        chips += [Chip(key=f"no-genre:{g}", label=f"no {g}") for g in sorted(self.genres_exclude)]
         era = _range_text(self.year_from, self.year_to)
         if era:
-            chips.append(era)
+            chips.append(Chip(key="era", label=era))
+        runtime = None
         if self.runtime_max and self.runtime_min:
-            chips.append(f"{self.runtime_min.value:.0f}-{self.runtime_max.value:.0f} min")
+            runtime = f"{self.runtime_min.value:.0f}-{self.runtime_max.value:.0f} min"
         elif self.runtime_max:
-            chips.append(f"under {self.runtime_max.value:.0f} min")
+            runtime = f"under {self.runtime_max.value:.0f} min"
         elif self.runtime_min:
-            chips.append(f"over {self.runtime_min.value:.0f} min")
+            runtime = f"over {self.runtime_min.value:.0f} min"
+        if runtime:
+            chips.append(Chip(key="runtime", label=runtime))
         if self.languages:
-            chips.append("in " + " or ".join(sorted(self.languages)))
+            chips.append(Chip(key="languages", label="in " + " or ".join(sorted(self.languages))))
         if self.min_rating:
-            chips.append(f"rated {self.min_rating.value:g}+/10")
-        chips += [f"with {p.name}" for p in self.people_include.values()]
-        chips += [f"no {p.name}" for p in self.people_exclude.values()]
+            chips.append(Chip(key="rating", label=f"rated {self.min_rating.value:g}+/10"))
+        chips += [Chip(key=f"person:{k}", label=f"with {p.name}")
+                  for k, p in self.people_include.items()]
+        chips += [Chip(key=f"no-person:{k}", label=f"no {p.name}")
+                  for k, p in self.people_exclude.items()]
         if self.keywords_include:
-            chips.append(" or ".join(sorted(self.keywords_include)))
-        chips += [f"no {k}" for k in sorted(self.keywords_exclude)]
+            chips.append(Chip(key="keywords", label=" or ".join(sorted(self.keywords_include))))
+        chips += [Chip(key=f"no-keyword:{k}", label=f"no {k}")
+                  for k in sorted(self.keywords_exclude)]
         if self.studios_include:
-            chips.append("by " + " or ".join(sorted(self.studios_include)))
-        chips += [f"not by {s}" for s in sorted(self.studios_exclude)]
-        chips += [f"about: {w.text}" for w in self.wishes]
+            studios = " or ".join(sorted(self.studios_include))
+            chips.append(Chip(key="studios", label=f"by {studios}"))
+        chips += [Chip(key=f"no-studio:{s}", label=f"not by {s}")
+                  for s in sorted(self.studios_exclude)]
+        chips += [Chip(key=f"wish:{w.text}", label=f"about: {w.text}") for w in self.wishes]
         return chips
+
+    def without(self, key: str) -> Ledger:
+        """A copy with the constraint behind chip `key` removed (see `chips`).
+
+        Films the user liked, saw or turned down are not chips and stay. An unknown key
+        raises ValueError: the chip was removed already, or never existed.
+        """
+        new = self.model_copy(deep=True)
+        kind, _, value = key.partition(":")
+        simple: dict[str, dict[str, object]] = {
+            "genres": {"genres_include": {}, "genre_mode": "any"},
+            "era": {"year_from": None, "year_to": None},
+            "runtime": {"runtime_min": None, "runtime_max": None},
+            "languages": {"languages": {}},
+            "rating": {"min_rating": None},
+            "keywords": {"keywords_include": {}},
+            "studios": {"studios_include": {}},
+        }
+        keyed: dict[str, dict[str, Any]] = {
+            "genre": new.genres_include, "no-genre": new.genres_exclude,
+            "person": new.people_include, "no-person": new.people_exclude,
+            "no-keyword": new.keywords_exclude, "no-studio": new.studios_exclude,
+        }
+        known = {c.key for c in self.chips()} | {c.key for c in self.chips(split_genres=False)}
+        if key not in known:
+            raise ValueError(f"no constraint {key!r} in the ledger")
+        if kind in simple and not value:
+            for name, empty in simple[kind].items():
+                setattr(new, name, empty)
+        elif kind in keyed:
+            keyed[kind].pop(value, None)
+            if kind == "genre" and not new.genres_include:
+                new.genre_mode = "any"
+        elif kind == "wish":
+            new.wishes = [w for w in new.wishes if w.text != value]
+        return new
+
+
+class Chip(BaseModel):
+    """One removable constraint as the UI shows it."""
+
+    key: str
+    label: str
 
 
 def _range_text(low: Stamped | None, high: Stamped | None) -> str | None:

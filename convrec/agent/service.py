@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from convrec.agent.feedback_log import FeedbackLog
 from convrec.agent.graph import compile_graph
 from convrec.agent.ledger import Ledger
 from convrec.agent.policy import Policy, make_policy
@@ -87,6 +88,7 @@ class Agent:
         use_llm: bool = True,
         policy: Policy | None = None,
         checkpointer: Any = None,
+        feedback_log: FeedbackLog | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self.resources = resources or Resources.from_settings(self.settings)
@@ -96,6 +98,16 @@ class Agent:
         self._policy = policy
         self.checkpointer = checkpointer or open_checkpointer(self.settings.sessions)
         self.graph = compile_graph(self.checkpointer)
+        self._feedback_log = feedback_log
+
+    @property
+    def feedback_log(self) -> FeedbackLog:
+        """The durable feedback log (settings.feedback), opened on first use."""
+        if self._feedback_log is None:
+            with self._llm_lock:
+                if self._feedback_log is None:
+                    self._feedback_log = FeedbackLog(self.settings.feedback)
+        return self._feedback_log
 
     # ------------------------------------------------------------------ parts
 
@@ -167,8 +179,15 @@ class Agent:
                 break
         return list(seen)
 
-    def feedback(self, thread_id: str, item_id: int, kind: Feedback) -> Ledger:
-        """A like / not for me / seen from the UI, into the thread's ledger at once."""
+    def feedback(self, thread_id: str, item_id: int, kind: Feedback, *,
+                 source: str = "api") -> Ledger:
+        """A like / not for me / seen from the UI: into the thread's ledger at once, and into
+        the durable feedback log."""
+        if kind not in ("like", "reject", "seen"):
+            raise ConvrecError(f"unknown feedback {kind!r}: use like, reject or seen")
+        item_id = int(item_id)
+        if not self.resources.catalog.exists([item_id]):
+            raise ConvrecError(f"film {item_id} is not in the catalog")
         state = self.state(thread_id)
         ledger = Ledger.model_validate(state.get("ledger") or {})
         turn = state.get("turn", 0)
@@ -177,13 +196,27 @@ class Agent:
             ledger.disliked.pop(item_id, None)
         elif kind == "reject":
             ledger.rejected[item_id] = turn
-        elif kind == "seen":
-            ledger.seen[item_id] = turn
         else:
-            raise ConvrecError(f"unknown feedback {kind!r}: use like, reject or seen")
+            ledger.seen[item_id] = turn
+        self._save_ledger(thread_id, ledger)
+        self.feedback_log.record(thread_id=thread_id, user_id=state.get("user_id"),
+                                 item_id=item_id, kind=kind, turn=turn, source=source)
+        return ledger
+
+    def remove_constraint(self, thread_id: str, key: str) -> Ledger:
+        """Drop one constraint (a chip of `Ledger.chips`) from the thread's ledger; the next
+        turn plans without it."""
+        ledger = self.ledger(thread_id)
+        try:
+            ledger = ledger.without(key)
+        except ValueError as exc:
+            raise ConvrecError(str(exc)) from None
+        self._save_ledger(thread_id, ledger)
+        return ledger
+
+    def _save_ledger(self, thread_id: str, ledger: Ledger) -> None:
         self.graph.update_state(self._config(thread_id),
                                 {"ledger": ledger.model_dump(mode="json")}, as_node="respond")
-        return ledger
 
     # ------------------------------------------------------------------ turns
 
@@ -280,3 +313,5 @@ class Agent:
         conn = getattr(self.checkpointer, "conn", None)
         if conn is not None:
             conn.close()
+        if self._feedback_log is not None:
+            self._feedback_log.close()

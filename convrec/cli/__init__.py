@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from convrec import __version__
-from convrec.cli import bench, chat, data, indexes, llm
+from convrec.cli import bench, chat, data, indexes, llm, ui
 from convrec.cli.common import console, err_console, print_json
 from convrec.config import get_settings
 from convrec.errors import ConvrecError
@@ -31,6 +31,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(data.app, name="data")
 indexes.register(app)
 chat.register(app)
+ui.register(app)
 app.add_typer(bench.app, name="bench")
 app.add_typer(llm.app, name="llm")
 

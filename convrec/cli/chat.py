@@ -175,5 +175,5 @@ def _feedback(agent: Any, thread_id: str, command: str) -> None:
                       f"(1-{len(shown) or 1})[/]")
         return
     kind = {"/like": "like", "/seen": "seen", "/reject": "reject"}[name]
-    agent.feedback(thread_id, shown[int(arg) - 1], kind)
+    agent.feedback(thread_id, shown[int(arg) - 1], kind, source="cli")
     console.print(f"[dim]noted: {kind} film {arg}[/]")

@@ -111,6 +111,23 @@ def history_ids(ctx: ToolContext) -> set[int]:
     return seen_items(ctx, f"{kind}:{key}")
 
 
+def _demote_told_dislikes(fused: list[ScoredItem], ctx: ToolContext, bus: CandidateBus
+                          ) -> list[ScoredItem]:
+    """Films matching a profile entry the person flipped to dislike go last, scored below the
+    rest (so diversification keeps them there): they come up only when nothing else fits."""
+    from convrec.tools.profile import told_dislikes
+
+    told = told_dislikes(ctx, [s.item_id for s in fused])
+    if not told:
+        return fused
+    kept = [s for s in fused if s.item_id not in told]
+    floor = min((s.score for s in kept), default=0.0) - 1.0
+    moved = [s.model_copy(update={"score": floor - i * 1e-6})
+             for i, s in enumerate(x for x in fused if x.item_id in told)]
+    bus.trace.append(f"profile edits: {len(moved)} films you said you dislike moved last")
+    return kept + moved
+
+
 def recommend(request: RecommendRequest, ctx: ToolContext) -> RecommendResult:
     from convrec.tools.bm25 import Bm25Args, search_bm25
     from convrec.tools.cf import CfArgs, rank_cf
@@ -147,6 +164,8 @@ def recommend(request: RecommendRequest, ctx: ToolContext) -> RecommendResult:
         bus.add_ranking(timer.run("cf", lambda: rank_cf(
             CfArgs(liked_ids=request.like_ids, k=request.pool), ctx, candidates=pool)))
     fused = timer.run("fuse", lambda: bus.fused(request.weights, limit=request.pool))
+    if ctx.user_id is not None and request.runs("user_profile"):
+        fused = timer.run("edits", lambda: _demote_told_dislikes(fused, ctx, bus))
     check = None
     if constraints is not None:
         def check(ids: Sequence[int]) -> dict[int, list[str]]:

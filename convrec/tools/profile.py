@@ -91,6 +91,27 @@ def load_profiles(ctx: ToolContext) -> ProfileStore:
     return _store(ctx)
 
 
+def profile_entries(ctx: ToolContext) -> tuple[list[ProfileEntry], str | None]:
+    """The current user's entries (edits applied) and, when there are none, why not."""
+    _, entries, note = _entries(ctx)
+    return entries, note
+
+
+def told_dislikes(ctx: ToolContext, item_ids: Collection[int]) -> set[int]:
+    """The films among `item_ids` that match an entry the person flipped to "dislike".
+
+    An edit is the person saying so outright, which outranks any inference from their
+    history: the pipeline moves these films below every other candidate.
+    """
+    if ctx.user_id is None:
+        return set()
+    told = {e.key for e in _entries(ctx)[1] if e.flipped and e.polarity == "dislike"}
+    if not told:
+        return set()
+    by_item = _item_keys(ctx).by_item
+    return {i for i in item_ids if by_item.get(i, frozenset()) & told}
+
+
 def profile_summary(ctx: ToolContext) -> list[ProfileEntry]:
     """The current user's profile entries (edits applied), most confident first, for the UI."""
     return _entries(ctx)[1]

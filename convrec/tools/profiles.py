@@ -898,6 +898,13 @@ class ProfileStore:
         sql = "SELECT user_id FROM users" + (" WHERE kind = ?" if kind else "") + " ORDER BY 1"
         return [r[0] for r in self._conn().execute(sql, [kind] if kind else [])]
 
+    def top_users(self, kind: str, limit: int) -> list[UserInfo]:
+        """The `kind` users ('ml' or 'critic') with the richest profiles, for a user picker."""
+        rows = self._conn().execute(
+            "SELECT * FROM users WHERE kind = ? ORDER BY n_entries DESC, n_evidence DESC, "
+            "user_id LIMIT ?", [kind, limit]).fetchall()
+        return [UserInfo(**dict(r)) for r in rows]
+
     def meta(self) -> dict[str, str]:
         return {r[0]: r[1] for r in self._conn().execute("SELECT key, value FROM meta")}
 

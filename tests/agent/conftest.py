@@ -19,11 +19,6 @@ from typing import Any
 import pytest
 
 
-@pytest.fixture(scope="session")
-def llm_cache_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("llm-cache")
-
-
 @pytest.fixture(autouse=True)
 def shared_llm_cache(isolated_env, llm_cache_dir, monkeypatch) -> Path:
     monkeypatch.setenv("CONVREC_LLM_CACHE_DIR", str(llm_cache_dir))

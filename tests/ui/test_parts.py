@@ -1,0 +1,91 @@
+"""The browser app's parts without a browser: rate limit, rendering, backend choice, users,
+and the app's handlers called directly."""
+
+from __future__ import annotations
+
+import pytest
+
+from convrec.config import Settings
+from convrec.errors import ConfigError, ConvrecError
+from convrec.ui.backends import BackendChoice
+from convrec.ui.ratelimit import RateLimiter
+from convrec.ui.render import card_html, health_html, profile_html, status_html
+
+
+def test_rate_limit_is_a_sliding_minute_per_client():
+    now = [0.0]
+    limiter = RateLimiter(2, clock=lambda: now[0])
+    assert limiter.hit("a") == 0 and limiter.hit("a") == 0
+    assert limiter.hit("a") == pytest.approx(60.0)
+    assert limiter.hit("b") == 0  # another client is not affected
+    now[0] = 30.0
+    assert limiter.hit("a") == pytest.approx(30.0)
+    now[0] = 60.0
+    assert limiter.hit("a") == 0
+    assert RateLimiter(0).hit("a") == 0  # 0 disables the limit
+
+
+def test_cards_escape_everything_they_show():
+    card = {"item_id": 7, "title": "<script>alert(1)</script>", "year": 1999,
+            "genres": ["Comedy"], "runtime": 95, "directors": ["A & B"],
+            "cast": ["C", "D", "E", "F"], "overview": "<b>x</b>", "reason": "fits \"you\""}
+    html = card_html(card, 1, "reject")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<b>x</b>" not in html and "A &amp; B" in html
+    assert 'data-item-id="7"' in html and 'data-feedback="reject"' in html
+    assert "with C, D, E" in html and "F" not in html.split("with C, D, E")[1].split("<")[0]
+    assert "won&#x27;t come back" in html
+    assert status_html("") == ""
+    assert "&lt;" in status_html("<oops>", "error") and 'data-level="error"' in status_html(
+        "x", "error")
+    assert 'data-ok="false"' in health_html(False, "endpoint", "refused <b>")
+
+
+def test_profile_panel_for_anonymous_and_empty_profiles():
+    assert "Anonymous" in profile_html(None, [])
+    assert "too little history" in profile_html("ml:5", [], "ml:5 has too little history")
+
+
+def test_backend_choice_validation():
+    with pytest.raises(ConvrecError, match="must start with http"):
+        BackendChoice(kind="openai", base_url="localhost:8000").validated()
+    choice = BackendChoice.model_validate({"kind": "openai", "base_url": " http://h:1/v1/ ",
+                                           "model": " ", "api_key": "  "}).validated()
+    assert choice.base_url == "http://h:1/v1" and choice.model is None and choice.api_key is None
+    assert BackendChoice(kind="none").label().startswith("Templates only")
+    assert BackendChoice(kind="openai", api_key="a").key() != BackendChoice(
+        kind="openai", api_key="b").key()
+
+
+def test_ui_auth_setting_is_checked():
+    assert Settings(ui_auth="me:pw").ui_credentials() == ("me", "pw")
+    assert Settings().ui_credentials() is None
+    with pytest.raises(ConfigError, match="user:password"):
+        Settings(ui_auth="nocolon").ui_credentials()
+
+
+def test_building_the_app_loads_nothing_heavy(isolated_env):
+    """Importing the app and building the page open no catalog, index or model."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from convrec.ui.app import ChatApp; app = ChatApp(); app.build(); "
+            "print(app._pool is None, len(app.card_cols), "
+            "sorted(m for m in ('torch', 'chromadb', 'transformers', 'bm25s') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout.split()
+    assert out == ["True", "5", "[]"]
+
+
+def test_resolve_user(real_catalog):
+    from convrec.ui.users import resolve_user
+
+    assert resolve_user("anonymous", real_catalog) is None
+    assert resolve_user("", real_catalog) is None
+    assert resolve_user("ml:0608", real_catalog) == "ml:608"
+    assert resolve_user("ml:608 · MovieLens rater, 831 ratings", real_catalog) == "ml:608"
+    with pytest.raises(ConvrecError, match="numbers"):
+        resolve_user("ml:abc", real_catalog)
+    with pytest.raises(ConvrecError, match="unknown user"):
+        resolve_user("critic:Nobody At All", real_catalog)
