@@ -12,7 +12,11 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test install install-dev catalog indexes lint typecheck clean
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test install install-dev catalog indexes browser lint typecheck clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,15 +43,22 @@ catalog: install
 indexes: catalog
 	$(BIN)/convrec index build
 
-## The main job on the embedded defaults: no API key, no network.
-## For now the terminal chat (the browser app replaces it); stdin not a terminal: a script.
-run: indexes
-	$(BIN)/convrec chat
+$(CHROMIUM):
+	@command -v apt-get > /dev/null || { echo "install Chromium at $(CHROMIUM) for the browser tests"; exit 1; }
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null 2>&1 \
+		|| ($(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-## The whole test suite (installs the dev dependencies first).
-test: install-dev
+browser: $(CHROMIUM)
+
+## The main job on the embedded defaults: no API key, no network.
+## The browser app on http://127.0.0.1:7860 (CONVREC_UI_PORT); `convrec chat` is the terminal one.
+run: indexes
+	$(BIN)/convrec ui
+
+## The whole test suite (installs the dev dependencies and Chromium first).
+test: install-dev browser
 	$(BIN)/ruff check convrec tests
-	$(BIN)/python -m pytest
+	CONVREC_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
 
 lint: install-dev
 	$(BIN)/ruff check convrec tests

@@ -292,6 +292,7 @@ class ChatApp:
         self.user_dd.input(self.select_user, [self.user_dd, self.session], restart,
                            api_visibility="private")
         self.new_btn.click(self.new_chat, [self.session], restart, api_visibility="private")
+        self.chatbot.clear(self.new_chat, [self.session], restart, api_visibility="private")
         self.resume_btn.click(self.resume, [self.threads_dd, self.browser_threads, self.session],
                               restart, api_visibility="private")
         for button, action in ((self.flip_btn, "flip"), (self.delete_btn, "delete"),

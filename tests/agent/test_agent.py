@@ -90,6 +90,24 @@ def test_feedback_is_honoured_at_once(agent, real_resources):
     assert rejected not in again.item_ids and first.item_ids[1] not in again.item_ids
     with pytest.raises(ConvrecError):
         agent.feedback("f1", rejected, "adore")  # type: ignore[arg-type]
+    with pytest.raises(ConvrecError, match="not in the catalog"):
+        agent.feedback("f1", 10**9, "like")
+    logged = agent.feedback_log.rows("f1")
+    assert [(r.item_id, r.kind) for r in logged] == [(rejected, "reject"),
+                                                    (first.item_ids[1], "seen")]
+
+
+def test_removing_a_constraint_reaches_the_next_turn(agent, real_resources):
+    first = agent.turn("a comedy from the 90s", thread_id="c1")
+    assert first.chips == ["Comedy", "1990-1999"]
+    ledger = agent.remove_constraint("c1", "era")
+    assert ledger.describe() == ["Comedy"]
+    again = agent.turn("more please", thread_id="c1")
+    assert again.chips == ["Comedy"]
+    years = [i.year for i in real_resources.catalog.items(again.item_ids)]
+    assert any(not 1990 <= y <= 1999 for y in years)
+    with pytest.raises(ConvrecError, match="no constraint 'era'"):
+        agent.remove_constraint("c1", "era")
 
 
 def test_session_survives_a_restart(real_resources, tmp_path):

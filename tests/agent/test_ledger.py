@@ -97,3 +97,31 @@ def test_round_trips_through_json():
 def test_empty_updates_change_no_constraint(update):
     ledger = apply_update(Ledger(), LedgerUpdate(genres_include=["War"]), 1)
     assert apply_update(ledger, update, 2).to_filter() == ledger.to_filter()
+
+
+def test_chips_name_what_without_removes():
+    update = LedgerUpdate(genres_include=["Comedy", "Drama"], genres_exclude=["Horror"],
+                          year_from=1990, year_to=1999, runtime_max=120,
+                          people_include=[PersonRef(name="Tom Hanks")],
+                          people_exclude=[PersonRef(name="Adam Sandler")],
+                          keywords_exclude=["zombie"], studios_exclude=["Pixar"],
+                          wishes=["a road trip"])
+    ledger = apply_update(Ledger(liked={5: 1}), update, turn=1)
+    chips = {c.key: c.label for c in ledger.chips()}
+    assert chips["genre:Comedy"] == "Comedy" and chips["genre:Drama"] == "Drama"
+    assert ledger.describe()[0] == "Comedy or Drama"  # one chip when not split
+    assert chips["era"] == "1990-1999" and chips["runtime"] == "under 120 min"
+    assert chips["no-genre:Horror"] == "no Horror" and chips["wish:a road trip"].endswith("trip")
+    for key in chips:
+        smaller = ledger.without(key)
+        assert key not in {c.key for c in smaller.chips()}
+        assert len(smaller.chips()) == len(chips) - 1
+        assert smaller.liked == {5: 1}  # films are not constraints
+    assert ledger.without("genres").genres_include == {}
+    only_drama = ledger.without("genre:Comedy")
+    assert only_drama.genres_include == {"Drama": 1}
+    assert only_drama.to_filter().genres_any == ["Drama"]
+    with pytest.raises(ValueError, match="no constraint"):
+        ledger.without("era:1990")
+    with pytest.raises(ValueError, match="no constraint"):
+        Ledger().without("era")

@@ -52,3 +52,22 @@ def test_like_the_matrix(real_resources):
     assert matrix not in {s.item_id for s in result.items}
     genres = [set(catalog.item(s.item_id).genres) for s in result.items]
     assert sum("Science Fiction" in g or "Action" in g for g in genres) >= 3
+
+
+def test_a_profile_entry_flipped_to_dislike_pushes_its_films_last(real_resources):
+    from convrec.tools.profile import load_profiles
+
+    ctx = ToolContext(real_resources, user_id="ml:608")
+    store = load_profiles(ctx)
+    store.restore_entry("ml:608", "genre:Crime")
+    try:
+        before = recommend(RecommendRequest(k=5), ctx)
+        genres = [real_resources.catalog.item(s.item_id).genres for s in before.items]
+        assert any("Crime" in g for g in genres)
+        store.flip_entry("ml:608", "genre:Crime")
+        after = recommend(RecommendRequest(k=5, pool=100), ctx)
+        assert any(t.startswith("profile edits:") for t in after.trace)
+        assert not any("Crime" in real_resources.catalog.item(s.item_id).genres
+                       for s in after.items)
+    finally:
+        store.restore_entry("ml:608", "genre:Crime")

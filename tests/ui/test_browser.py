@@ -157,6 +157,9 @@ def test_dataset_user_profile_flip_is_honoured(chat, ui_pool, real_catalog):
         after = [real_catalog.items([i])[0].genres for i in chat.card_ids()]
         assert after and not any("Crime" in g for g in after), after
         chat.shot("profile-flipped")
+        chat.send("a thriller from the 2000s, nothing with Tom Cruise")
+        assert all("Thriller" in real_catalog.items([i])[0].genres for i in chat.card_ids())
+        chat.shot("readme")  # docs/img/chat.png in the README
     finally:
         store.restore_entry(user, key)
 
