@@ -627,7 +627,8 @@ class ChatApp:
         return {self.session: session, self.status: status,
                 self.health: health_html(health.ok, choice.label(), health.detail)}
 
-    def api_turn(self, message: str, thread_id: str = "", user_id: str = "") -> dict[str, Any]:
+    def api_turn(self, message: str, thread_id: str = "", user_id: str = "",
+                 request: gr.Request | None = None) -> dict[str, Any]:
         """One chat turn: the reply, the cards, the ledger and the trace as JSON.
 
         `thread_id` continues a conversation (empty: a new one; the id comes back in the
@@ -636,6 +637,10 @@ class ChatApp:
         text = (message or "").strip()
         if not text:
             raise gr.Error("empty message: send some text")
+        wait = self.limiter.hit(client_key(request))
+        if wait:
+            raise gr.Error(f"too many messages: wait {wait:.0f} s "
+                           f"(limit {self.limiter.per_minute} a minute)")
         try:
             user = resolve_user(user_id, self.pool.resources.catalog)
             agent = self.pool.agent(self.default_backend)
