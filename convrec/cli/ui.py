@@ -7,10 +7,9 @@ from typing import Annotated
 
 import typer
 
+from convrec.cli.chat import BACKENDS
 from convrec.cli.common import err_console, settings_and_catalog
 from convrec.errors import ConvrecError
-
-BACKENDS = ("local", "openai", "vllm", "none")
 
 
 def register(app: typer.Typer) -> None:
