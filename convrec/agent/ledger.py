@@ -312,22 +312,12 @@ def apply_update(ledger: Ledger, update: LedgerUpdate, turn: int) -> Ledger:
         new.min_rating = None
     if update.min_rating is not None:
         new.min_rating = Stamped(value=update.min_rating, turn=turn)
-    for studio in update.studios_allow:
-        new.studios_exclude.pop(studio, None)
-    for studio in update.studios_exclude:
-        new.studios_include.pop(studio, None)
-        new.studios_exclude[studio] = turn
-    if update.studios_include:
-        new.studios_include = dict.fromkeys(update.studios_include, turn)
-        for studio in update.studios_include:
-            new.studios_exclude.pop(studio, None)
-    for term in update.keywords_exclude:
-        new.keywords_include.pop(term, None)
-        new.keywords_exclude[term] = turn
-    if update.keywords_include:
-        new.keywords_include = dict.fromkeys(update.keywords_include, turn)
-        for term in update.keywords_include:
-            new.keywords_exclude.pop(term, None)
+    new.studios_include = _apply_in_out(new.studios_include, new.studios_exclude,
+                                        update.studios_include, update.studios_exclude,
+                                        update.studios_allow, turn)
+    new.keywords_include = _apply_in_out(new.keywords_include, new.keywords_exclude,
+                                         update.keywords_include, update.keywords_exclude,
+                                         [], turn)
     _apply_people(new, update, turn)
     _apply_films(new, update, turn)
     if update.clear_wishes:
@@ -336,6 +326,26 @@ def apply_update(ledger: Ledger, update: LedgerUpdate, turn: int) -> Ledger:
         new.wishes = [w for w in new.wishes if w.text != text] + [Wish(text=text, turn=turn)]
     new.wishes = new.wishes[-MAX_WISHES:]
     return new
+
+
+def _apply_in_out(include: dict[str, int], exclude: dict[str, int], wanted: list[str],
+                  refused: list[str], allowed: list[str], turn: int) -> dict[str, int]:
+    """Fold one turn's names (studios, keywords) into the include and exclude sets.
+
+    "X is fine" lifts an exclusion; a refusal moves the name to `exclude`; a new list of
+    wanted names replaces `include` and lifts their exclusions. `exclude` is updated in
+    place; the new `include` is returned.
+    """
+    for name in allowed:
+        exclude.pop(name, None)
+    for name in refused:
+        include.pop(name, None)
+        exclude[name] = turn
+    if wanted:
+        include = dict.fromkeys(wanted, turn)
+        for name in wanted:
+            exclude.pop(name, None)
+    return include
 
 
 def _apply_genres(new: Ledger, update: LedgerUpdate, turn: int) -> None:
