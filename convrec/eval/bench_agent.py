@@ -97,6 +97,14 @@ def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+def _known(values: list[str], allowed: Sequence[str], what: str) -> list[str]:
+    """`values` when every one is in `allowed`; a ValueError naming the others."""
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown}: choose from {', '.join(allowed)}")
+    return values
+
+
 class Expect(BaseModel):
     """What one turn must do (see the module docstring)."""
 
@@ -131,18 +139,12 @@ class Expect(BaseModel):
     @field_validator("acts")
     @classmethod
     def _known_acts(cls, value: list[str]) -> list[str]:
-        unknown = [a for a in value if a not in ACTS]
-        if unknown:
-            raise ValueError(f"unknown acts {unknown}: choose from {', '.join(ACTS)}")
-        return value
+        return _known(value, ACTS, "acts")
 
     @field_validator("user_act")
     @classmethod
     def _known_user_acts(cls, value: list[str]) -> list[str]:
-        unknown = [a for a in value if a not in USER_ACTS]
-        if unknown:
-            raise ValueError(f"unknown user acts {unknown}: choose from {', '.join(USER_ACTS)}")
-        return value
+        return _known(value, USER_ACTS, "user acts")
 
     def failures(self, result: Any) -> list[str]:
         """What `result` (a TurnResult, or anything with its fields) fails of this."""
