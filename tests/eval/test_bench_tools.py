@@ -7,14 +7,12 @@ objects frozen out of the garbage collector's full collections, and BLAS on one 
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from convrec.tools.index_build import build_indexes
+from tests.fresh_process import run_fresh
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +43,7 @@ def test_load_all_in_a_fresh_process_imports_no_torch(synthetic_catalog_path, in
         "print(json.dumps({'hits': len(out.items), 'heavy': heavy, 'frozen': frozen,\n"
         "                  'blas': blas}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=300)
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = run_fresh(code)
     assert result["hits"] == 3 and result["heavy"] == []
     assert result["frozen"] > 10_000
     assert result["blas"] == [1]  # numpy's BLAS on one thread (see load_all)

@@ -30,6 +30,7 @@ from convrec.tools.dense import (
     chroma_client,
     search_dense,
 )
+from tests.fresh_process import run_fresh
 
 HAPPY_GILMORE = 104
 MATRIX = 2571
@@ -334,9 +335,6 @@ def test_search_encodes_the_query_once(ctx, monkeypatch):
 
 
 def test_querying_imports_neither_torch_nor_sentence_transformers(built):
-    import subprocess
-    import sys
-
     code = (
         "import json, sys\n"
         "from pathlib import Path\n"
@@ -348,9 +346,7 @@ def test_querying_imports_neither_torch_nor_sentence_transformers(built):
         "print(json.dumps({'hits': len(hits), 'modules': sorted(m for m in sys.modules\n"
         "    if m.split('.')[0] in ('torch', 'sentence_transformers', 'transformers'))}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=300)
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = run_fresh(code)
     assert result == {"hits": 3, "modules": []}
 
 

@@ -10,6 +10,7 @@ from convrec.errors import ConfigError, ConvrecError
 from convrec.ui.backends import BackendChoice
 from convrec.ui.ratelimit import RateLimiter
 from convrec.ui.render import card_html, health_html, profile_html, status_html
+from tests.fresh_process import run_fresh
 
 
 def test_rate_limit_is_a_sliding_minute_per_client():
@@ -66,16 +67,11 @@ def test_ui_auth_setting_is_checked():
 
 def test_building_the_app_loads_nothing_heavy(isolated_env):
     """Importing the app and building the page open no catalog, index or model."""
-    import subprocess
-    import sys
-
-    code = ("import sys; from convrec.ui.app import ChatApp; app = ChatApp(); app.build(); "
-            "print(app._pool is None, len(app.card_cols), "
+    code = ("import json, sys; from convrec.ui.app import ChatApp; app = ChatApp(); "
+            "app.build(); print(json.dumps([app._pool is None, len(app.card_cols), "
             "sorted(m for m in ('torch', 'chromadb', 'transformers', 'bm25s') "
-            "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=120).stdout.split()
-    assert out == ["True", "5", "[]"]
+            "if m in sys.modules)]))")
+    assert run_fresh(code, timeout=120) == [True, 5, []]
 
 
 def test_resolve_user(real_catalog):
