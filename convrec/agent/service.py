@@ -99,12 +99,13 @@ class Agent:
         self.checkpointer = checkpointer or open_checkpointer(self.settings.sessions)
         self.graph = compile_graph(self.checkpointer)
         self._feedback_log = feedback_log
+        self._log_lock = threading.Lock()
 
     @property
     def feedback_log(self) -> FeedbackLog:
         """The durable feedback log (settings.feedback), opened on first use."""
         if self._feedback_log is None:
-            with self._llm_lock:
+            with self._log_lock:
                 if self._feedback_log is None:
                     self._feedback_log = FeedbackLog(self.settings.feedback)
         return self._feedback_log

@@ -30,6 +30,7 @@ from typing import Any
 
 import gradio as gr
 
+from convrec.agent.ledger import Ledger
 from convrec.config import Settings, get_settings
 from convrec.errors import ConvrecError
 from convrec.ui.backends import KIND_LABELS, AgentPool, BackendChoice
@@ -309,10 +310,12 @@ class ChatApp:
 
     # ------------------------------------------------------------------ panels
 
-    def _panels(self, session: UiSession) -> dict[Any, Any]:
+    def _panels(self, session: UiSession, ledger: Ledger) -> dict[Any, Any]:
+        """The cards, the chips of `ledger` (the thread's, as the caller has it) and the
+        profile."""
         updates: dict[Any, Any] = {}
         updates.update(self._cards(session))
-        updates.update(self._chips(session))
+        updates.update(self._chips(session, ledger))
         updates.update(self._profile(session))
         return updates
 
@@ -329,8 +332,8 @@ class ChatApp:
                 updates[self.card_html[i]] = ""
         return updates
 
-    def _chips(self, session: UiSession) -> dict[Any, Any]:
-        chips = self._reader().ledger(session.thread_id).chips()
+    def _chips(self, session: UiSession, ledger: Ledger) -> dict[Any, Any]:
+        chips = ledger.chips()
         session.chip_keys = [c.key for c in chips[:MAX_CHIPS]]
         updates: dict[Any, Any] = {}
         for i, button in enumerate(self.chip_btns):
@@ -358,10 +361,12 @@ class ChatApp:
         return {self.profile: profile_html(session.user_id, entries, note),
                 self.entry_dd: gr.update(choices=entry_choices(entries), value=None)}
 
-    def _restart(self, session: UiSession, status: str = "", level: str = "info"
-                 ) -> dict[Any, Any]:
-        """Every output of a (re)started session: chat, panels, thread, user."""
-        state = self._reader().state(session.thread_id)
+    def _restart(self, session: UiSession, status: str = "", level: str = "info",
+                 state: dict[str, Any] | None = None) -> dict[Any, Any]:
+        """Every output of a (re)started session: chat, panels, thread, user. `state` is the
+        thread's saved state when the caller has read it already."""
+        if state is None:
+            state = self._reader().state(session.thread_id)
         history = [{"role": m["role"], "content": m["text"]}
                    for m in state.get("history") or [] if m.get("role") in ("user", "assistant")]
         updates = {self.session: session, self.chatbot: history,
@@ -369,7 +374,7 @@ class ChatApp:
                    self.turn_marker: turn_marker(session.thread_id, state.get("turn", 0)),
                    self.user_dd: gr.update(value=session.user_id or ANONYMOUS,
                                            choices=self.users())}
-        updates.update(self._panels(session))
+        updates.update(self._panels(session, Ledger.model_validate(state.get("ledger") or {})))
         return updates
 
     @staticmethod
@@ -386,20 +391,19 @@ class ChatApp:
         wanted = (request.query_params.get("thread") if request else None) or ""
         session = self._new_session()
         status = ""
+        state: dict[str, Any] = {}
         if wanted and any(t.get("id") == wanted for t in threads):
             state = self._reader().state(wanted)
             if state:
                 session = self._resumed(wanted, state)
                 status = "Resumed your chat."
-        updates = self._restart(session, status)
+        updates = self._restart(session, status, state=state)
         updates[self.threads_dd] = gr.update(choices=self._thread_choices(threads), value=None)
         health = self.pool.health(session.backend)
         updates[self.health] = health_html(health.ok, session.backend.label(), health.detail)
         return updates
 
     def _resumed(self, thread_id: str, state: dict[str, Any]) -> UiSession:
-        from convrec.agent.ledger import Ledger
-
         session = self._new_session(user_id=state.get("user_id"))
         session.thread_id = thread_id
         session.cards = list(state.get("cards") or [])
@@ -485,7 +489,7 @@ class ChatApp:
                    self.threads_dd: gr.update(choices=self._thread_choices(threads)),
                    self.status: status_html(warning, "warning"),
                    self.turn_marker: turn_marker(session.thread_id, result.turn)}
-        updates.update(self._panels(session))
+        updates.update(self._panels(session, Ledger.model_validate(result.ledger)))
         yield updates
 
     def _failed(self, history: list[dict[str, Any]], text: str, why: str) -> dict[Any, Any]:
@@ -503,10 +507,7 @@ class ChatApp:
                 return self.pool.templates(), (
                     f"The LLM endpoint ({choice.label()}) is not answering: {health.detail}. "
                     "This reply was written from templates.")
-        try:
-            return self.pool.agent(choice), ""
-        except ConvrecError as exc:
-            return self.pool.templates(), f"{exc}. This reply was written from templates."
+        return self.pool.agent(choice), ""
 
     @staticmethod
     def _remember(threads: list[dict[str, Any]] | None, session: UiSession, text: str
@@ -538,15 +539,16 @@ class ChatApp:
         if session is None or slot >= len(session.chip_keys):
             return {self.status: status_html("That constraint is gone already.", "error")}
         key = session.chip_keys[slot]
+        reader = self._reader()
         try:
-            self._reader().remove_constraint(session.thread_id, key)
+            ledger = reader.remove_constraint(session.thread_id, key)
         except ConvrecError as exc:
-            updates = self._chips(session)
+            updates = self._chips(session, reader.ledger(session.thread_id))
             updates[self.status] = status_html(str(exc), "error")
             return updates
         updates = {self.session: session, self.status: status_html(
             "Dropped that constraint: the next answer plans without it.")}
-        updates.update(self._chips(session))
+        updates.update(self._chips(session, ledger))
         return updates
 
     def select_user(self, value: str | None, session: UiSession | None) -> dict[Any, Any]:
@@ -560,12 +562,12 @@ class ChatApp:
             return {self.status: ""}
         fresh = self._new_session(user_id=user_id, backend=session.backend)
         who = user_id or "anonymous"
-        return self._restart(fresh, f"Now chatting as {who}: a new chat started.")
+        return self._restart(fresh, f"Now chatting as {who}: a new chat started.", state={})
 
     def new_chat(self, session: UiSession | None) -> dict[Any, Any]:
         old = session or self._new_session()
         return self._restart(self._new_session(user_id=old.user_id, backend=old.backend),
-                             "A new chat: the constraints are cleared.")
+                             "A new chat: the constraints are cleared.", state={})
 
     def resume(self, thread_id: str | None, threads: list[dict[str, Any]] | None,
                session: UiSession | None) -> dict[Any, Any]:
@@ -579,7 +581,7 @@ class ChatApp:
             return self._restart(current, "That chat has no saved turns.", "error")
         resumed = self._resumed(thread_id, state)
         resumed.backend = current.backend
-        return self._restart(resumed, "Resumed an earlier chat.")
+        return self._restart(resumed, "Resumed an earlier chat.", state=state)
 
     def edit_entry(self, action: str, key: str | None, session: UiSession | None
                    ) -> dict[Any, Any]:

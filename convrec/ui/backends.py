@@ -94,17 +94,13 @@ class AgentPool:
         with self._lock:
             found = self._agents.get(key)
             if found is None:
-                settings = self.settings
+                updates: dict[str, Any] = {}
                 if choice.kind != "none":
-                    settings = settings.model_copy(update={
-                        "llm_backend": choice.kind,
-                        "llm_base_url": choice.base_url if choice.kind == "openai"
-                        else settings.llm_base_url,
-                        "llm_model": choice.model if choice.kind == "openai"
-                        else settings.llm_model,
-                        "llm_api_key": choice.api_key if choice.kind == "openai"
-                        else settings.llm_api_key,
-                    })
+                    updates["llm_backend"] = choice.kind
+                if choice.kind == "openai":
+                    updates.update(llm_base_url=choice.base_url, llm_model=choice.model,
+                                   llm_api_key=choice.api_key)
+                settings = self.settings.model_copy(update=updates)
                 found = Agent(settings, resources=self.resources, use_llm=choice.kind != "none",
                               checkpointer=self.checkpointer, feedback_log=self.feedback_log)
                 self._agents[key] = found
