@@ -70,8 +70,11 @@ def ui_server(ui_settings, ui_pool) -> Iterator[tuple[Any, str]]:
     demo.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    """Chromium for the tests of this package. Playwright's sync API keeps an event loop
+    running in this thread while it is open, so it closes before other packages run
+    (asyncio.run would refuse to start there)."""
     if not CHROMIUM.exists():
         message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
         if os.environ.get("CONVREC_REQUIRE_BROWSER"):
