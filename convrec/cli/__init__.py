@@ -1,5 +1,5 @@
 """The `convrec` command line, one module per area: config, data, index / tools /
-profiles / cf, bench, chat, llm (later: ui, simulate, eval, rl).
+profiles / cf, bench, chat, llm, ui, simulate, eval (later: rl).
 
 Errors a user can fix print one line and exit non-zero; set CONVREC_LOG_LEVEL=DEBUG
 to see a traceback for anything unexpected.
@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from convrec import __version__
-from convrec.cli import bench, chat, data, indexes, llm, ui
+from convrec.cli import bench, chat, data, indexes, llm, simulate, ui
 from convrec.cli.common import console, err_console, print_json
 from convrec.config import get_settings
 from convrec.errors import ConvrecError
@@ -32,6 +32,7 @@ app.add_typer(data.app, name="data")
 indexes.register(app)
 chat.register(app)
 ui.register(app)
+simulate.register(app)
 app.add_typer(bench.app, name="bench")
 app.add_typer(llm.app, name="llm")
 

@@ -1,0 +1,177 @@
+"""`convrec simulate`: simulated-user dialogues against the agent and the baselines."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from convrec.cli.common import console, err_console, print_json, settings_and_catalog
+from convrec.errors import ConvrecError
+
+DEFAULT_DOC = Path("docs/BENCHMARKS.md")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("simulate")(simulate)
+
+
+def _split(values: list[str]) -> list[str]:
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def parse_personas(text: str) -> dict[str, float]:
+    """'cooperative=2,terse=1' -> weights; a bare name weighs 1."""
+    out: dict[str, float] = {}
+    for part in _split([text]):
+        name, _, weight = part.partition("=")
+        try:
+            out[name.strip()] = float(weight) if weight else 1.0
+        except ValueError:
+            raise ConvrecError(f"persona weight {weight!r} is not a number") from None
+    return out
+
+
+def simulate(
+    scenarios: Annotated[list[str], typer.Option(
+        "--scenarios", help="Scenario sources and split: movielens:test, critics:test, "
+        "redial:test (repeat or comma-separate).")] = ["movielens:test"],  # noqa: B006
+    n: Annotated[int, typer.Option("--n", help="Scenarios per source.")] = 200,
+    backend: Annotated[list[str], typer.Option(
+        "--backend", help="The agent's LLM backend(s): local, openai, vllm or none "
+        "(repeatable: one agent system each).")] = ["local"],  # noqa: B006
+    baselines: Annotated[bool, typer.Option(
+        help="Also run popularity, bm25, dense, cf and the history-only floor.")] = True,
+    systems: Annotated[str | None, typer.Option(
+        "--systems", help="Exactly these systems instead (e.g. 'agent:none,bm25').")] = None,
+    turns: Annotated[int, typer.Option("--turns", help="T: system turns per dialogue "
+                                       "(1-10).")] = 5,
+    personas: Annotated[str, typer.Option(
+        "--personas", help="Persona mix as weights.")] = "cooperative=2,terse=1,"
+                                                         "mind_changer=1,impatient=1",
+    simulator: Annotated[str, typer.Option(
+        "--simulator", help="template (deterministic, fast) or llm (the configured LLM "
+        "phrases the user's messages).")] = "template",
+    workers: Annotated[int, typer.Option("--workers", help="Processes.")] = 1,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    k: Annotated[int, typer.Option("--k", help="Films per recommendation.")] = 5,
+    out: Annotated[Path, typer.Option("--out", help="The run folder (resumed when it "
+                                      "exists).")] = Path("runs/simulation"),
+    limit: Annotated[int | None, typer.Option(
+        "--limit", help="Stop after this many new dialogues (resume later).")] = None,
+    write: Annotated[str | None, typer.Option(
+        "--write", help="Also write the summary into docs/BENCHMARKS.md under this section "
+        "name.")] = None,
+    doc: Annotated[Path, typer.Option(help="The benchmarks doc.")] = DEFAULT_DOC,
+    as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json.")] = False,
+) -> None:
+    """Run simulated users against the agent and the baselines; write dialogues.jsonl,
+    metrics.json, report.md and plots into the run folder."""
+    from convrec.eval.runner import SimulationConfig, run_simulation
+    from convrec.eval.systems import BASELINES
+
+    if systems:
+        names = _split([systems])
+    else:
+        names = [*(BASELINES if baselines else ()), *(f"agent:{b}" for b in _split(backend))]
+    config = SimulationConfig(scenarios=_split(scenarios), n=n, systems=names, max_turns=turns,
+                              personas=parse_personas(personas), simulator=simulator,
+                              seed=seed, k=k).validate(workers)
+    if limit is not None and limit < 1:
+        raise ConvrecError("--limit must be at least 1")
+    settings, _ = settings_and_catalog()
+    started = time.perf_counter()
+    with _progress() as (bars, task):
+        successes: Counter[str] = Counter()
+        finished: Counter[str] = Counter()
+
+        def update(done: int, total: int, record: Any) -> None:
+            if record is not None:
+                finished[record.system] += 1
+                successes[record.system] += record.success and not record.leaked
+            running = "  ".join(f"{s} {successes[s] / finished[s]:.2f}" for s in finished)
+            bars.update(task, completed=done, total=max(total, 1),
+                        description=f"dialogues  success: {running}" if running
+                        else "dialogues")
+
+        records = run_simulation(config, settings, out, workers=workers, progress=update,
+                                 limit=limit)
+    seconds = time.perf_counter() - started
+    summary = _finish(records, config, out, seconds)
+    if as_json:
+        print_json(summary)
+        return
+    from convrec.eval.run_report import summary_markdown
+
+    body = summary_markdown(summary)
+    console.print(body, soft_wrap=True)
+    console.print(f"\n{len(records)} dialogues in {out} ({seconds:.0f} s this time); "
+                  f"report: {out / 'report.md'}")
+    if write:
+        from convrec.eval.report import write_section
+
+        write_section(doc, f"simulate-{write}", _doc_section(summary, config, body, out))
+        console.print(f"written to {doc}")
+
+
+def _progress() -> Any:
+    from contextlib import contextmanager
+
+    @contextmanager
+    def bars() -> Any:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), TimeRemainingColumn(), console=err_console,
+                      transient=True) as progress:
+            yield progress, progress.add_task("preparing the evaluation home", total=None)
+
+    return bars()
+
+
+def command_line() -> str:
+    return "convrec " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def _finish(records: list[Any], config: Any, out: Path, seconds: float) -> dict[str, Any]:
+    from convrec.eval.metrics import summarize
+    from convrec.eval.run_report import write_metrics, write_report
+
+    if not records:
+        raise ConvrecError(f"no dialogues in {out}")
+    summary = summarize(records)
+    write_metrics(out, summary)
+    write_report(out, records, summary, title=f"Simulation {out.name}",
+                 command=command_line(), config=config.to_json())
+    return summary
+
+
+def _doc_section(summary: dict[str, Any], config: Any, table: str, out: Path) -> str:
+    from convrec.eval.metrics import __doc__ as metrics_doc
+    from convrec.eval.report import machine_line
+    from convrec.eval.scenarios import __doc__ as scenarios_doc
+
+    sources = ", ".join(config.scenarios)
+    return "\n\n".join([
+        f"## Simulated users: {sources}, {config.n} per source, seed {config.seed}",
+        f"Command: `{command_line()}`  \nMachine: {machine_line()}  \n"
+        f"Run folder: `{out}` (dialogues.jsonl, metrics.json, report.md with plots).",
+        f"Config: T = {config.max_turns} turns, k = {config.k}, simulator {config.simulator}, "
+        f"personas {config.personas}.",
+        table,
+        "<details><summary>Protocol: scenarios</summary>\n\n"
+        + (scenarios_doc or "").strip() + "\n\n</details>",
+        "<details><summary>Protocol: metrics</summary>\n\n"
+        + (metrics_doc or "").strip() + "\n\n</details>",
+    ])

@@ -1,0 +1,317 @@
+"""A simulation run: every system against the same simulated users, into a run folder.
+
+The run folder holds `config.json` (what was asked), `dialogues.jsonl` (one DialogueRecord a
+line, appended and flushed as each dialogue ends) and, at the end, metrics.json, report.md
+and the plots. Starting a run on a folder that already has dialogues resumes it: the
+(system, scenario) pairs already there are skipped, a torn last line (the process was
+killed mid-write) is dropped, and the config must match (a different one is refused, so one
+folder never mixes two protocols).
+
+Pairing. Every system meets the same scenarios, with the same persona and the same
+simulator seed for a scenario (derived from the run's seed and the scenario id), so systems
+can be compared dialogue by dialogue.
+
+Workers. With workers > 1 the dialogues run in that many processes (spawned, each loading the
+indexes and, for agent systems, the LLM once); the parent alone writes the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from convrec.config import Settings
+from convrec.errors import ConvrecError
+from convrec.eval.records import DialogueRecord, Scenario
+from convrec.eval.simulator import PERSONAS
+
+DIALOGUES = "dialogues.jsonl"
+CONFIG = "config.json"
+MAX_TURNS_LIMIT = 10
+DEFAULT_SYSTEMS = ("popularity", "bm25", "dense", "cf", "floor", "agent:none", "agent:local")
+
+Progress = Callable[[int, int, DialogueRecord | None], None]
+
+
+@dataclass
+class SimulationConfig:
+    """What a run simulates; every field is part of the protocol written to config.json."""
+
+    scenarios: list[str] = field(default_factory=lambda: ["movielens:test"])
+    """Scenario sources with their split, 'movielens:test', 'critics:dev', 'redial:test'."""
+    n: int = 200
+    """Scenarios drawn per source (all of the split when it has fewer)."""
+    systems: list[str] = field(default_factory=lambda: list(DEFAULT_SYSTEMS))
+    """Systems run side by side (see convrec/eval/systems.py)."""
+    max_turns: int = 5
+    """T: the simulated user ends after this many system turns (1 to 10)."""
+    personas: dict[str, float] = field(
+        default_factory=lambda: {"cooperative": 0.4, "terse": 0.2, "mind_changer": 0.2,
+                                 "impatient": 0.2})
+    """The persona mix: weights, sampled per scenario with the seed."""
+    simulator: str = "template"
+    """'template' (deterministic) or 'llm' (the configured LLM backend phrases messages)."""
+    seed: int = 0
+    """Draws the scenarios, the personas and the simulators' choices."""
+    k: int = 5
+    """Films per recommendation, for every system."""
+
+    def validate(self, workers: int = 1) -> SimulationConfig:
+        from convrec.eval.scenarios import parse_spec
+        from convrec.eval.systems import check_system_name
+
+        for spec in self.scenarios:
+            parse_spec(spec)
+        for name in self.systems:
+            check_system_name(name)
+        if not self.systems:
+            raise ConvrecError("no systems to run")
+        if self.n < 1:
+            raise ConvrecError("--n must be at least 1")
+        if not 1 <= self.max_turns <= MAX_TURNS_LIMIT:
+            raise ConvrecError(f"--turns must be between 1 and {MAX_TURNS_LIMIT}")
+        unknown = [p for p in self.personas if p not in PERSONAS]
+        if unknown or not self.personas or any(w < 0 for w in self.personas.values()) \
+                or sum(self.personas.values()) <= 0:
+            raise ConvrecError(f"personas: positive weights of {', '.join(PERSONAS)}")
+        if self.simulator not in ("template", "llm"):
+            raise ConvrecError("--simulator must be template or llm")
+        cores = os.cpu_count() or 1
+        if not 1 <= workers <= cores:
+            raise ConvrecError(f"--workers must be between 1 and {cores} (the cores here)")
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def persona_for(config: SimulationConfig, scenario_id: str) -> str:
+    names = sorted(config.personas)
+    rng = random.Random(dialogue_seed(config.seed, scenario_id, "persona"))
+    return rng.choices(names, weights=[config.personas[n] for n in names])[0]
+
+
+def dialogue_seed(seed: int, scenario_id: str, purpose: str = "user") -> int:
+    digest = hashlib.sha256(f"{seed}:{purpose}:{scenario_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+# ----------------------------------------------------------------------------- the folder
+
+
+def read_records(path: Path) -> list[DialogueRecord]:
+    """The records of a dialogues.jsonl; a torn last line is ignored."""
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    out = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            out.append(DialogueRecord.model_validate_json(line))
+        except ValueError:
+            if number == len(lines):
+                break  # killed mid-write: that dialogue runs again
+            raise ConvrecError(f"{path}: line {number} is not a dialogue record") from None
+    return out
+
+
+def _prepare_folder(out: Path, config: SimulationConfig) -> list[DialogueRecord]:
+    out.mkdir(parents=True, exist_ok=True)
+    config_path = out / CONFIG
+    wanted = config.to_json()
+    if config_path.is_file():
+        saved = json.loads(config_path.read_text())
+        if saved != wanted:
+            diff = sorted(k for k in wanted if saved.get(k) != wanted[k])
+            raise ConvrecError(f"{out} holds a run with another config ({', '.join(diff)} "
+                               "differ): choose another --out, or the same options")
+    else:
+        config_path.write_text(json.dumps(wanted, indent=2))
+    path = out / DIALOGUES
+    records = read_records(path)
+    if path.is_file():  # rewrite without a torn last line, so appends start on a fresh line
+        text = "".join(r.model_dump_json() + "\n" for r in records)
+        if path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+    return records
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+@dataclass(frozen=True)
+class Job:
+    system: str
+    scenario: Scenario
+    persona: str
+    seed: int
+
+
+def plan_jobs(config: SimulationConfig, scenarios: Sequence[Scenario],
+              done: set[tuple[str, str]]) -> list[Job]:
+    jobs = []
+    for scenario in scenarios:
+        persona = persona_for(config, scenario.id)
+        seed = dialogue_seed(config.seed, scenario.id)
+        jobs += [Job(system, scenario, persona, seed) for system in config.systems
+                 if (system, scenario.id) not in done]
+    return jobs
+
+
+def load_run_scenarios(config: SimulationConfig, catalog: Any) -> list[Scenario]:
+    from convrec.eval.scenarios import load_scenarios, parse_spec
+
+    out: list[Scenario] = []
+    for spec in config.scenarios:
+        source, split = parse_spec(spec)
+        out += load_scenarios(catalog, source, split, config.n, config.seed)
+    return out
+
+
+def run_simulation(config: SimulationConfig, settings: Settings, out: Path, *,
+                   workers: int = 1, progress: Progress | None = None,
+                   limit: int | None = None) -> list[DialogueRecord]:
+    """Run (or resume) a simulation into `out`; returns every record of the folder.
+
+    `limit` stops after that many new dialogues (the run can be resumed later)."""
+    from convrec.catalog.db import Catalog
+
+    config.validate(workers)
+    catalog = Catalog(settings.catalog)
+    records = _prepare_folder(out, config)
+    scenarios = load_run_scenarios(config, catalog)
+    jobs = plan_jobs(config, scenarios, {r.key for r in records})
+    if limit is not None:
+        jobs = jobs[:limit]
+    total = len(jobs)
+    if progress is not None:
+        progress(0, total, None)
+    from convrec.eval.holdout import eval_home
+
+    home = eval_home(settings, catalog)
+    with (out / DIALOGUES).open("a", encoding="utf-8") as sink:
+        for done, record in enumerate(_execute(jobs, config, settings, home, workers), 1):
+            sink.write(record.model_dump_json() + "\n")
+            sink.flush()
+            records.append(record)
+            if progress is not None:
+                progress(done, total, record)
+    return records
+
+
+def _execute(jobs: list[Job], config: SimulationConfig, settings: Settings, home: Path,
+             workers: int) -> Iterator[DialogueRecord]:
+    if not jobs:
+        return
+    if workers == 1:
+        worker = Worker(config, settings, home)
+        try:
+            for job in jobs:
+                yield worker.run(job)
+        finally:
+            worker.close()
+        return
+    # Jobs go out grouped by system, so a process loads the systems of its share only.
+    ordered = sorted(jobs, key=lambda j: config.systems.index(j.system))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                             initializer=_init_worker,
+                             initargs=(config, settings, home)) as pool:
+        pending: set[Future[str]] = set()
+        queue = iter(ordered)
+        for job in queue:
+            pending.add(pool.submit(_run_in_worker, job))
+            if len(pending) >= workers * 4:
+                break
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield DialogueRecord.model_validate_json(future.result())
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.add(pool.submit(_run_in_worker, nxt))
+
+
+class Worker:
+    """What one process needs to run dialogues: the evaluation resources and the systems,
+    each made on first use."""
+
+    def __init__(self, config: SimulationConfig, settings: Settings, home: Path) -> None:
+        from convrec.catalog.db import Catalog
+        from convrec.eval.holdout import eval_settings
+        from convrec.tools.context import Resources
+
+        self.config = config
+        self.settings = eval_settings(settings, home)
+        self.resources = Resources(Catalog(home / "catalog.sqlite"), home / "index")
+        self._systems: dict[str, Any] = {}
+        self._phraser: Any = None
+
+    def system(self, name: str) -> Any:
+        from convrec.eval.systems import make_system
+
+        if name not in self._systems:
+            from convrec.tools.warmup import load_all
+
+            # Load what a server loads at start-up, so no dialogue's latency includes it.
+            load_all(self.resources)
+            system = make_system(name, self.settings, self.resources, k=self.config.k)
+            getattr(system, "warm_up", lambda: None)()
+            self._systems[name] = system
+        return self._systems[name]
+
+    def phraser(self) -> Any:
+        from convrec.eval.simulator import LlmPhraser, TemplatePhraser
+
+        if self._phraser is None:
+            if self.config.simulator == "llm":
+                from convrec.agent.llm import get_llm
+
+                self._phraser = LlmPhraser(get_llm(self.settings))
+            else:
+                self._phraser = TemplatePhraser()
+        return self._phraser
+
+    def run(self, job: Job) -> DialogueRecord:
+        from convrec.eval.dialogue import run_dialogue
+        from convrec.eval.simulator import SimulatedUser
+        from convrec.eval.target import target_facts
+        from convrec.tools.context import ToolContext
+
+        catalog = self.resources.catalog
+        facts = target_facts(catalog, job.scenario.target_ids[0])
+        phraser = self.phraser()
+        user = SimulatedUser(job.scenario, facts, job.persona, job.seed, phraser, catalog,
+                             max_turns=self.config.max_turns)
+        return run_dialogue(self.system(job.system), user,
+                            ToolContext(self.resources, job.scenario.user_id),
+                            seed=self.config.seed, simulator=phraser.name)
+
+    def close(self) -> None:
+        for system in self._systems.values():
+            close = getattr(system, "close", None)
+            if close is not None:
+                close()
+
+
+_WORKER: Worker | None = None
+
+
+def _init_worker(config: SimulationConfig, settings: Settings, home: Path) -> None:
+    global _WORKER
+    # Each process decodes with one thread: several processes share the cores.
+    _WORKER = Worker(config, settings.model_copy(update={"llm_threads": 1}), home)
+
+
+def _run_in_worker(job: Job) -> str:
+    assert _WORKER is not None
+    return _WORKER.run(job).model_dump_json()
