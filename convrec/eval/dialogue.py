@@ -28,6 +28,7 @@ def run_dialogue(system: Any, user: SimulatedUser, ctx: ToolContext, *, seed: in
                             simulator=simulator, seed=seed, max_turns=user.max_turns)
     targets = set(scenario.target_ids)
     shown: set[int] = set()
+    fallbacks_before = getattr(user.phraser, "fallbacks", 0)
     try:
         system.start(scenario)
         text = user.opening()
@@ -63,6 +64,7 @@ def run_dialogue(system: Any, user: SimulatedUser, ctx: ToolContext, *, seed: in
         record.error = f"{type(exc).__name__}: {exc}{where}"
         record.ended_by = "error"
     record.stated = user.truthful_constraints()
+    record.simulator_fallbacks = getattr(user.phraser, "fallbacks", 0) - fallbacks_before
     return record
 
 

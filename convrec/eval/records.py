@@ -66,6 +66,9 @@ class DialogueRecord(BaseModel):
     scenario: Scenario
     persona: str
     simulator: str = Field(description="'template' or 'llm:<model>'")
+    simulator_fallbacks: int = Field(
+        default=0, description="LLM simulator: messages replaced by the template's (the model's "
+        "message was empty, overlong or left out a fact it had to say).")
     seed: int
     max_turns: int
     turns: list[TurnRecord] = Field(default_factory=list)

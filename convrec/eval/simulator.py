@@ -81,6 +81,10 @@ def runtime_bucket(minutes: int) -> int:
     return (minutes // 30 + 1) * 30
 
 
+def article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def genre_word(genre: str) -> str:
     return GENRE_WORDS.get(genre, genre.lower())
 
@@ -174,8 +178,8 @@ class SimulatedUser:
 
     def _reveal(self, slot: Slot) -> Move:
         self.told.add(slot)
-        if slot == "mood":  # a mood stands in for the genre it comes from
-            self.told.add("genre")
+        if slot in ("mood", "genre"):  # a mood and the genre it comes from say the same
+            self.told.update(("mood", "genre"))
         value = self._values[slot]
         self._state(slot, value)
         return Move("reveal", slot, value)
@@ -324,7 +328,7 @@ def fragment(move: Move) -> str:
     """A noun-phrase modifier for one fact: 'from the 1990s', 'directed by X'."""
     v = move.value
     return {
-        "genre": lambda: f"a {genre_word(str(v))} movie",
+        "genre": lambda: f"{article(genre_word(str(v)))} {genre_word(str(v))} movie",
         "era": lambda: f"from the {v}s",
         "person": lambda: f"directed by {v[0]}" if v[1] == "director" else f"with {v[0]}",
         "theme": lambda: f"about {v}",
@@ -359,9 +363,10 @@ class TemplatePhraser:
                              if reveals or len(moves) > 1 else
                              rng.choice(("Nah.", "Not those.", "None of these, sorry.")))
             elif move.kind == "flip":
-                new = f" I'd rather have a {genre_word(str(move.value))} movie." if move.value \
-                    else ""
-                parts.append(f"Not a {genre_word(move.detail)} after all.{new}")
+                new = f" I'd rather have {fragment(Move('reveal', 'genre', move.value))}." \
+                    if move.value else ""
+                decoy = genre_word(move.detail)
+                parts.append(f"Not {article(decoy)} {decoy} after all.{new}")
             elif move.kind == "bye":
                 parts.append(rng.choice(("Never mind, I'll find something myself. Bye.",
                                          "Forget it, thanks anyway.")))
@@ -377,20 +382,16 @@ class TemplatePhraser:
             return f"I loved {liked[0].value}." if liked else ""
         if head is not None:
             phrase = fragment(head)
-        elif opening:
-            phrase = "a movie"
+        elif mods and mods[0].detail in ("older", "newer") and mods[0].slot == "era":
+            phrase = f"something {mods[0].detail},"
         else:
-            phrase = ""
-        if mods and mods[0].detail in ("older", "newer") and mods[0].slot == "era":
-            phrase = phrase or f"something {mods[0].detail},"
+            phrase = "a movie" if opening else "something"
         phrase = " ".join(p for p in [phrase, *(fragment(m) for m in mods)] if p).strip(" ,")
         if opening:
             text = rng.choice(("I'm looking for {}.", "Can you recommend {}?",
                                "I'd like to watch {}.", "Hi! I want {}."))
         else:
-            text = rng.choice(("{}, please.", "I'd like {}.", "Maybe {}?", "Something {}."))
-            if phrase.startswith(("a ", "something ")) and text == "Something {}.":
-                text = "{}, please."
+            text = rng.choice(("{}, please.", "I'd like {}.", "Maybe {}?"))
         sentence = text.format(phrase)
         sentence = sentence[0].upper() + sentence[1:]
         if liked:
@@ -452,8 +453,36 @@ class LlmPhraser:
         except LlmError:
             text = ""
         text = " ".join(str(text).replace('"', "").split())
-        if not text or len(text) > self.max_chars:
+        if not text or len(text) > self.max_chars or not carries(text, moves):
             self.fallbacks += 1
             return self.fallback.phrase(moves, history, rng)
         return text
 
+
+def required_words(move: Move) -> list[str]:
+    """What a message must contain to carry `move` (any one of the alternatives)."""
+    v = move.value
+    if move.kind == "accept":
+        return [_ordinal(move.position or 1), str(move.position)]
+    if move.kind == "flip":
+        return [genre_word(move.detail)]
+    if move.kind != "reveal":
+        return []
+    if move.slot == "genre":
+        return [genre_word(str(v))]
+    if move.slot == "era":
+        return [str(v), f"{int(v) % 100:02d}s"]
+    if move.slot == "person":
+        return [str(v[0]).split()[-1]]
+    if move.slot == "liked":
+        return [str(v).rsplit(" (", 1)[0]]
+    return [str(v)]
+
+
+def carries(text: str, moves: Sequence[Move]) -> bool:
+    """Whether an LLM's message says what the moves say: every fact to reveal, the accepted
+    position, the genre taken back. A message that does not is replaced by the template's,
+    so the simulated user stays truthful and informative whatever the model."""
+    low = text.lower()
+    return all(any(w.lower() in low for w in words)
+               for words in map(required_words, moves) if words)

@@ -31,6 +31,10 @@ THEMES = (
     "artificial intelligence", "romance", "marriage", "divorce",
     "father", "mother", "brothers", "sisters", "childhood", "college", "revolution",
 )
+# TMDB keywords about the production, not the story: nobody asks for a film by these.
+META_KEYWORDS = {"aftercreditsstinger", "duringcreditsstinger", "woman director",
+                 "independent film", "3d", "sequel", "remake", "based on novel", "imax",
+                 "live action remake", "anime", "silent film", "short"}
 # A mood adjective per genre, for "something funny" / "something scary".
 GENRE_MOODS = {
     "Comedy": "funny", "Horror": "scary", "Romance": "romantic", "Thriller": "tense",
@@ -86,7 +90,7 @@ def target_facts(catalog: Catalog, item_id: int) -> TargetFacts:
         k for k in (r[0] for r in catalog.query(
             "SELECT k.name FROM item_keywords ik JOIN keywords k USING (keyword_id) "
             "WHERE ik.item_id = ? ORDER BY k.name", [item_id]))
-        if len(k.split()) <= 3 and not (_words(k) & title_words)
+        if len(k.split()) <= 3 and k not in META_KEYWORDS and not (_words(k) & title_words)
     )
     overview = (item.overview or "").lower()
     themes = tuple(t for t in THEMES
