@@ -65,6 +65,9 @@ def simulate(
     simulator: Annotated[str, typer.Option(
         "--simulator", help="template (deterministic, fast) or llm (the configured LLM "
         "phrases the user's messages).")] = "template",
+    withhold: Annotated[str, typer.Option(
+        "--withhold", help="Facts the simulated users never tell, comma-separated: genre, era, "
+        "person, theme, mood, language, runtime, liked.")] = "",
     workers: Annotated[int, typer.Option("--workers", help="Processes.")] = 1,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     k: Annotated[int, typer.Option("--k", help="Films per recommendation.")] = 5,
@@ -89,7 +92,7 @@ def simulate(
         names = [*(BASELINES if baselines else ()), *(f"agent:{b}" for b in _split(backend))]
     config = SimulationConfig(scenarios=_split(scenarios), n=n, systems=names, max_turns=turns,
                               personas=parse_personas(personas), simulator=simulator,
-                              seed=seed, k=k).validate(workers)
+                              seed=seed, k=k, withhold=_split([withhold])).validate(workers)
     if limit is not None and limit < 1:
         raise ConvrecError("--limit must be at least 1")
     settings, _ = settings_and_catalog()
@@ -160,6 +163,7 @@ def _finish(records: list[Any], config: Any, out: Path, seconds: float) -> dict[
 def _doc_section(summary: dict[str, Any], config: Any, table: str, out: Path) -> str:
     from convrec.eval.metrics import __doc__ as metrics_doc
     from convrec.eval.report import machine_line
+    from convrec.eval.run_report import pivot_markdown
     from convrec.eval.scenarios import __doc__ as scenarios_doc
 
     sources = ", ".join(config.scenarios)
@@ -168,8 +172,13 @@ def _doc_section(summary: dict[str, Any], config: Any, table: str, out: Path) ->
         f"Command: `{command_line()}`  \nMachine: {machine_line()}  \n"
         f"Run folder: `{out}` (dialogues.jsonl, metrics.json, report.md with plots).",
         f"Config: T = {config.max_turns} turns, k = {config.k}, simulator {config.simulator}, "
-        f"personas {config.personas}.",
+        f"personas {config.personas}"
+        + (f", facts withheld: {', '.join(config.withhold)}." if config.withhold else "."),
         table,
+        "Success within T turns (average turns, a miss counting T + 1), by scenario source:",
+        pivot_markdown(summary, "by_source"),
+        "By persona:",
+        pivot_markdown(summary, "by_persona"),
         "<details><summary>Protocol: scenarios</summary>\n\n"
         + (scenarios_doc or "").strip() + "\n\n</details>",
         "<details><summary>Protocol: metrics</summary>\n\n"

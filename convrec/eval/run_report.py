@@ -94,6 +94,23 @@ def breakdown_markdown(summary: dict[str, Any], key: str, label: str) -> str:
     return markdown_table(["system", label, "n", "success", "avg turns"], rows)
 
 
+def pivot_markdown(summary: dict[str, Any], key: str) -> str:
+    """Success (average turns) with a row per system and a column per group of `key`
+    ('by_source' or 'by_persona')."""
+    groups = sorted({g for figures in summary["systems"].values() for g in figures[key]})
+    rows = []
+    for system, figures in summary["systems"].items():
+        cells = []
+        for group in groups:
+            g = figures[key].get(group)
+            cells.append("" if g is None or g["success"] is None
+                         else f"{g['success']:.3f} ({g['avg_turns']:.2f})")
+        rows.append([system, *cells])
+    sizes = {g: max((f[key].get(g) or {}).get("n", 0) for f in summary["systems"].values())
+             for g in groups}
+    return markdown_table(["system", *(f"{g} (n={sizes[g]})" for g in groups)], rows)
+
+
 # ----------------------------------------------------------------------------- plots
 
 

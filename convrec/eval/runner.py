@@ -31,7 +31,7 @@ from typing import Any
 from convrec.config import Settings
 from convrec.errors import ConvrecError
 from convrec.eval.records import DialogueRecord, Scenario
-from convrec.eval.simulator import PERSONAS
+from convrec.eval.simulator import PERSONAS, SLOTS
 
 DIALOGUES = "dialogues.jsonl"
 CONFIG = "config.json"
@@ -63,6 +63,9 @@ class SimulationConfig:
     """Draws the scenarios, the personas and the simulators' choices."""
     k: int = 5
     """Films per recommendation, for every system."""
+    withhold: list[str] = field(default_factory=list)
+    """Facts the simulated users never tell: genre, era, person, theme, mood, language,
+    runtime, liked (e.g. ['person'] for users who never name the director or the cast)."""
 
     def validate(self, workers: int = 1) -> SimulationConfig:
         from convrec.eval.scenarios import parse_spec
@@ -82,6 +85,10 @@ class SimulationConfig:
         if unknown or not self.personas or any(w < 0 for w in self.personas.values()) \
                 or sum(self.personas.values()) <= 0:
             raise ConvrecError(f"personas: positive weights of {', '.join(PERSONAS)}")
+        unknown_slots = [s for s in self.withhold if s not in SLOTS]
+        if unknown_slots:
+            raise ConvrecError(f"--withhold: unknown fact {', '.join(unknown_slots)}; choose "
+                               f"from {', '.join(SLOTS)}")
         if self.simulator not in ("template", "llm"):
             raise ConvrecError("--simulator must be template or llm")
         cores = os.cpu_count() or 1
@@ -130,13 +137,13 @@ def _prepare_folder(out: Path, config: SimulationConfig) -> list[DialogueRecord]
     config_path = out / CONFIG
     wanted = config.to_json()
     if config_path.is_file():
-        saved = json.loads(config_path.read_text())
+        # A field added since the run was made holds its default value there.
+        saved = {**SimulationConfig().to_json(), **json.loads(config_path.read_text())}
         if saved != wanted:
             diff = sorted(k for k in wanted if saved.get(k) != wanted[k])
             raise ConvrecError(f"{out} holds a run with another config ({', '.join(diff)} "
                                "differ): choose another --out, or the same options")
-    else:
-        config_path.write_text(json.dumps(wanted, indent=2))
+    config_path.write_text(json.dumps(wanted, indent=2))
     path = out / DIALOGUES
     records = read_records(path)
     if path.is_file():  # rewrite without a torn last line, so appends start on a fresh line
@@ -291,7 +298,7 @@ class Worker:
         facts = target_facts(catalog, job.scenario.target_ids[0])
         phraser = self.phraser()
         user = SimulatedUser(job.scenario, facts, job.persona, job.seed, phraser, catalog,
-                             max_turns=self.config.max_turns)
+                             max_turns=self.config.max_turns, withhold=self.config.withhold)
         return run_dialogue(self.system(job.system), user,
                             ToolContext(self.resources, job.scenario.user_id),
                             seed=self.config.seed, simulator=phraser.name)

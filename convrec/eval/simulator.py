@@ -25,6 +25,8 @@ Behaviour (identical for both phrasers, since the moves decide it):
 - Answers the agent's questions (genre, era, mood, a film they liked; when asked to relax,
   another fact).
 - Ends when it accepts, gives up (impatient persona), or after `max_turns`.
+- `withhold` names facts it never tells (e.g. 'person': naming the director or the lead
+  actor narrows a catalog to a handful of films, so runs without it measure the harder case).
 
 Personas (`PERSONAS`, sampled per scenario with the run's seed):
 cooperative (two facts at once, a reason with every rejection), terse (one short fact at a
@@ -38,13 +40,14 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 from convrec.catalog.db import Catalog
 from convrec.eval.records import Scenario
 from convrec.eval.target import TargetFacts
 
 Slot = Literal["genre", "era", "person", "theme", "mood", "language", "runtime", "liked"]
+SLOTS: tuple[str, ...] = get_args(Slot)
 MoveKind = Literal["reveal", "accept", "reject", "flip", "bye", "opening"]
 PERSONAS = ("cooperative", "terse", "mind_changer", "impatient")
 ASKED_SLOT: dict[str, tuple[Slot, ...]] = {
@@ -103,7 +106,8 @@ class SimulatedUser:
     """One simulated user for one dialogue (see the module docstring)."""
 
     def __init__(self, scenario: Scenario, facts: TargetFacts, persona: str, seed: int,
-                 phraser: Phraser, catalog: Catalog, *, max_turns: int = 5) -> None:
+                 phraser: Phraser, catalog: Catalog, *, max_turns: int = 5,
+                 withhold: Sequence[str] = ()) -> None:
         if persona not in PERSONAS:
             raise ValueError(f"unknown persona {persona!r}: choose from {', '.join(PERSONAS)}")
         self.scenario = scenario
@@ -118,7 +122,8 @@ class SimulatedUser:
         self.told: set[Slot] = set()
         self.decoy: str | None = None
         self.patience = self.rng.choice((2, 3)) if persona == "impatient" else max_turns
-        self._values = self._slot_values(catalog)
+        self._values = {slot: value for slot, value in self._slot_values(catalog).items()
+                        if slot not in withhold}
         self._order = self._slot_order()
 
     # -- what the user can say
