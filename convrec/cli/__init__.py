@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from convrec import __version__
-from convrec.cli import bench, chat, data, indexes, llm, simulate, ui
+from convrec.cli import bench, chat, data, eval_compare, evaluate, indexes, llm, simulate, ui
 from convrec.cli.common import console, err_console, print_json
 from convrec.config import get_settings
 from convrec.errors import ConvrecError
@@ -33,6 +33,8 @@ indexes.register(app)
 chat.register(app)
 ui.register(app)
 simulate.register(app)
+eval_compare.register(evaluate.app)
+app.add_typer(evaluate.app, name="eval")
 app.add_typer(bench.app, name="bench")
 app.add_typer(llm.app, name="llm")
 

@@ -82,12 +82,12 @@ def compare(
         from convrec.cli.simulate import command_line
         from convrec.eval.report import write_section
 
+        label_a = f"{run_a} ({system_a})" if system_a else str(run_a)
+        label_b = f"{run_b} ({system_b})" if system_b else str(run_b)
         body = "\n\n".join([
-            f"## Compare: {run_b} minus {run_a}",
+            f"## Compare: {label_b} minus {label_a}",
             f"Command: `{command_line()}`",
-            f"Paired bootstrap over scenarios ({resamples:,} resamples, seed {seed}, "
-            f"{confidence:.0%} percentile intervals); * marks an interval that excludes 0.",
-            compare_markdown(rows, label_a=str(system_a or run_a), label_b=str(system_b or run_b)),
+            compare_markdown(rows, label_a=label_a, label_b=label_b),
         ])
         write_section(doc, f"compare-{write}", body)
         console.print(f"written to {doc}")

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from convrec.catalog.db import Catalog
 from convrec.tools.bm25 import load_bm25
 from convrec.tools.context import ToolContext
 from convrec.tools.dense import load_dense
@@ -68,20 +69,38 @@ class TurnStats:
     resolved_target_mentions: int = 0
 
 
-def load_turns(
-    ctx: ToolContext, split: str, limit: int | None = None, known: set[int] | None = None
-) -> tuple[list[Turn], TurnStats]:
-    """The benchmark turns of a split (see the module docstring), with counts.
+@dataclass
+class Message:
+    """One ReDial message as the benchmarks read it."""
 
-    `known` (item ids present in the indexes) decides which mentions resolve; default:
-    every item the mentions table points at.
+    position: int
+    role: str
+    text: str  # stripped, every @id replaced by the film's catalog title
+    rids: list[int]  # the ReDial movie ids written in it, in order (repeats kept)
+    items: dict[int, int]  # ReDial movie id -> catalog item, for the mentions that resolve
+
+
+@dataclass
+class Dialogue:
+    conversation_id: str
+    messages: list[Message]
+
+
+def load_dialogues(
+    catalog: Catalog, split: str, known: set[int] | None = None, *, quote_titles: bool = False
+) -> list[Dialogue]:
+    """The dialogues of a split in (conversation_id, position) order, @ids replaced by titles.
+
+    `known` (item ids) decides which mentions resolve; default: every item the mentions
+    table points at. `quote_titles` puts each title in double quotes, keeping the @id's
+    "this is a film" mark for a reader that looks for titles (the agent's extractor).
     """
-    catalog = ctx.catalog
+    form = '"{}"' if quote_titles else "{}"
     titles: dict[int, str] = {}
     for rid, title in catalog.query(
         "SELECT rm.redial_movie_id, i.title FROM redial_movies rm JOIN items i USING (item_id)"
     ):
-        titles[rid] = title
+        titles[rid] = form.format(title)
     resolved: dict[tuple[str, int, int], int] = {}
     for conv, pos, rid, item_id in catalog.query(
         "SELECT x.conversation_id, x.position, x.redial_movie_id, x.item_id "
@@ -98,28 +117,39 @@ def load_turns(
         [split],
     )
 
-    stats = TurnStats()
-    turns: list[Turn] = []
-    by_dialogue: dict[str, list[Any]] = defaultdict(list)
-    for row in messages:
-        by_dialogue[row[0]].append(row)
-    stats.dialogues = len(by_dialogue)
-
     def with_titles(text: str) -> str:
         return MENTION.sub(lambda m: titles.get(int(m.group(1)), ""), text)
 
-    for conv, rows in by_dialogue.items():
+    by_dialogue: dict[str, list[Message]] = defaultdict(list)
+    for conv, pos, role, text in messages:
+        rids = [int(r) for r in MENTION.findall(text)]
+        items = {r: resolved[(conv, pos, r)] for r in rids if (conv, pos, r) in resolved}
+        by_dialogue[conv].append(Message(pos, role, with_titles(text).strip(), rids, items))
+    return [Dialogue(conv, rows) for conv, rows in by_dialogue.items()]
+
+
+def load_turns(
+    ctx: ToolContext, split: str, limit: int | None = None, known: set[int] | None = None
+) -> tuple[list[Turn], TurnStats]:
+    """The benchmark turns of a split (see the module docstring), with counts.
+
+    `known` (item ids present in the indexes) decides which mentions resolve; default:
+    every item the mentions table points at.
+    """
+    dialogues = load_dialogues(ctx.catalog, split, known)
+    stats = TurnStats(dialogues=len(dialogues))
+    turns: list[Turn] = []
+    for dialogue in dialogues:
         seeker: list[str] = []
         seen_rids: set[int] = set()
         seen_items: set[int] = set()
-        for _, pos, role, text in rows:
-            rids = [int(r) for r in MENTION.findall(text)]
-            items = {resolved[(conv, pos, r)] for r in rids if (conv, pos, r) in resolved}
-            if role == "recommender" and rids:
+        for message in dialogue.messages:
+            rids = message.rids
+            if message.role == "recommender" and rids:
                 stats.recommender_turns_with_mentions += 1
                 new_rids = {r for r in rids if r not in seen_rids}
-                new_resolved = {r for r in new_rids if (conv, pos, r) in resolved}
-                targets = {resolved[(conv, pos, r)] for r in new_resolved} - seen_items
+                new_resolved = {r for r in new_rids if r in message.items}
+                targets = {message.items[r] for r in new_resolved} - seen_items
                 stats.target_mentions += len(new_rids)
                 stats.resolved_target_mentions += len(new_resolved)
                 query = " ".join(s for s in seeker if s)
@@ -128,15 +158,17 @@ def load_turns(
                 elif not query.strip():
                     stats.skipped_empty_context += 1
                 elif limit is None or len(turns) < limit:
-                    turns.append(Turn(f"{conv}:{pos}", query, targets, set(seen_items)))
-            if role == "seeker":
-                seeker.append(with_titles(text).strip())
+                    turn_id = f"{dialogue.conversation_id}:{message.position}"
+                    turns.append(Turn(turn_id, query, targets, set(seen_items)))
+            if message.role == "seeker":
+                seeker.append(message.text)
             seen_rids.update(rids)
-            seen_items.update(items)
+            seen_items.update(message.items.values())
     return turns, stats
 
 
-def _recall(qrels: Any, run: Any, ks: Sequence[int]) -> dict[str, float]:
+def recall_at(qrels: Any, run: Any, ks: Sequence[int]) -> dict[str, float]:
+    """Recall@k for each k with ranx, rounded to 4 places."""
     from ranx import evaluate
 
     metrics = [f"recall@{k}" for k in ks]
@@ -206,7 +238,7 @@ def run_retrieval_bench(
         qrels = Qrels(qrels_dict)
         runs = {"bm25": Run(bm25_run, name="bm25"), "dense": Run(dense_run, name="dense")}
         runs["fused"] = fuse([runs["bm25"], runs["dense"]], method="rrf")
-        results = {name: _recall(qrels, run, ks) for name, run in runs.items()}
+        results = {name: recall_at(qrels, run, ks) for name, run in runs.items()}
         seconds["fuse_and_evaluate"] = time.perf_counter() - t0
     seconds["total"] = time.perf_counter() - started
 

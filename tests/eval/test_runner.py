@@ -96,3 +96,12 @@ def test_simulate_command_end_to_end(sim_settings, sim_home, real_data_dir, tmp_
     assert len(read_records(out / DIALOGUES)) == 8
     report = (out / "report.md").read_text()
     assert "agent:none" in report and "success_by_turn.png" in report
+
+    compared = run_cli("eval", "compare", str(out), str(out), "--system-a", "cf",
+                       "--system-b", "agent:none", "--resamples", "500", "--json", env=env)
+    assert compared.returncode == 0, compared.stderr
+    rows = {r["metric"]: r for r in json.loads(compared.stdout)}
+    assert rows["success"]["n_paired"] == 4 and rows["success"]["method"] == "paired"
+    assert rows["success"]["ci_low"] <= rows["success"]["diff"] <= rows["success"]["ci_high"]
+    bad = run_cli("eval", "compare", str(out), str(out), "--system-a", "nobody", env=env)
+    assert_one_line_error(bad, "nobody")

@@ -1,0 +1,80 @@
+"""`convrec eval`: the ReDial recommendation benchmark; `compare` joins it from
+`convrec/cli/eval_compare.py`.
+
+Each command validates its arguments before loading anything, so bad input costs one line
+and no waiting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from convrec.cli.common import console, err_console, print_json, settings_and_catalog, step_progress
+from convrec.errors import ConvrecError
+
+app = typer.Typer(help="Evaluation: the ReDial benchmark, comparing simulation runs.",
+                  no_args_is_help=True)
+
+DEFAULT_DOC = Path("docs/BENCHMARKS.md")
+SPLITS = ("train", "test")
+
+
+@app.command("redial")
+def redial(
+    split: Annotated[str, typer.Option(help="ReDial split: test or train.")] = "test",
+    limit: Annotated[int | None, typer.Option(
+        help="Evaluate only the first N turns (default: all).")] = None,
+    systems: Annotated[str, typer.Option(
+        help="Comma-separated systems: popularity, bm25, dense, agent.")
+    ] = "popularity,bm25,dense,agent",
+    write: Annotated[bool, typer.Option(
+        help="Write the results into the benchmarks doc (section redial).")] = False,
+    doc: Annotated[Path, typer.Option(help="The benchmarks doc.")] = DEFAULT_DOC,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Recall@1/10/50 on ReDial recommender turns, raw and with mentioned films removed.
+
+    Systems side by side (popularity, BM25, dense, the agent's pipeline), published figures
+    beside them.
+    """
+    from convrec.eval.redial import parse_systems, redial_markdown, run_redial_bench
+    from convrec.eval.report import machine_line
+    from convrec.tools.context import Resources, ToolContext
+    from convrec.tools.index_build import build_indexes
+
+    chosen = parse_systems(systems)
+    if split not in SPLITS:
+        raise ConvrecError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}")
+    if limit is not None and limit < 1:
+        raise ConvrecError(f"--limit must be at least 1 (got {limit})")
+    settings, catalog = settings_and_catalog()
+    with step_progress() as progress:
+        build_indexes(catalog, settings.index, progress=progress)
+    ctx = ToolContext(Resources(catalog, settings.index))
+    with step_progress() as progress:
+        report = run_redial_bench(ctx, split=split, systems=chosen, limit=limit,
+                                  progress=progress)
+    body = redial_markdown(report, _command(split, limit, chosen), machine_line())
+    if as_json:
+        print_json(report)
+    else:
+        console.print(body, markup=False, highlight=False, soft_wrap=True)
+    if write:
+        from convrec.eval.report import write_section
+
+        write_section(doc, "redial", body)
+        err_console.print(f"written to {doc}", highlight=False)
+
+
+def _command(split: str, limit: int | None, systems: list[str]) -> str:
+    """The command line that reproduces a run, as the doc shows it."""
+    from convrec.eval.redial import SYSTEMS
+
+    command = "convrec eval redial"
+    command += f" --split {split}" if split != "test" else ""
+    command += f" --limit {limit}" if limit is not None else ""
+    command += f" --systems {','.join(systems)}" if systems != list(SYSTEMS) else ""
+    return command + " --write"
