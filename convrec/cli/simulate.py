@@ -154,6 +154,10 @@ def _finish(records: list[Any], config: Any, out: Path, seconds: float) -> dict[
     if not records:
         raise ConvrecError(f"no dialogues in {out}")
     summary = summarize(records)
+    # Every user message but the last is one the simulator wrote (a closing one too, if any).
+    messages = sum(len(r.turns) + (r.ended_by in ("accept", "gave_up")) for r in records)
+    summary["simulator"] = {"messages": messages,
+                            "fallbacks": sum(r.simulator_fallbacks for r in records)}
     write_metrics(out, summary)
     write_report(out, records, summary, title=f"Simulation {out.name}",
                  command=command_line(), config=config.to_json())
@@ -173,7 +177,10 @@ def _doc_section(summary: dict[str, Any], config: Any, table: str, out: Path) ->
         f"Run folder: `{out}` (dialogues.jsonl, metrics.json, report.md with plots).",
         f"Config: T = {config.max_turns} turns, k = {config.k}, simulator {config.simulator}, "
         f"personas {config.personas}"
-        + (f", facts withheld: {', '.join(config.withhold)}." if config.withhold else "."),
+        + (f", facts withheld: {', '.join(config.withhold)}." if config.withhold else ".")
+        + (f" LLM simulator: {summary['simulator']['fallbacks']:,} of "
+           f"{summary['simulator']['messages']:,} messages were the template's (the model's "
+           "was empty, overlong or left out a fact)." if config.simulator == "llm" else ""),
         table,
         "Success within T turns (average turns, a miss counting T + 1), by scenario source:",
         pivot_markdown(summary, "by_source"),
