@@ -102,6 +102,9 @@ def test_serve_relays_another_endpoint(openai_server, tmp_path):
          "--port", str(port)],
         env=cli_env({"CONVREC_HOME": str(tmp_path), "CONVREC_LLM_BASE_URL": openai_server}),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # Ctrl-C as at a terminal, even when the tests run in a background job (where the
+        # shell starts children with SIGINT ignored, so Python would never see it).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     base = f"http://127.0.0.1:{port}"
     try:
