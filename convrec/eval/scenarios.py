@@ -26,16 +26,18 @@ Protocol (every number here is a constant of this module, so a scenario set is r
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
 import numpy as np
 
 from convrec.catalog.db import Catalog
 from convrec.errors import ConvrecError
 from convrec.eval.records import Scenario, Source, Split
+
+if TYPE_CHECKING:
+    from convrec.eval.bench_retrieval import Message
 
 SPLIT_SEED = 20_261_123
 SOURCES: tuple[str, ...] = get_args(Source)
@@ -47,7 +49,6 @@ MIN_CRITIC_REVIEWS = 6
 CRITIC_TARGET_SCORE = 0.7
 MAX_LIKED = 50
 MAX_OPENING_CHARS = 400
-MENTION = re.compile(r"@(\d+)")
 
 
 def parse_spec(spec: str) -> tuple[str, str]:
@@ -156,60 +157,54 @@ def _answer(seeker: int | None, recommender: int | None) -> int | None:
 
 
 def redial_scenarios(catalog: Catalog) -> list[Scenario]:
+    from convrec.eval.bench_retrieval import load_dialogues
+
     described = _described(catalog)
-    titles = {int(r[0]): str(r[1]) for r in catalog.query(
-        "SELECT rm.redial_movie_id, i.title FROM redial_movies rm JOIN items i USING (item_id)")}
     mentions: dict[str, list[dict[str, int | None]]] = {}
     for r in catalog.query(
         "SELECT conversation_id, redial_movie_id, item_id, seeker_suggested, seeker_liked, "
         "recommender_suggested, recommender_liked FROM redial_mentions "
         "ORDER BY conversation_id, redial_movie_id"):
         mentions.setdefault(r["conversation_id"], []).append(dict(r))
-    messages: dict[str, list[tuple[str, str]]] = {}
-    for r in catalog.query("SELECT conversation_id, role, text FROM redial_messages "
-                           "ORDER BY conversation_id, position"):
-        messages.setdefault(r["conversation_id"], []).append((r["role"], r["text"]))
     out = []
-    for r in catalog.query("SELECT conversation_id, split FROM redial_dialogues "
-                           "ORDER BY conversation_id"):
-        conv = str(r["conversation_id"])
-        opening, before = _opening(messages.get(conv, []), titles)
-        if not opening:
-            continue
-        targets, liked = [], []
-        for m in mentions.get(conv, []):
-            suggested = _answer(m["seeker_suggested"], m["recommender_suggested"])
-            good = _answer(m["seeker_liked"], m["recommender_liked"]) == 1
-            item = int(m["item_id"] or 0)
-            if not good or item not in described:
+    splits: tuple[tuple[str, Split], ...] = (("test", "test"), ("train", "dev"))
+    for source_split, split in splits:
+        for dialogue in load_dialogues(catalog, source_split):
+            conv = dialogue.conversation_id
+            opening, before = _opening(dialogue.messages)
+            if not opening:
                 continue
-            if suggested == 1 and m["redial_movie_id"] not in before:
-                targets.append(item)
-            elif suggested == 0:
-                liked.append(item)
-        targets = list(dict.fromkeys(targets))
-        if not targets:
-            continue
-        out.append(Scenario(id=f"redial:{conv}", source="redial",
-                            split="test" if r["split"] == "test" else "dev",
-                            target_ids=targets, opening=opening,
-                            liked_ids=[i for i in dict.fromkeys(liked) if i not in targets]))
+            targets, liked = [], []
+            for m in mentions.get(conv, []):
+                suggested = _answer(m["seeker_suggested"], m["recommender_suggested"])
+                good = _answer(m["seeker_liked"], m["recommender_liked"]) == 1
+                item = int(m["item_id"] or 0)
+                if not good or item not in described:
+                    continue
+                if suggested == 1 and m["redial_movie_id"] not in before:
+                    targets.append(item)
+                elif suggested == 0:
+                    liked.append(item)
+            targets = list(dict.fromkeys(targets))
+            if not targets:
+                continue
+            out.append(Scenario(id=f"redial:{conv}", source="redial", split=split,
+                                target_ids=targets, opening=opening,
+                                liked_ids=[i for i in dict.fromkeys(liked) if i not in targets]))
     return out
 
 
-def _opening(messages: Sequence[tuple[str, str]], titles: dict[int, str]
-             ) -> tuple[str, set[int]]:
-    """The seeker's words before the recommender's first film mention, @ids as titles; and
-    the films mentioned before that point."""
+def _opening(messages: Sequence[Message]) -> tuple[str, set[int]]:
+    """The seeker's words before the recommender's first film mention (@ids written as
+    titles); and the ReDial ids of the films mentioned before that point."""
     parts: list[str] = []
     before: set[int] = set()
-    for role, text in messages:
-        ids = [int(m) for m in MENTION.findall(text)]
-        if role == "recommender" and ids:
+    for message in messages:
+        if message.role == "recommender" and message.rids:
             break
-        before.update(ids)
-        if role == "seeker":
-            parts.append(MENTION.sub(lambda m: titles.get(int(m.group(1)), "a film"), text))
+        before.update(message.rids)
+        if message.role == "seeker":
+            parts.append(message.text)
     opening = " ".join(" ".join(parts).split())[:MAX_OPENING_CHARS]
     return opening, before
 
