@@ -137,13 +137,15 @@ class OneShotSystem:
 
 
 def _popularity(_: Scenario, __: str, ctx: ToolContext) -> tuple[list[int], list[str]]:
-    from convrec.tools.cf import load_cf
+    """CF's popularity order (rank_cf with no history), the same for everyone: computed once
+    per process, deep enough for a user whose history takes out many of the top films."""
+    from convrec.tools.cf import CfArgs, rank_cf
 
-    popularity = load_cf(ctx).popularity
-    ids = popularity.item_ids
-    scores = popularity.score(popularity.history({}), ids)[0]
-    order = sorted(range(len(ids)), key=lambda j: (-float(scores[j]), int(ids[j])))
-    return [int(ids[j]) for j in order[:DEPTH * 5]], ["popularity: most-rated films"]
+    def order() -> list[int]:
+        anonymous = ToolContext(ctx.resources)
+        return [s.item_id for s in rank_cf(CfArgs(k=DEPTH * 5), anonymous).items]
+
+    return ctx.resources.get("eval:popularity-order", order), ["popularity: most-rated films"]
 
 
 def _bm25(_: Scenario, text: str, ctx: ToolContext) -> tuple[list[int], list[str]]:
