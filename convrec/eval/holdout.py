@@ -30,7 +30,6 @@ from convrec.config import Settings
 from convrec.errors import ConvrecError
 from convrec.eval.scenarios import heldout_pairs
 from convrec.tools import indexes
-from convrec.tools.context import Resources
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +83,6 @@ def eval_settings(settings: Settings, home: Path) -> Settings:
     """`settings` reading the evaluation home's catalog and indexes."""
     return settings.model_copy(update={"catalog_path": home / "catalog.sqlite",
                                        "index_dir": home / "index"})
-
-
-def eval_resources(settings: Settings, catalog: Catalog, *, progress: Any = None) -> Resources:
-    home = eval_home(settings, catalog, progress=progress)
-    return Resources(Catalog(home / "catalog.sqlite"), home / "index")
 
 
 def _ensure_main_indexes(settings: Settings, catalog: Catalog, progress: Any) -> None:

@@ -84,16 +84,6 @@ def system_markdown(figures: dict[str, Any], ks: Sequence[int] = KS) -> str:
     return markdown_table(["metric", "value"], [[k, _cell(figures[k])] for k in keys])
 
 
-def breakdown_markdown(summary: dict[str, Any], key: str, label: str) -> str:
-    """Success and average turns per group (`key` = 'by_persona' or 'by_source')."""
-    rows = [
-        [system, group, g["n"], _cell(g["success"]), _cell(g["avg_turns"])]
-        for system, figures in summary["systems"].items()
-        for group, g in figures[key].items()
-    ]
-    return markdown_table(["system", label, "n", "success", "avg turns"], rows)
-
-
 def pivot_markdown(summary: dict[str, Any], key: str) -> str:
     """Success (average turns) with a row per system and a column per group of `key`
     ('by_source' or 'by_persona')."""
@@ -234,10 +224,10 @@ def _report_text(
         summary_markdown(summary),
         "## Plots",
         *(f"![{name}]({file})" for name, file in PLOTS.items()),
-        "## By persona",
-        breakdown_markdown(summary, "by_persona", "persona"),
-        "## By scenario source",
-        breakdown_markdown(summary, "by_source", "source"),
+        "## By persona: success (average turns)",
+        pivot_markdown(summary, "by_persona"),
+        "## By scenario source: success (average turns)",
+        pivot_markdown(summary, "by_source"),
     ]
     for name, figures in summary["systems"].items():
         parts += [f"## System `{name}`", system_markdown(figures, ks)]

@@ -262,6 +262,7 @@ class Worker:
         self.resources = Resources(Catalog(home / "catalog.sqlite"), home / "index")
         self._systems: dict[str, Any] = {}
         self._phraser: Any = None
+        self._facts: dict[int, Any] = {}  # every system meets the same targets
 
     def system(self, name: str) -> Any:
         from convrec.eval.systems import make_system
@@ -295,7 +296,10 @@ class Worker:
         from convrec.tools.context import ToolContext
 
         catalog = self.resources.catalog
-        facts = target_facts(catalog, job.scenario.target_ids[0])
+        target = job.scenario.target_ids[0]
+        if target not in self._facts:
+            self._facts[target] = target_facts(catalog, target)
+        facts = self._facts[target]
         phraser = self.phraser()
         user = SimulatedUser(job.scenario, facts, job.persona, job.seed, phraser, catalog,
                              max_turns=self.config.max_turns, withhold=self.config.withhold)

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol, get_args
 
 from convrec.catalog.db import Catalog
@@ -76,7 +76,6 @@ class SimReply:
     text: str
     feedback: Literal["accept", "reject", "answer", "bye"]
     done: bool
-    moves: list[Move] = field(default_factory=list)
 
 
 def runtime_bucket(minutes: int) -> int:
@@ -309,7 +308,7 @@ class SimulatedUser:
                *, done: bool) -> SimReply:
         if feedback == "reject" or any(m.detail in ("reason", "older", "newer") for m in moves):
             moves = [Move("reject"), *[m for m in moves if m.kind != "reject"]]
-        return SimReply(self._say(moves), feedback, done, moves)
+        return SimReply(self._say(moves), feedback, done)
 
     def _say(self, moves: list[Move]) -> str:
         text = self.phraser.phrase(moves, self.history, self.rng)
