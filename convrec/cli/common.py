@@ -41,6 +41,11 @@ def settings_and_catalog() -> tuple[Settings, Any]:
     return settings, Catalog(settings.catalog)
 
 
+def comma_list(*texts: str) -> list[str]:
+    """'a, b' 'c' -> ['a', 'b', 'c']: values of options that take comma-separated lists."""
+    return [v.strip() for text in texts for v in text.split(",") if v.strip()]
+
+
 def print_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from convrec.cli.common import console, print_json
+from convrec.cli.common import comma_list, console, print_json
 from convrec.errors import ConvrecError
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
@@ -63,8 +63,7 @@ def compare(
         raise ConvrecError("--resamples must be at least 100")
     if not 0.5 <= confidence < 1:
         raise ConvrecError("--confidence must be between 0.5 and 1")
-    chosen = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else \
-        list(DEFAULT_COMPARE_METRICS)
+    chosen = comma_list(metrics) if metrics else list(DEFAULT_COMPARE_METRICS)
     try:
         rows = compare_runs(_records(run_a), _records(run_b), metrics=chosen,
                             resamples=resamples, seed=seed, confidence=confidence,

@@ -10,7 +10,13 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from convrec.cli.common import console, print_json, settings_and_catalog, step_progress
+from convrec.cli.common import (
+    comma_list,
+    console,
+    print_json,
+    settings_and_catalog,
+    step_progress,
+)
 from convrec.errors import ConvrecError
 
 index_app = typer.Typer(help="Build the indexes the tools read.", no_args_is_help=True)
@@ -54,7 +60,7 @@ def index_build(
     force: Annotated[bool, typer.Option(help="Rebuild even if current.")] = False,
 ) -> None:
     """Build the catalog if missing, then every index (each skipped when current)."""
-    names = [n.strip() for n in only.split(",") if n.strip()] if only else None
+    names = comma_list(only) if only else None
     console.print(_summary_table(_build(names, force)))
 
 
@@ -113,7 +119,7 @@ def parse_tool_args(model: type[Any], pairs: list[str], json_args: str | None) -
             value = raw
         annotation = model.model_fields[key].annotation
         if isinstance(value, str) and _is_list(annotation):
-            value = [v.strip() for v in value.split(",") if v.strip()]
+            value = comma_list(value)
         data[key] = value
     try:
         return model.model_validate(data)

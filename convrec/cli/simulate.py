@@ -6,6 +6,8 @@ import shlex
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,12 +16,19 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
 
-from convrec.cli.common import console, err_console, print_json, settings_and_catalog
+from convrec.cli.common import (
+    comma_list,
+    console,
+    err_console,
+    print_json,
+    settings_and_catalog,
+)
 from convrec.errors import ConvrecError
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
@@ -29,14 +38,10 @@ def register(app: typer.Typer) -> None:
     app.command("simulate")(simulate)
 
 
-def _split(values: list[str]) -> list[str]:
-    return [v.strip() for value in values for v in value.split(",") if v.strip()]
-
-
 def parse_personas(text: str) -> dict[str, float]:
     """'cooperative=2,terse=1' -> weights; a bare name weighs 1."""
     out: dict[str, float] = {}
-    for part in _split([text]):
+    for part in comma_list(text):
         name, _, weight = part.partition("=")
         try:
             out[name.strip()] = float(weight) if weight else 1.0
@@ -87,12 +92,14 @@ def simulate(
     from convrec.eval.systems import BASELINES
 
     if systems:
-        names = _split([systems])
+        names = comma_list(systems)
     else:
-        names = [*(BASELINES if baselines else ()), *(f"agent:{b}" for b in _split(backend))]
-    config = SimulationConfig(scenarios=_split(scenarios), n=n, systems=names, max_turns=turns,
-                              personas=parse_personas(personas), simulator=simulator,
-                              seed=seed, k=k, withhold=_split([withhold])).validate(workers)
+        agents = [f"agent:{b}" for b in comma_list(*backend)]
+        names = [*(BASELINES if baselines else ()), *agents]
+    config = SimulationConfig(scenarios=comma_list(*scenarios), n=n, systems=names,
+                              max_turns=turns, personas=parse_personas(personas),
+                              simulator=simulator, seed=seed, k=k,
+                              withhold=comma_list(withhold)).validate(workers)
     if limit is not None and limit < 1:
         raise ConvrecError("--limit must be at least 1")
     settings, _ = settings_and_catalog()
@@ -130,17 +137,13 @@ def simulate(
         console.print(f"written to {doc}")
 
 
-def _progress() -> Any:
-    from contextlib import contextmanager
-
-    @contextmanager
-    def bars() -> Any:
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), TimeRemainingColumn(), console=err_console,
-                      transient=True) as progress:
-            yield progress, progress.add_task("preparing the evaluation home", total=None)
-
-    return bars()
+@contextmanager
+def _progress() -> Iterator[tuple[Progress, TaskID]]:
+    """A bar over the run's dialogues (its description shows each system's success so far)."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=err_console,
+                  transient=True) as progress:
+        yield progress, progress.add_task("preparing the evaluation home", total=None)
 
 
 def command_line() -> str:

@@ -62,7 +62,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import tempfile
 import time
 import traceback
@@ -80,6 +79,7 @@ from convrec.agent.extract import UserAct
 from convrec.agent.ledger import Ledger
 from convrec.agent.policy import ACTS
 from convrec.errors import ConvrecError
+from convrec.eval.report import load_average
 from convrec.tools.base import ToolArgumentError
 from convrec.tools.context import Resources, ToolContext
 from convrec.tools.filters import violations
@@ -434,7 +434,7 @@ def run_agent_bench(
     """Run every conversation `repeats` times through `agent`; the checks and the latency."""
     if warm:
         warm_up(agent)
-    load_start = _load()
+    load_start = load_average()
     checks: list[TurnCheck] = []
     started = time.perf_counter()
     total = len(conversations) * repeats
@@ -448,14 +448,7 @@ def run_agent_bench(
     if progress is not None:
         progress("conversations", done, total)
     return summarize(checks, conversations, repeats=repeats,
-                     seconds=time.perf_counter() - started, load=(load_start, _load()))
-
-
-def _load() -> float | None:
-    try:
-        return round(os.getloadavg()[0], 2)
-    except OSError:
-        return None
+                     seconds=time.perf_counter() - started, load=(load_start, load_average()))
 
 
 # ----------------------------------------------------------------------------- summary

@@ -51,7 +51,6 @@ tests); the counts then describe that prefix.
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -62,6 +61,7 @@ import numpy as np
 from convrec.catalog.db import Catalog
 from convrec.errors import ConvrecError
 from convrec.eval.bench_retrieval import Message, load_dialogues, recall_at
+from convrec.eval.report import load_average
 from convrec.tools.context import ToolContext
 
 if TYPE_CHECKING:
@@ -480,7 +480,7 @@ def run_redial_bench(
     """
     if limit is not None and limit < 1:
         raise ConvrecError(f"limit must be at least 1 (got {limit})")
-    load_before = _load_average()
+    load_before = load_average()
     started = time.perf_counter()
     turns, stats = load_redial_turns(ctx.catalog, split, limit)
     if not turns:
@@ -512,17 +512,8 @@ def run_redial_bench(
         "results": results,
         "notes": notes,
         "seconds": {k: round(v, 1) for k, v in seconds.items()},
-        "load_average": [load_before, _load_average()],
+        "load_average": [load_before, load_average()],
     }
-
-
-def _load_average() -> float | None:
-    """The 1-minute load average (None where the platform has none): timings on a shared
-    machine need it beside them."""
-    try:
-        return round(os.getloadavg()[0], 2)
-    except (AttributeError, OSError):
-        return None
 
 
 # ----------------------------------------------------------------------------- report

@@ -28,6 +28,15 @@ def machine_line() -> str:
     )
 
 
+def load_average() -> float | None:
+    """The 1-minute load average (None where the platform has none): timings on a shared
+    machine need it beside them."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     def cell(value: Any) -> str:
         if isinstance(value, float):
