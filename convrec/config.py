@@ -116,6 +116,11 @@ class Settings(BaseSettings):
         default="rules",
         description="Dialogue policy: hand-written rules, or the LLM scoring each act.",
     )
+    agent_policy_path: Path | None = Field(
+        default=None,
+        description="A policy checkpoint trained by `convrec rl grpo` (a model folder). When "
+        "set it chooses every dialogue act, whatever agent_policy says.",
+    )
     agent_recursion_limit: int = Field(
         default=12, ge=6, le=100, description="Most graph steps in one turn."
     )
@@ -125,6 +130,8 @@ class Settings(BaseSettings):
         self.home = self.home.expanduser()
         if self.data_dir is not None:
             self.data_dir = self.data_dir.expanduser()
+        if self.agent_policy_path is not None:
+            self.agent_policy_path = self.agent_policy_path.expanduser()
         self.cache_dir = (self.cache_dir or self.home / "cache").expanduser()
         self.index_dir = (self.index_dir or self.home / "index").expanduser()
         self.catalog_path = (self.catalog_path or self.home / "catalog.sqlite").expanduser()

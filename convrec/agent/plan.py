@@ -38,7 +38,7 @@ class ToolCall(BaseModel):
 
 class Plan(BaseModel):
     calls: list[ToolCall] = Field(default_factory=list)
-    source: Literal["default", "llm", "repaired", "fixed"] = "default"
+    source: Literal["default", "llm", "repaired", "fixed", "policy"] = "default"
     notes: list[str] = Field(default_factory=list)
 
     def tools(self) -> list[str]:

@@ -9,13 +9,22 @@ logged inputs without running the graph.
 `RulePolicy` is the default: hand-written rules that ask at most once when
 the request is thin and the candidate set is large, and otherwise recommend.
 `LlmPolicy` scores every act with a language model (the same prompt a GRPO-trained
-policy is trained on) and falls back to the rules on any error.
+policy is trained on, `policy_messages`) and falls back to the rules on any error.
+`load_trained_policy` is that policy on a checkpoint written by `convrec rl grpo`.
+
+A trained policy also chooses the plan of a recommendation: its choices (`choices`) are the
+allowed acts with `recommend` spread over the ranker sets that apply, `recommend` (every
+applicable ranker, the planner's default) and `recommend:bm25+dense`, `recommend:cf` ...
+(`PolicyDecision.plan` carries that set to the plan node).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import threading
+from pathlib import Path
 from typing import Literal, Protocol, get_args
 
 from pydantic import BaseModel, Field
@@ -32,6 +41,10 @@ ACTS: tuple[Act, ...] = get_args(Act)
 ASK_ACTS: tuple[Act, ...] = ("ask_genre", "ask_era", "ask_mood", "ask_liked_film")
 
 THIN_CANDIDATES = 1_000  # above this many films a thin request is worth one question
+# The rankers a plan may run, by their short names in a policy's choices.
+RANKER_NAMES = {"search_bm25": "bm25", "search_dense": "dense", "user_profile": "profile",
+                "rank_cf": "cf"}
+MAX_PLAN_CHOICES = 8  # recommend choices offered, the default plan included
 
 
 class PolicyInput(BaseModel):
@@ -55,16 +68,44 @@ class PolicyInput(BaseModel):
     asked: list[str] = Field(default_factory=list, description="acts of the questions asked so far")
     shown: int = Field(default=0, description="films recommended so far")
     unresolved_titles: int = 0
+    rankers: list[str] = Field(
+        default_factory=list, description="rankers that apply now (plan tool names)"
+    )
 
     def prompt(self) -> str:
-        """The state as a line of JSON: what a language-model policy reads."""
+        """The state as a line of JSON: what the zero-shot LLM policy reads."""
         return json.dumps(self.model_dump(), separators=(",", ":"))
+
+    def brief(self) -> str:
+        """The state in a few words: what a trained policy reads (short, because on a CPU
+        training time grows with every prompt token)."""
+        return (f"turn {self.turn} | user {self.user_act}"
+                f"{' (known film)' if self.question_resolved else ''} | "
+                f"filters {' '.join(self.slots) or 'none'} | wish {_yes(self.has_wish)} | "
+                f"liked {self.liked_films} | known user {_yes(self.known_user)} | "
+                f"candidates {self.candidates}, {self.candidate_genres} genres, "
+                f"{self.candidate_decades} decades | asked "
+                f"{' '.join(a.removeprefix('ask_') for a in self.asked) or 'none'} | "
+                f"shown {self.shown} | unknown titles {self.unresolved_titles}")
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
 
 
 class PolicyDecision(BaseModel):
     act: Act
-    source: str = Field(description="rules | llm | fallback")
+    source: str = Field(description="rules | llm | fallback | policy:<checkpoint> | forced")
     scores: dict[str, float] = Field(default_factory=dict)
+    plan: list[str] | None = Field(
+        default=None, description="for recommend: the rankers to run (None: the planner's)"
+    )
+
+    def choice(self) -> str:
+        """The decision as a policy's choice string: 'ask_era', 'recommend:bm25+cf' ..."""
+        if self.act != "recommend" or self.plan is None:
+            return self.act
+        return "recommend:" + "+".join(RANKER_NAMES[r] for r in self.plan)
 
 
 class Policy(Protocol):
@@ -92,6 +133,37 @@ def allowed_acts(state: PolicyInput) -> list[Act]:
     if state.user_act in ("greeting", "thanks", "bye", "accept", "empty", "unclear"):
         acts.append("chitchat")
     return acts
+
+
+def plan_choices(rankers: list[str]) -> list[str]:
+    """'recommend' (all of `rankers`) and 'recommend:<subset>' for the smaller ranker sets,
+    largest first, MAX_PLAN_CHOICES in all."""
+    out = ["recommend"]
+    for size in range(len(rankers) - 1, 0, -1):
+        for subset in itertools.combinations(rankers, size):
+            out.append("recommend:" + "+".join(RANKER_NAMES[r] for r in subset))
+            if len(out) >= MAX_PLAN_CHOICES:
+                return out
+    return out
+
+
+def choices(state: PolicyInput) -> list[str]:
+    """What a plan-choosing policy picks among: the allowed acts, recommend spread over
+    the ranker sets (see the module docstring)."""
+    out: list[str] = []
+    for act in allowed_acts(state):
+        out += plan_choices(state.rankers) if act == "recommend" else [act]
+    return out
+
+
+def decision_for(choice: str, source: str) -> PolicyDecision:
+    """The decision a choice string names (the inverse of `PolicyDecision.choice`)."""
+    act, _, plan = choice.partition(":")
+    if act not in ACTS or (plan and act != "recommend"):
+        raise ValueError(f"not a policy choice: {choice!r}")
+    short = {v: k for k, v in RANKER_NAMES.items()}
+    rankers = [short[name] for name in plan.split("+")] if plan else None
+    return PolicyDecision(act=act, source=source, plan=rankers)  # type: ignore[arg-type]
 
 
 class RulePolicy:
@@ -131,40 +203,99 @@ class RulePolicy:
         return "recommend"
 
 
+POLICY_SYSTEM = (
+    "You are the dialogue policy of a film recommender. Given the dialogue state as JSON, "
+    "answer with the single best next act: recommend, ask_genre, ask_era, ask_mood, "
+    "ask_liked_film, ask_relax, answer or chitchat."
+)
+
+
+POLICY_SYSTEM_PLANS = "Pick a film recommender's next move from the allowed list."
+
+
+def policy_options(state: PolicyInput, *, plans: bool = False) -> list[str]:
+    """The replies a language-model policy chooses among in `state`."""
+    return choices(state) if plans else list(allowed_acts(state))
+
+
+def policy_messages(state: PolicyInput, *, plans: bool = False) -> list[dict[str, str]]:
+    """The chat a language-model policy reads: the state and the choices allowed in it. A
+    trained policy (plans=True) is trained on exactly these messages; its reply is one
+    choice."""
+    if not plans:  # the zero-shot LLM policy's prompt, as it always was
+        return [{"role": "system", "content": POLICY_SYSTEM},
+                {"role": "user", "content": state.prompt()}]
+    allowed = ", ".join(policy_options(state, plans=True))
+    return [{"role": "system", "content": POLICY_SYSTEM_PLANS},
+            {"role": "user", "content": f"{state.brief()}\nallowed: {allowed}"}]
+
+
+def parse_choice(text: str, state: PolicyInput, *, plans: bool = True) -> str | None:
+    """The choice a policy's reply names, when it is allowed in `state` (else None)."""
+    word = text.strip().split()[0].strip(".,;\"'`") if text.strip() else ""
+    return word if word in policy_options(state, plans=plans) else None
+
+
 class LlmPolicy:
     """Scores each allowed act as the model's reply to the state prompt; rules on failure."""
 
     name = "llm"
-    SYSTEM = (
-        "You are the dialogue policy of a film recommender. Given the dialogue state as JSON, "
-        "answer with the single best next act: recommend, ask_genre, ask_era, ask_mood, "
-        "ask_liked_film, ask_relax, answer or chitchat."
-    )
 
-    def __init__(self, llm: object, fallback: Policy | None = None) -> None:
+    def __init__(self, llm: object, fallback: Policy | None = None, *,
+                 name: str = "llm", plans: bool = False) -> None:
         self.llm = llm
         self.fallback = fallback or RulePolicy()
+        self.name = name
+        self.plans = plans
 
     def decide(self, state: PolicyInput) -> PolicyDecision:
-        acts = allowed_acts(state)
-        if len(acts) == 1:
-            return PolicyDecision(act=acts[0], source="rules")
-        messages = [{"role": "system", "content": self.SYSTEM},
-                    {"role": "user", "content": state.prompt()}]
+        options = policy_options(state, plans=self.plans)
+        if len(options) == 1:
+            return decision_for(options[0], "rules")
         try:
-            scores = self.llm.score_options(messages, list(acts))  # type: ignore[attr-defined]
+            messages = policy_messages(state, plans=self.plans)
+            scores = self.llm.score_options(messages, options)  # type: ignore[attr-defined]
         except Exception as exc:  # a policy must never break the turn
             log.warning("LLM policy failed (%s); using the rules", exc)
             decision = self.fallback.decide(state)
             return PolicyDecision(act=decision.act, source="fallback")
-        best = max(range(len(acts)), key=lambda i: scores[i])
-        scored: dict[str, float] = {
-            a: round(float(s), 4) for a, s in zip(acts, scores, strict=True)
-        }
-        return PolicyDecision(act=acts[best], source="llm", scores=scored)
+        best = max(range(len(options)), key=lambda i: scores[i])
+        decision = decision_for(options[best], self.name)
+        decision.scores = {o: round(float(s), 4) for o, s in zip(options, scores, strict=True)}
+        return decision
 
 
-def make_policy(name: str, llm: object | None = None) -> Policy:
+_trained: dict[Path, LlmPolicy] = {}
+_trained_lock = threading.Lock()
+
+
+def load_trained_policy(path: Path, *, threads: int = 0) -> LlmPolicy:
+    """The policy checkpoint at `path` (a causal LM folder written by `convrec rl grpo` or
+    `convrec rl warm-start`), loaded once per process. Its decisions are labelled
+    `policy:<folder name>` in the trace, so the chat shows which policy answered."""
+    from convrec.agent.llm import LlmUnavailable
+    from convrec.agent.llm_local import LocalLlm
+    from convrec.errors import ConfigError
+
+    folder = Path(path).expanduser().resolve()
+    if not (folder / "config.json").is_file():
+        raise ConfigError(f"no policy checkpoint at {path} (a folder written by convrec rl grpo "
+                          "holds config.json and the weights)")
+    with _trained_lock:
+        if folder not in _trained:
+            try:
+                llm = LocalLlm(folder, label=folder.name, dtype="float32", threads=threads)
+            except LlmUnavailable as exc:
+                raise ConfigError(f"cannot load the policy at {path}: {exc}") from None
+            _trained[folder] = LlmPolicy(llm, name=f"policy:{folder.name}", plans=True)
+        return _trained[folder]
+
+
+def make_policy(name: str, llm: object | None = None, *, path: Path | None = None) -> Policy:
+    """The policy the settings choose: a trained checkpoint when `path` is given, else the
+    LLM scoring acts (`name == "llm"` with an LLM), else the rules."""
+    if path is not None:
+        return load_trained_policy(path)
     if name == "llm" and llm is not None:
         return LlmPolicy(llm)
     return RulePolicy()

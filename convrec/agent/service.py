@@ -128,8 +128,9 @@ class Agent:
     @property
     def policy(self) -> Policy:
         if self._policy is None:
-            self._policy = make_policy(self.settings.agent_policy,
-                                       self.llm if self.settings.agent_policy == "llm" else None)
+            llm = self.llm if self.settings.agent_policy == "llm" else None
+            self._policy = make_policy(self.settings.agent_policy, llm,
+                                       path=self.settings.agent_policy_path)
         return self._policy
 
     def warm_up(self) -> None:

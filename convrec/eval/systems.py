@@ -67,7 +67,8 @@ def check_system_name(name: str) -> str:
 class AgentSystem:
     """The agent in a fresh thread per dialogue, as the scenario's user."""
 
-    def __init__(self, name: str, settings: Settings, resources: Resources) -> None:
+    def __init__(self, name: str, settings: Settings, resources: Resources, *,
+                 policy: Any = None) -> None:
         from convrec.agent.service import Agent
 
         backend = name.partition(":")[2]
@@ -78,7 +79,7 @@ class AgentSystem:
         if backend != "none":
             update["llm_backend"] = backend
         self.agent = Agent(settings.model_copy(update=update), resources=resources,
-                           use_llm=backend != "none")
+                           use_llm=backend != "none", policy=policy)
         self.thread = ""
         self.user_id: str | None = None
 

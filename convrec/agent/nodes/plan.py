@@ -7,13 +7,14 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from convrec.agent.nodes.common import ledger_of, step, timings_of
-from convrec.agent.plan import answer_plan, choose_plan, default_plan
+from convrec.agent.plan import answer_plan, build_plan, choose_plan, default_plan
 from convrec.agent.state import AgentContext, AgentState
 
 
 def plan(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     timings = timings_of(state)
-    act = (state.get("decision") or {}).get("act")
+    decision = state.get("decision") or {}
+    act = decision.get("act")
     user_id = state.get("user_id")
     with step(state, "plan", timings) as write:
         ledger = ledger_of(state)
@@ -23,6 +24,8 @@ def plan(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         elif state.get("replans", 0) > 0:
             chosen = default_plan(ledger, user_id)
             chosen.notes.append("the chosen plan found nothing; ran the default plan")
+        elif decision.get("plan"):  # the policy chose the rankers (a trained policy)
+            chosen = build_plan(ledger, decision["plan"], source="policy")
         else:
             chosen = choose_plan(ledger, user_id, runtime.context.llm)
         if chosen is not None:

@@ -7,7 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from convrec.agent.nodes.common import ledger_of, step, timings_of
-from convrec.agent.plan import ledger_slots
+from convrec.agent.plan import applicable, ledger_slots
 from convrec.agent.policy import ASK_ACTS, PolicyInput
 from convrec.agent.state import AgentContext, AgentState
 
@@ -31,6 +31,7 @@ def policy_input(state: AgentState) -> PolicyInput:
         asked=list(state.get("asked") or []),
         shown=len(ledger.shown),
         unresolved_titles=len(understood.get("unresolved_titles") or []),
+        rankers=list(applicable(ledger, state.get("user_id"))),
     )
 
 
@@ -40,7 +41,7 @@ def policy(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         inp = policy_input(state)
         assert runtime.context.policy is not None
         decision = runtime.context.policy.decide(inp)
-        write({"event": "act", "act": decision.act, "source": decision.source})
+        write({"event": "act", "act": decision.choice(), "source": decision.source})
     asked = list(state.get("asked") or [])
     if decision.act in ASK_ACTS:
         asked.append(decision.act)
@@ -49,5 +50,5 @@ def policy(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         "decision": decision.model_dump(mode="json"),
         "asked": asked,
         "timings_ms": timings,
-        "trace": [*state.get("trace", []), f"policy ({decision.source}): {decision.act}"],
+        "trace": [*state.get("trace", []), f"policy ({decision.source}): {decision.choice()}"],
     }
