@@ -53,13 +53,24 @@ def read_script(path: Path) -> tuple[list[str], str | None]:
     return [line for line in text.splitlines() if line.strip() and not line.startswith("#")], None
 
 
-def make_agent(backend: str | None) -> Any:
+def check_policy(policy: Path | None) -> dict[str, Any]:
+    """The settings update that makes `--policy PATH` the dialogue policy ({} when unset)."""
+    if policy is None:
+        return {}
+    if not (policy / "config.json").is_file():
+        raise ConvrecError(f"--policy: no policy checkpoint at {policy} (a folder written by "
+                           "convrec rl grpo, e.g. runs/rl/default/policy)")
+    return {"agent_policy_path": policy.resolve()}
+
+
+def make_agent(backend: str | None, policy: Path | None = None) -> Any:
     """The agent on the settings, with the catalog and every index built if missing."""
     from convrec.agent.service import Agent
     from convrec.tools.context import Resources
     from convrec.tools.index_build import build_indexes
 
     settings, catalog = settings_and_catalog()
+    settings = settings.model_copy(update=check_policy(policy))
     with err_console.status("checking the indexes…"):
         build_indexes(catalog, settings.index)
     if backend is not None and backend not in BACKENDS:
@@ -79,15 +90,17 @@ def chat(
         "--backend", help="LLM backend: local, openai, vllm, or none (templates only).")] = None,
     script: Annotated[Path | None, typer.Option(
         "--script", help="Replay user turns from a file; print one JSON object per turn.")] = None,
+    policy: Annotated[Path | None, typer.Option(
+        "--policy", help="A dialogue policy trained by convrec rl grpo (its folder).")] = None,
 ) -> None:
     """Chat with the recommender."""
     thread_id = thread or f"cli-{uuid.uuid4().hex[:12]}"
     if script is not None:
         turns, script_user = read_script(script)
-        agent = make_agent(backend)
+        agent = make_agent(backend, policy)
         run_script(agent, turns, thread_id, user or script_user)
         return
-    agent = make_agent(backend)
+    agent = make_agent(backend, policy)
     if not sys.stdin.isatty():
         run_script(agent, [line for line in sys.stdin.read().splitlines() if line.strip()],
                    thread_id, user)

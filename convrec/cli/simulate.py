@@ -73,6 +73,9 @@ def simulate(
     withhold: Annotated[str, typer.Option(
         "--withhold", help="Facts the simulated users never tell, comma-separated: genre, era, "
         "person, theme, mood, language, runtime, liked.")] = "",
+    policy: Annotated[str, typer.Option(
+        "--policy", help="The agents' dialogue policy: rules, or a folder trained by convrec "
+        "rl grpo.")] = "rules",
     workers: Annotated[int, typer.Option("--workers", help="Processes.")] = 1,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     k: Annotated[int, typer.Option("--k", help="Films per recommendation.")] = 5,
@@ -99,7 +102,8 @@ def simulate(
     config = SimulationConfig(scenarios=comma_list(*scenarios), n=n, systems=names,
                               max_turns=turns, personas=parse_personas(personas),
                               simulator=simulator, seed=seed, k=k,
-                              withhold=comma_list(withhold)).validate(workers)
+                              withhold=comma_list(withhold),
+                              policy=policy).validate(workers)
     if limit is not None and limit < 1:
         raise ConvrecError("--limit must be at least 1")
     settings, _ = settings_and_catalog()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from convrec.cli.chat import BACKENDS
+from convrec.cli.chat import BACKENDS, check_policy
 from convrec.cli.common import err_console, settings_and_catalog
 from convrec.errors import ConvrecError
 
@@ -24,6 +25,8 @@ def ui(
     backend: Annotated[str | None, typer.Option(
         "--backend", help="LLM backend new chats start with: local, openai, vllm, or none "
         "(templates only). Visitors can switch in the Settings panel.")] = None,
+    policy: Annotated[Path | None, typer.Option(
+        "--policy", help="A dialogue policy trained by convrec rl grpo (its folder).")] = None,
 ) -> None:
     """Serve the chat app in the browser."""
     from convrec.tools.index_build import build_indexes
@@ -40,7 +43,7 @@ def ui(
         if not 0 < port < 65536:
             raise ConvrecError(f"--port must be between 1 and 65535, got {port}")
         updates["ui_port"] = port
-    settings = settings.model_copy(update=updates)
+    settings = settings.model_copy(update={**updates, **check_policy(policy)})
     settings.ui_credentials()  # a malformed CONVREC_UI_AUTH fails here, in one line
     if settings.ui_host not in ("127.0.0.1", "localhost", "::1") and settings.ui_auth is None:
         err_console.print(f"[yellow]warning: listening on {settings.ui_host} without a login; "

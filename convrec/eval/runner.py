@@ -66,6 +66,10 @@ class SimulationConfig:
     withhold: list[str] = field(default_factory=list)
     """Facts the simulated users never tell: genre, era, person, theme, mood, language,
     runtime, liked (e.g. ['person'] for users who never name the director or the cast)."""
+    policy: str = "rules"
+    """The agent systems' dialogue policy: 'rules' (the hand-written rules, or the LLM
+    scoring acts when the settings say agent_policy=llm), or a policy checkpoint folder
+    written by `convrec rl grpo`."""
 
     def validate(self, workers: int = 1) -> SimulationConfig:
         from convrec.eval.scenarios import parse_spec
@@ -89,6 +93,9 @@ class SimulationConfig:
         if unknown_slots:
             raise ConvrecError(f"--withhold: unknown fact {', '.join(unknown_slots)}; choose "
                                f"from {', '.join(SLOTS)}")
+        if self.policy != "rules" and not (Path(self.policy) / "config.json").is_file():
+            raise ConvrecError(f"--policy: no policy checkpoint at {self.policy} (a folder "
+                               "written by convrec rl grpo)")
         if self.simulator not in ("template", "llm"):
             raise ConvrecError("--simulator must be template or llm")
         cores = os.cpu_count() or 1
@@ -259,6 +266,8 @@ class Worker:
 
         self.config = config
         self.settings = eval_settings(settings, home)
+        trained = Path(config.policy).resolve() if config.policy != "rules" else None
+        self.settings = self.settings.model_copy(update={"agent_policy_path": trained})
         self.resources = Resources(Catalog(home / "catalog.sqlite"), home / "index")
         self._systems: dict[str, Any] = {}
         self._phraser: Any = None
@@ -276,6 +285,10 @@ class Worker:
             getattr(system, "warm_up", lambda: None)()
             self._systems[name] = system
         return self._systems[name]
+
+    def register(self, name: str, system: Any) -> None:
+        """Run `name`'s dialogues with this system instead of the one `make_system` makes."""
+        self._systems[name] = system
 
     def phraser(self) -> Any:
         from convrec.eval.simulator import LlmPhraser, TemplatePhraser
