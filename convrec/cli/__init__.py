@@ -1,5 +1,5 @@
 """The `convrec` command line, one module per area: config, data, index / tools /
-profiles / cf, bench, chat, llm, ui, simulate, eval (later: rl).
+profiles / cf, bench, chat, llm, ui, simulate, eval, rl.
 
 Errors a user can fix print one line and exit non-zero; set CONVREC_LOG_LEVEL=DEBUG
 to see a traceback for anything unexpected.
@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from convrec import __version__
-from convrec.cli import bench, chat, data, eval_compare, evaluate, indexes, llm, simulate, ui
+from convrec.cli import bench, chat, data, eval_compare, evaluate, indexes, llm, rl, simulate, ui
 from convrec.cli.common import console, err_console, print_json
 from convrec.config import get_settings
 from convrec.errors import ConvrecError
@@ -37,6 +37,7 @@ eval_compare.register(evaluate.app)
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(bench.app, name="bench")
 app.add_typer(llm.app, name="llm")
+app.add_typer(rl.app, name="rl")
 
 
 @app.callback(invoke_without_command=True)
