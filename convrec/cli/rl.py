@@ -162,10 +162,11 @@ def eval_cmd(run: RunOpt = DEFAULT_RUN, config: ConfigOpt = None,
         console.print((run / "eval" / "compare.md").read_text(), soft_wrap=True)
         console.print(f"\nreports in {run / 'eval'}; plots: {run / 'eval' / 'training.png'}")
     if write:
+        from convrec.cli.simulate import command_line
         from convrec.eval.report import write_section
         from convrec.rl.report import benchmark_section
 
-        write_section(doc, f"rl-{write}", benchmark_section(run, cfg))
+        write_section(doc, f"rl-{write}", benchmark_section(run, cfg, command_line()))
         console.print(f"written to {doc}")
 
 
@@ -198,8 +199,9 @@ def run_cmd(run: RunOpt = DEFAULT_RUN, config: ConfigOpt = None,
     console.print((run / "eval" / "compare.md").read_text(), soft_wrap=True)
     console.print(f"stage seconds: {timings}")
     if write:
+        from convrec.cli.simulate import command_line
         from convrec.eval.report import write_section
         from convrec.rl.report import benchmark_section
 
-        write_section(doc, f"rl-{write}", benchmark_section(run, cfg))
+        write_section(doc, f"rl-{write}", benchmark_section(run, cfg, command_line()))
         console.print(f"written to {doc}")

@@ -21,7 +21,9 @@ def _num(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
-def benchmark_section(run: Path, config: RlConfig) -> str:
+def benchmark_section(run: Path, config: RlConfig, command: str | None = None) -> str:
+    """The section; `command` is the command line that made the run (default: `convrec rl
+    run` on that folder)."""
     from convrec.eval.report import machine_line, markdown_table
 
     collect = _read(run / "collect" / "collect.json")
@@ -32,7 +34,8 @@ def benchmark_section(run: Path, config: RlConfig) -> str:
     warm = grpo.get("warm_start", {})
     policy = grpo.get("grpo", {})
     parts = [
-        f"### RL run `{run}`",
+        f"## RL: retraining the dialogue policy (`{run}`)",
+        "Command:\n\n```\n" + (command or f"convrec rl run --run {run} --write NAME") + "\n```",
         f"Machine: {machine_line()}. Config: `{run / 'config.yaml'}` (collect n={config.collect.n}"
         f" per source on {', '.join(config.collect.scenarios)}, branch_turns="
         f"{config.collect.branch_turns}; GRPO {config.grpo.steps} steps x "
@@ -43,7 +46,7 @@ def benchmark_section(run: Path, config: RlConfig) -> str:
     if stages:
         parts.append("Stage wall times (s): " + ", ".join(f"{k} {v}" for k, v in stages.items()))
     parts += [
-        "#### Collection",
+        "### Collection (dev split)",
         markdown_table(["scenarios", "states", "branched", "outcomes", "replay mismatches",
                         "states where another choice did better", "seconds"],
                        [[collect.get("scenarios"), collect.get("states"),
@@ -51,7 +54,7 @@ def benchmark_section(run: Path, config: RlConfig) -> str:
                          collect.get("replay_mismatches"),
                          collect.get("states_where_another_act_is_better"),
                          collect.get("seconds")]]),
-        "#### Training (2 cores, CPU)",
+        "### Training (2 cores, CPU)",
         markdown_table(
             ["stage", "examples", "steps", "step time mean (s)", "peak RSS (MiB)", "seconds",
              "result"],
@@ -70,7 +73,7 @@ def benchmark_section(run: Path, config: RlConfig) -> str:
     figures = results.get("figures", {})
     if figures:
         metrics = list(next(iter(figures.values())))
-        parts += ["#### Held-out simulated users (test split)",
+        parts += ["### Held-out simulated users (test split)",
                   markdown_table(["policy", *metrics],
                                  [[f"{label} (`{results['policies'][label]}`)",
                                    *(_num(v) for v in row.values())]
