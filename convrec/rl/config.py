@@ -69,6 +69,8 @@ class RewardModelConfig:
     """A local HF model folder; empty: the embedded SmolLM2-135M (converted once)."""
     heldout_fraction: float = 0.2
     """Share of scenarios whose pairs are held out for the pairwise accuracy."""
+    heldout_max_pairs: int = 600
+    """Most held-out pairs scored (sampled with the seed), since scoring costs time too."""
     max_pairs: int = 320
     """Most training pairs (sampled with the seed when there are more); on 2 cores a pair
     costs about 1.5 s of training."""

@@ -35,7 +35,9 @@ def benchmark_section(run: Path, config: RlConfig, command: str | None = None) -
     policy = grpo.get("grpo", {})
     parts = [
         f"## RL: retraining the dialogue policy (`{run}`)",
-        "Command:\n\n```\n" + (command or f"convrec rl run --run {run} --write NAME") + "\n```",
+        "Commands: the run was made by `convrec rl run --run " + str(run) + "` (or its four "
+        "stages in turn); this section was written by:\n\n```\n"
+        + (command or f"convrec rl run --run {run} --write NAME") + "\n```",
         f"Machine: {machine_line()}. Config: `{run / 'config.yaml'}` (collect n={config.collect.n}"
         f" per source on {', '.join(config.collect.scenarios)}, branch_turns="
         f"{config.collect.branch_turns}; GRPO {config.grpo.steps} steps x "
@@ -56,7 +58,8 @@ def benchmark_section(run: Path, config: RlConfig, command: str | None = None) -
                          collect.get("seconds")]]),
         "### Training (2 cores, CPU)",
         markdown_table(
-            ["stage", "examples", "steps", "step time mean (s)", "peak RSS (MiB)", "seconds",
+            ["stage", "examples", "steps", "step time mean (s)",
+             "process peak RSS so far (MiB)", "seconds",
              "result"],
             [["reward model (RewardTrainer)", reward_model.get("train_pairs"),
               reward_model.get("steps"), _num(reward_model.get("step_seconds_mean"), 2),

@@ -34,7 +34,7 @@ def train_reward_model(config: RewardModelConfig, states: list[StateRecord],
 
     train_states, held_states = split_states(states, config.heldout_fraction, config.seed)
     train_pairs = sample(preference_pairs(train_states), config.max_pairs, config.seed)
-    held_pairs = preference_pairs(held_states)
+    held_pairs = sample(preference_pairs(held_states), config.heldout_max_pairs, config.seed)
     if not train_pairs:
         raise ConvrecError("no preference pairs: every act tried led to the same outcome "
                            "(collect more scenarios, or with branch_turns above 0)")

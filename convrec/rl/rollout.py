@@ -258,7 +258,10 @@ def collect(config: CollectConfig, settings: Settings, out: Path, *,
             if progress is not None:
                 progress(count, len(jobs))
     summary = summarize(read_states(path))
-    summary["seconds"] = round(time.perf_counter() - started, 1)
+    earlier = json.loads((out / "collect.json").read_text()) if (out / "collect.json").is_file() \
+        else {}
+    # a resumed collection adds its time to the earlier calls'
+    summary["seconds"] = round(earlier.get("seconds", 0.0) + time.perf_counter() - started, 1)
     (out / "collect.json").write_text(json.dumps(summary, indent=2))
     return summary
 
