@@ -163,7 +163,7 @@ def decision_for(choice: str, source: str) -> PolicyDecision:
         raise ValueError(f"not a policy choice: {choice!r}")
     short = {v: k for k, v in RANKER_NAMES.items()}
     rankers = [short[name] for name in plan.split("+")] if plan else None
-    return PolicyDecision(act=act, source=source, plan=rankers)  # type: ignore[arg-type]
+    return PolicyDecision(act=act, source=source, plan=rankers)
 
 
 class RulePolicy:

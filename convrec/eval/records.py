@@ -5,7 +5,8 @@ run can be re-scored, resumed or compared without re-running anything.
 
 from __future__ import annotations
 
-from typing import Literal
+from pathlib import Path
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -89,3 +90,25 @@ class DialogueRecord(BaseModel):
     @property
     def key(self) -> tuple[str, str]:
         return self.system, self.scenario.id
+
+
+RecordT = TypeVar("RecordT", bound=BaseModel)
+
+
+def read_jsonl(path: Path, model: type[RecordT], what: str) -> list[RecordT]:
+    """The records of an append-only JSONL file; a torn last line (the writer was killed
+    mid-write) is ignored, any other bad line is a one-line error."""
+    from convrec.errors import ConvrecError
+
+    lines = path.read_text(encoding="utf-8").splitlines()
+    out = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            out.append(model.model_validate_json(line))
+        except ValueError:
+            if number == len(lines):
+                break
+            raise ConvrecError(f"{path}: line {number} is not {what}") from None
+    return out

@@ -30,7 +30,7 @@ from typing import Any
 
 from convrec.config import Settings
 from convrec.errors import ConvrecError
-from convrec.eval.records import DialogueRecord, Scenario
+from convrec.eval.records import DialogueRecord, Scenario, read_jsonl
 from convrec.eval.simulator import PERSONAS, SLOTS
 
 DIALOGUES = "dialogues.jsonl"
@@ -122,21 +122,11 @@ def dialogue_seed(seed: int, scenario_id: str, purpose: str = "user") -> int:
 
 
 def read_records(path: Path) -> list[DialogueRecord]:
-    """The records of a dialogues.jsonl; a torn last line is ignored."""
+    """The records of a dialogues.jsonl; a torn last line is ignored (that dialogue runs
+    again)."""
     if not path.is_file():
         return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    out = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            out.append(DialogueRecord.model_validate_json(line))
-        except ValueError:
-            if number == len(lines):
-                break  # killed mid-write: that dialogue runs again
-            raise ConvrecError(f"{path}: line {number} is not a dialogue record") from None
-    return out
+    return read_jsonl(path, DialogueRecord, "a dialogue record")
 
 
 def _prepare_folder(out: Path, config: SimulationConfig) -> list[DialogueRecord]:

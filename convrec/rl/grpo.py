@@ -65,12 +65,8 @@ def warm_start(config: GrpoStageConfig, states: list[StateRecord], base: Path,
                          train_dataset=Dataset.from_list(examples),
                          peft_config=lora_config("CAUSAL_LM", 16) if config.lora else None,
                          callbacks=[monitor])
-    monitor.attach(trainer)
-    started = time.perf_counter()
-    result = trainer.train()
-    _save(trainer, tokenizer, out, merge=config.lora)
-    return {"examples": len(examples), "train_loss": round(float(result.training_loss), 4),
-            "seconds": round(time.perf_counter() - started, 1), **monitor.summary()}
+    return {"examples": len(examples),
+            **_train(trainer, tokenizer, monitor, out, merge=config.lora)}
 
 
 def run_grpo(config: GrpoStageConfig, states: list[StateRecord], start: Path, out: Path,
@@ -113,17 +109,26 @@ def run_grpo(config: GrpoStageConfig, states: list[StateRecord], start: Path, ou
         beta=config.beta, temperature=config.temperature, max_steps=config.steps,
         save_strategy="steps", save_steps=config.save_steps, save_total_limit=2,
         reward_weights=used, model_init_kwargs={"dtype": "float32"}, **extra)
-    trainer = GRPOTrainer(model=str(start), reward_funcs=funcs, args=args,
+    trainer = GRPOTrainer(model=str(start), reward_funcs=list(funcs),  # type: ignore[arg-type]
+                          args=args,
                           train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
                           peft_config=lora_config("CAUSAL_LM", 16) if config.lora else None,
                           callbacks=[monitor])
+    return {"prompts": len(rows), "reward_weights":
+            dict(zip([f.__name__ for f in funcs], used, strict=True)),
+            **_train(trainer, tokenizer, monitor, out, merge=config.lora)}
+
+
+def _train(trainer: Any, tokenizer: Any, monitor: TrainingMonitor, out: Path, *,
+           merge: bool) -> dict[str, Any]:
+    """Train (stopping cleanly on a STOP file), save the policy into `out`; the figures."""
     monitor.attach(trainer)
     started = time.perf_counter()
     result = trainer.train()
-    _save(trainer, tokenizer, out, merge=config.lora)
-    return {"prompts": len(rows), "train_loss": round(float(result.training_loss), 4),
-            "seconds": round(time.perf_counter() - started, 1), "reward_weights":
-            dict(zip([f.__name__ for f in funcs], used, strict=True)), **monitor.summary()}
+    seconds = time.perf_counter() - started
+    _save(trainer, tokenizer, out, merge=merge)
+    return {"train_loss": round(float(result.training_loss), 4),
+            "seconds": round(seconds, 1), **monitor.summary()}
 
 
 def _save(trainer: Any, tokenizer: Any, out: Path, *, merge: bool) -> None:

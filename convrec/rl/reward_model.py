@@ -63,9 +63,9 @@ def train_reward_model(config: RewardModelConfig, states: list[StateRecord],
     started = time.perf_counter()
     result = trainer.train()
     seconds = time.perf_counter() - started
-    trained = trainer.model
+    trained: Any = trainer.model
     if config.lora:
-        trained = trained.merge_and_unload()  # type: ignore[union-attr]
+        trained = trained.merge_and_unload()
     trained.save_pretrained(out)
     tokenizer.save_pretrained(out)
     scorer = RewardScorer(out, model=trained, tokenizer=tokenizer)

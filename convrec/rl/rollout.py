@@ -35,7 +35,7 @@ from pydantic import BaseModel, Field
 from convrec.agent.policy import Policy, PolicyDecision, PolicyInput, choices, decision_for
 from convrec.config import Settings
 from convrec.errors import ConvrecError
-from convrec.eval.records import DialogueRecord, Scenario
+from convrec.eval.records import DialogueRecord, Scenario, read_jsonl
 from convrec.rl.config import CollectConfig
 
 TRAJECTORIES = "trajectories.jsonl"
@@ -202,18 +202,7 @@ def read_states(path: Path) -> list[StateRecord]:
     """The records of a trajectories file (a torn last line is ignored)."""
     if not path.is_file():
         raise ConvrecError(f"no trajectories at {path}: run convrec rl collect first")
-    lines = path.read_text(encoding="utf-8").splitlines()
-    out = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            out.append(StateRecord.model_validate_json(line))
-        except ValueError:
-            if number == len(lines):
-                break
-            raise ConvrecError(f"{path}: line {number} is not a state record") from None
-    return out
+    return read_jsonl(path, StateRecord, "a state record")
 
 
 Progress = Callable[[int, int], None]
