@@ -123,14 +123,11 @@ class Collector:
 
     def __init__(self, config: CollectConfig, settings: Settings, home: Path) -> None:
         from convrec.agent.policy import make_policy
-        from convrec.eval.runner import SimulationConfig, Worker
+        from convrec.eval.runner import Worker
         from convrec.eval.systems import AgentSystem
 
         self.config = config
-        sim = SimulationConfig(scenarios=config.scenarios, n=config.n, systems=["agent:none"],
-                               max_turns=config.max_turns, personas=config.personas,
-                               seed=config.seed, k=config.k, withhold=config.withhold)
-        self.worker = Worker(sim, settings, home)
+        self.worker = Worker(simulation_config(config), settings, home)
         base = (make_policy("rules") if config.policy == "rules"
                 else make_policy("rules", path=Path(config.policy)))
         self.policy = ScriptedPolicy(base)
@@ -214,14 +211,11 @@ def collect(config: CollectConfig, settings: Settings, out: Path, *,
     `out/collect.json`."""
     from convrec.catalog.db import Catalog
     from convrec.eval.holdout import eval_home
-    from convrec.eval.runner import SimulationConfig, dialogue_seed, load_run_scenarios, persona_for
+    from convrec.eval.runner import dialogue_seed, load_run_scenarios, persona_for
 
     out.mkdir(parents=True, exist_ok=True)
     catalog = Catalog(settings.catalog)
-    sim = SimulationConfig(scenarios=config.scenarios, n=config.n, systems=["agent:none"],
-                           max_turns=config.max_turns, personas=config.personas,
-                           seed=config.seed, k=config.k, withhold=config.withhold)
-    sim.validate(config.workers)
+    sim = simulation_config(config).validate(config.workers)
     scenarios = load_run_scenarios(sim, catalog)
     home = eval_home(settings, catalog)
     path = out / TRAJECTORIES
@@ -231,28 +225,40 @@ def collect(config: CollectConfig, settings: Settings, out: Path, *,
         raise ConvrecError(f"{out} holds trajectories of another collect config: choose "
                            "another run folder, or the same options")
     config_path.write_text(wanted)
-    done = {s.scenario for s in read_states(path)} if path.is_file() else set()
+    states = read_states(path) if path.is_file() else []
     if path.is_file():  # drop a torn last line before appending
-        text = "".join(s.model_dump_json() + "\n" for s in read_states(path))
-        path.write_text(text, encoding="utf-8")
+        text = "".join(s.model_dump_json() + "\n" for s in states)
+        if path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+    done = {s.scenario for s in states}
     jobs = [(s, persona_for(sim, s.id), dialogue_seed(config.seed, s.id))
             for s in scenarios if s.id not in done]
     started = time.perf_counter()
     if progress is not None:
         progress(0, len(jobs))
     with path.open("a", encoding="utf-8") as sink:
-        for count, states in enumerate(_execute(jobs, config, settings, home), 1):
-            sink.writelines(s.model_dump_json() + "\n" for s in states)
+        for count, new in enumerate(_execute(jobs, config, settings, home), 1):
+            sink.writelines(s.model_dump_json() + "\n" for s in new)
             sink.flush()
+            states += new
             if progress is not None:
                 progress(count, len(jobs))
-    summary = summarize(read_states(path))
+    summary = summarize(states)
     earlier = json.loads((out / "collect.json").read_text()) if (out / "collect.json").is_file() \
         else {}
     # a resumed collection adds its time to the earlier calls'
     summary["seconds"] = round(earlier.get("seconds", 0.0) + time.perf_counter() - started, 1)
     (out / "collect.json").write_text(json.dumps(summary, indent=2))
     return summary
+
+
+def simulation_config(config: CollectConfig) -> Any:
+    """The simulation protocol the collection's dialogues follow (the agent on templates)."""
+    from convrec.eval.runner import SimulationConfig
+
+    return SimulationConfig(scenarios=config.scenarios, n=config.n, systems=["agent:none"],
+                            max_turns=config.max_turns, personas=config.personas,
+                            seed=config.seed, k=config.k, withhold=config.withhold)
 
 
 def _config_json(config: CollectConfig) -> dict[str, Any]:
