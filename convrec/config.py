@@ -111,6 +111,11 @@ class Settings(BaseSettings):
     ui_queue_size: int = Field(
         default=64, ge=1, description="Most requests waiting in the browser app's queue."
     )
+    runs_dir: Path = Field(
+        default=Path("runs"),
+        description="Where the browser app writes its run folders (eval/, rl/, redial/) and "
+        "finds the ones the CLI wrote (its default --out and --run are under runs/).",
+    )
     agent_k: int = Field(default=5, ge=1, le=20, description="Films per recommendation.")
     agent_policy: Literal["rules", "llm"] = Field(
         default="rules",
@@ -177,6 +182,19 @@ class Settings(BaseSettings):
     def llm_cache(self) -> Path:
         """Where converted local models live: llm_cache_dir, else HOME/models."""
         return (self.llm_cache_dir or self.home / "models").expanduser()
+
+    def to_child(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """These settings for another process: plain values, and the secrets apart as
+        CONVREC_* environment variables (never written to disk)."""
+        data: dict[str, Any] = {}
+        env: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                env[f"CONVREC_{name.upper()}"] = value.get_secret_value()
+            elif value is not None:
+                data[name] = str(value) if isinstance(value, Path) else value
+        return data, env
 
     def masked(self) -> dict[str, Any]:
         """Settings as plain values, with secrets masked, for display."""

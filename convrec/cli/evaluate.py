@@ -57,7 +57,7 @@ def redial(
     with step_progress() as progress:
         report = run_redial_bench(ctx, split=split, systems=chosen, limit=limit,
                                   progress=progress)
-    body = redial_markdown(report, _command(split, limit, chosen), machine_line())
+    body = redial_markdown(report, redial_command(split, limit, chosen), machine_line())
     if as_json:
         print_json(report)
     else:
@@ -69,7 +69,7 @@ def redial(
         err_console.print(f"written to {doc}", highlight=False)
 
 
-def _command(split: str, limit: int | None, systems: list[str]) -> str:
+def redial_command(split: str, limit: int | None, systems: list[str]) -> str:
     """The command line that reproduces a run, as the doc shows it."""
     from convrec.eval.redial import SYSTEMS
 

@@ -24,6 +24,7 @@ import typer
 
 from convrec.cli.common import console, print_json, settings_and_catalog, step_progress
 from convrec.errors import ConvrecError
+from convrec.rl.stages import run_stage
 
 app = typer.Typer(help="Retrain the dialogue policy with RL (TRL reward model and GRPO).",
                   no_args_is_help=True)
@@ -45,8 +46,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the stage's summary
 def _config(run: Path, config: Path | None, overrides: list[str], small: bool) -> Any:
     """The run's config; the first stage writes it to RUN/config.yaml, later stages read it
     from there unless given their own."""
-    import yaml
-
     from convrec.rl.config import RlConfig, load_config
 
     saved = run / "config.yaml"
@@ -54,14 +53,8 @@ def _config(run: Path, config: Path | None, overrides: list[str], small: bool) -
         config = saved
     loaded = load_config(config, overrides, base=RlConfig.small() if small else None)
     run.mkdir(parents=True, exist_ok=True)
-    saved.write_text(yaml.safe_dump(loaded.to_json(), sort_keys=False))
+    saved.write_text(loaded.to_yaml())
     return loaded
-
-
-def _states(run: Path) -> list[Any]:
-    from convrec.rl.rollout import TRAJECTORIES, read_states
-
-    return read_states(run / "collect" / TRAJECTORIES)
 
 
 def _show(summary: dict[str, Any], as_json: bool, title: str) -> None:
@@ -89,12 +82,9 @@ def collect_cmd(run: RunOpt = DEFAULT_RUN, config: ConfigOpt = None,
 
 
 def stage_collect(cfg: Any, run: Path) -> dict[str, Any]:
-    from convrec.rl.rollout import collect
-
     settings, _ = settings_and_catalog()
     with step_progress() as update:
-        return collect(cfg.collect, settings, run / "collect",
-                       progress=lambda done, total: update("scenarios", done, total))
+        return run_stage("collect", cfg, settings, run, progress=update)
 
 
 @app.command("reward-model")
@@ -109,12 +99,9 @@ def reward_model_cmd(run: RunOpt = DEFAULT_RUN, config: ConfigOpt = None,
 
 
 def stage_reward_model(cfg: Any, run: Path) -> dict[str, Any]:
-    from convrec.rl.reward_model import train_reward_model
-
     settings, _ = settings_and_catalog()
     with console.status("training the reward model…"):
-        return train_reward_model(cfg.reward_model, _states(run), settings,
-                                  run / "reward-model")
+        return run_stage("reward_model", cfg, settings, run)
 
 
 @app.command("grpo")
@@ -129,11 +116,9 @@ def grpo_cmd(run: RunOpt = DEFAULT_RUN, config: ConfigOpt = None,
 
 
 def stage_grpo(cfg: Any, run: Path) -> dict[str, Any]:
-    from convrec.rl.grpo import train_policy
-
     settings, _ = settings_and_catalog()
     with console.status("warm start, then GRPO (train_log.jsonl in each folder)…"):
-        return train_policy(cfg, _states(run), settings, run)
+        return run_stage("grpo", cfg, settings, run)
 
 
 @app.command("eval")
@@ -171,12 +156,9 @@ def eval_cmd(run: RunOpt = DEFAULT_RUN, config: ConfigOpt = None,
 
 
 def stage_eval(cfg: Any, run: Path, policies: dict[str, str] | None = None) -> dict[str, Any]:
-    from convrec.rl.evaluate import evaluate
-
     settings, _ = settings_and_catalog()
     with step_progress() as update:
-        return evaluate(cfg, settings, run, policies=policies,
-                        progress=lambda label, done, total: update(label, done, total))
+        return run_stage("eval", cfg, settings, run, progress=update, policies=policies)
 
 
 @app.command("run")

@@ -38,18 +38,6 @@ def register(app: typer.Typer) -> None:
     app.command("simulate")(simulate)
 
 
-def parse_personas(text: str) -> dict[str, float]:
-    """'cooperative=2,terse=1' -> weights; a bare name weighs 1."""
-    out: dict[str, float] = {}
-    for part in comma_list(text):
-        name, _, weight = part.partition("=")
-        try:
-            out[name.strip()] = float(weight) if weight else 1.0
-        except ValueError:
-            raise ConvrecError(f"persona weight {weight!r} is not a number") from None
-    return out
-
-
 def simulate(
     scenarios: Annotated[list[str], typer.Option(
         "--scenarios", help="Scenario sources and split: movielens:test, critics:test, "
@@ -91,7 +79,7 @@ def simulate(
 ) -> None:
     """Run simulated users against the agent and the baselines; write dialogues.jsonl,
     metrics.json, report.md and plots into the run folder."""
-    from convrec.eval.runner import SimulationConfig, run_simulation
+    from convrec.eval.runner import SimulationConfig, parse_personas, run_simulation
     from convrec.eval.systems import BASELINES
 
     if systems:
@@ -124,7 +112,9 @@ def simulate(
         records = run_simulation(config, settings, out, workers=workers, progress=update,
                                  limit=limit)
     seconds = time.perf_counter() - started
-    summary = _finish(records, config, out, seconds)
+    from convrec.eval.run_report import finish_run
+
+    summary = finish_run(records, config, out, command=command_line())
     if as_json:
         print_json(summary)
         return
@@ -152,23 +142,6 @@ def _progress() -> Iterator[tuple[Progress, TaskID]]:
 
 def command_line() -> str:
     return "convrec " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-
-
-def _finish(records: list[Any], config: Any, out: Path, seconds: float) -> dict[str, Any]:
-    from convrec.eval.metrics import summarize
-    from convrec.eval.run_report import write_metrics, write_report
-
-    if not records:
-        raise ConvrecError(f"no dialogues in {out}")
-    summary = summarize(records)
-    # Every user message but the last is one the simulator wrote (a closing one too, if any).
-    messages = sum(len(r.turns) + (r.ended_by in ("accept", "gave_up")) for r in records)
-    summary["simulator"] = {"messages": messages,
-                            "fallbacks": sum(r.simulator_fallbacks for r in records)}
-    write_metrics(out, summary)
-    write_report(out, records, summary, title=f"Simulation {out.name}",
-                 command=command_line(), config=config.to_json())
-    return summary
 
 
 def _doc_section(summary: dict[str, Any], config: Any, table: str, out: Path) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from convrec.errors import ConvrecError
 from convrec.eval.metrics import KS
 from convrec.eval.records import DialogueRecord
 from convrec.eval.report import machine_line, markdown_table
@@ -254,3 +255,22 @@ def write_report(
         _report_text(summary, title=title, command=command, config=config), encoding="utf-8"
     )
     return path
+
+
+def finish_run(records: list[DialogueRecord], config: Any, out: Path, *,
+               command: str) -> dict[str, Any]:
+    """The end of a simulation run (`convrec simulate`, the browser app's Evaluate tab): the
+    metrics of every record of the folder into metrics.json, report.md and the plots."""
+    from convrec.eval.metrics import summarize
+
+    if not records:
+        raise ConvrecError(f"no dialogues in {out}")
+    summary = summarize(records)
+    # Every user message but the last is one the simulator wrote (a closing one too, if any).
+    messages = sum(len(r.turns) + (r.ended_by in ("accept", "gave_up")) for r in records)
+    summary["simulator"] = {"messages": messages,
+                            "fallbacks": sum(r.simulator_fallbacks for r in records)}
+    write_metrics(out, summary)
+    write_report(out, records, summary, title=f"Simulation {out.name}", command=command,
+                 config=config.to_json())
+    return summary

@@ -107,6 +107,20 @@ class SimulationConfig:
         return asdict(self)
 
 
+def parse_personas(text: str) -> dict[str, float]:
+    """'cooperative=2,terse=1' -> weights; a bare name weighs 1."""
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        name, _, weight = part.strip().partition("=")
+        if not name.strip():
+            continue
+        try:
+            out[name.strip()] = float(weight) if weight else 1.0
+        except ValueError:
+            raise ConvrecError(f"persona weight {weight!r} is not a number") from None
+    return out
+
+
 def persona_for(config: SimulationConfig, scenario_id: str) -> str:
     names = sorted(config.personas)
     rng = random.Random(dialogue_seed(config.seed, scenario_id, "persona"))

@@ -12,8 +12,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from convrec.rl.config import RlConfig
 
 POLICY_FILE = "policy.json"
@@ -75,7 +73,7 @@ def write_card(folder: Path, config: RlConfig, run: Path, *, stage: str,
                   f"{reward_model.get('heldout_scenarios')} unseen scenarios.", ""]
     lines += ["## Training", "```json", json.dumps(training, indent=2, default=str), "```", "",
               "## Results", results or "Not evaluated yet: run `convrec rl eval`.", "",
-              "## Config", "```yaml", yaml.safe_dump(config.to_json(), sort_keys=False), "```"]
+              "## Config", "```yaml", config.to_yaml(), "```"]
     card = ModelCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(lines) + "\n")
     path = folder / "README.md"
     card.save(path)

@@ -171,6 +171,11 @@ class RlConfig:
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def to_yaml(self) -> str:
+        import yaml
+
+        return str(yaml.safe_dump(self.to_json(), sort_keys=False))
+
     @classmethod
     def small(cls) -> RlConfig:
         """A few steps of each stage on a handful of scenarios (tests, smoke runs)."""
@@ -250,23 +255,34 @@ def load_config(path: Path | None = None, overrides: list[str] | None = None,
                 *, base: RlConfig | None = None) -> RlConfig:
     """The RL config: `base` (default: the CPU defaults), then the YAML file, then the
     `section.field=value` overrides (e.g. 'grpo.steps=20', 'collect.n=50')."""
+    text = None
+    if path is not None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConvrecError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return config_from_yaml(text, overrides, base=base, where=str(path))
+
+
+def config_from_yaml(text: str | None, overrides: list[str] | None = None, *,
+                     base: RlConfig | None = None, where: str = "the config") -> RlConfig:
+    """`load_config` on YAML text (the browser app's config editor); `where` names it in
+    errors."""
     import yaml
 
     data = (base or RlConfig()).to_json()
-    if path is not None:
+    if text is not None:
         try:
-            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except OSError as exc:
-            raise ConvrecError(f"cannot read {path}: {exc.strerror or exc}") from None
+            loaded = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
-            raise ConvrecError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+            raise ConvrecError(f"{where} is not valid YAML: {str(exc).splitlines()[0]}") from None
         if not isinstance(loaded, dict):
-            raise ConvrecError(f"{path}: expected sections {', '.join(SECTIONS)}")
+            raise ConvrecError(f"{where}: expected sections {', '.join(SECTIONS)}")
         for section, values in loaded.items():
             if section not in SECTIONS:
-                raise ConvrecError(f"{path}: unknown section {section!r}; sections are "
+                raise ConvrecError(f"{where}: unknown section {section!r}; sections are "
                                    f"{', '.join(SECTIONS)}")
-            _merge(data[section], values or {}, f"{path}: {section}")
+            _merge(data[section], values or {}, f"{where}: {section}")
     for item in overrides or []:
         key, sep, value = item.partition("=")
         parts = key.strip().split(".")

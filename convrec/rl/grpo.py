@@ -143,7 +143,8 @@ def _save(trainer: Any, tokenizer: Any, out: Path, *, merge: bool) -> None:
 def train_policy(config: RlConfig, states: list[StateRecord], settings: Settings,
                  run: Path) -> dict[str, Any]:
     """Warm start (unless its epochs and steps are 0), then GRPO; writes `run/warm-start`
-    and `run/policy`, each a loadable policy with a model card."""
+    and `run/policy`, each a loadable policy with a model card. A warm start stopped by a STOP
+    file ends the stage there (no GRPO)."""
     from convrec.rl.card import write_card
 
     grpo = config.grpo
@@ -154,6 +155,10 @@ def train_policy(config: RlConfig, states: list[StateRecord], settings: Settings
         report["warm_start"] = warm_start(grpo, states, base, run / WARM)
         write_card(run / WARM, config, run, stage="warm_start", training=report)
         start = run / WARM
+        if report["warm_start"].get("stopped_early"):  # a stop request ends the stage
+            report["grpo"] = {"skipped": "stopped during the warm start"}
+            (run / "grpo.json").write_text(json.dumps(report, indent=2))
+            return report
     reward_model = run / "reward-model"
     report["grpo"] = run_grpo(grpo, states, start, run / POLICY,
                               reward_model if reward_model.is_dir() else None)
