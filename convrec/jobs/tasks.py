@@ -1,0 +1,423 @@
+"""What each kind of job runs. A task has two halves:
+
+- `prepare` (in the server, at once): checks the parameters with the library's own
+  validation and refuses, in one line, what cannot run or would take the machine down;
+  returns the job's title, its run folder and the parameters as they will run;
+- `run` (in the job's process): the same library calls as the CLI command it mirrors
+  (`convrec simulate`, `convrec eval redial`, `convrec rl ...`), reporting progress.
+
+Run folders are the CLI's: RUNS/eval/<name> (simulate --out), RUNS/redial/<name>,
+RUNS/rl/<name> (rl --run); `command` gives the CLI line that does the same.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import shlex
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from convrec.config import Settings
+from convrec.errors import ConvrecError
+from convrec.jobs.store import STATUS, Job, Progress, Status, write_json
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class JobStopped(Exception):
+    """Raised inside a task when the job was asked to stop."""
+
+
+class Reporter:
+    """A task's link to the server: progress into status.json (at most a few writes a second),
+    and the stop request (a STOP file in the job folder), seen at every progress call."""
+
+    MIN_INTERVAL_S = 0.5
+
+    def __init__(self, folder: Path, status: Status | None = None) -> None:
+        self.folder = folder
+        self.status = status or Status()
+        self._written = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def stop_requested(self) -> bool:
+        return (self.folder / "STOP").exists()
+
+    def check(self) -> None:
+        if self.stop_requested:
+            raise JobStopped
+
+    def stage(self, name: str) -> None:
+        self.status.progress = Progress(stage=name, label=name, updated=time.time())
+        self.write()
+
+    def progress(self, label: str, done: int, total: int | None) -> None:
+        current = self.status.progress
+        self.status.progress = Progress(stage=current.stage, label=label, done=done, total=total,
+                                        updated=time.time())
+        if done == total or time.monotonic() - self._written >= self.MIN_INTERVAL_S:
+            self.write()
+        self.check()
+
+    def stage_done(self, name: str, seconds: float) -> None:
+        self.status.stages[name] = round(seconds, 1)
+        self.write()
+
+    def finish(self, state: str, *, result: dict[str, Any] | None = None,
+               error: str | None = None) -> None:
+        self.status.state = state  # type: ignore[assignment]
+        self.status.result = result or self.status.result
+        self.status.error = error
+        self.status.finished = time.time()
+        self.write()
+
+    def write(self) -> None:
+        with self._lock:
+            write_json(self.folder / STATUS, self.status.model_dump(mode="json"))
+            self._written = time.monotonic()
+
+
+@dataclass(frozen=True)
+class Prepared:
+    title: str
+    out: Path
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Task:
+    kind: str
+    lane: str
+    """'eval' (one at a time, the next waits in a queue) or 'train' (one at a time, a second
+    start is refused)."""
+    prepare: Callable[[dict[str, Any], Settings, Path], Prepared]
+    run: Callable[[Job, Settings, Reporter], dict[str, Any]]
+    command: Callable[[Job], str]
+
+
+def _check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not NAME.match(name):
+        raise ConvrecError(f"run name {name!r}: use letters, digits, '.', '_' or '-' (at most 64, "
+                           "starting with a letter or digit)")
+    return name
+
+
+def _params(model: type[BaseModel], params: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "parameters"
+        raise ConvrecError(f"{where}: {first['msg']}") from None
+
+
+def _same_config(path: Path, wanted: dict[str, Any], name: str) -> None:
+    if not path.is_file():
+        return
+    try:
+        saved = json.loads(path.read_text())
+    except ValueError:
+        return
+    if saved != wanted:
+        diff = sorted(k for k in wanted if saved.get(k) != wanted[k])
+        raise ConvrecError(f"the run {name!r} already holds another config ({', '.join(diff)} "
+                           "differ): choose another name, or the same options to resume it")
+
+
+def _quote(parts: list[str]) -> str:
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+# ----------------------------------------------------------------------------- simulate
+
+
+class SimulateParams(BaseModel):
+    """`convrec simulate` from the browser: every field of its SimulationConfig, the workers
+    and the run name."""
+
+    name: str
+    scenarios: list[str] = Field(default_factory=lambda: ["movielens:test"])
+    n: int = 20
+    systems: list[str] = Field(default_factory=lambda: ["agent:local"])
+    max_turns: int = 5
+    personas: dict[str, float] = Field(
+        default_factory=lambda: {"cooperative": 2.0, "terse": 1.0, "mind_changer": 1.0,
+                                 "impatient": 1.0})
+    simulator: str = "template"
+    seed: int = 0
+    k: int = 5
+    withhold: list[str] = Field(default_factory=list)
+    policy: str = "rules"
+    workers: int = 1
+
+    def config(self) -> Any:
+        from convrec.eval.runner import SimulationConfig
+
+        return SimulationConfig(scenarios=self.scenarios, n=self.n, systems=self.systems,
+                                max_turns=self.max_turns, personas=self.personas,
+                                simulator=self.simulator, seed=self.seed, k=self.k,
+                                withhold=self.withhold, policy=self.policy)
+
+
+def _prepare_simulate(params: dict[str, Any], settings: Settings, runs: Path) -> Prepared:
+    from convrec.eval.runner import CONFIG
+
+    chosen = _params(SimulateParams, params)
+    name = _check_name(chosen.name)
+    config = chosen.config().validate(chosen.workers)
+    out = runs / "eval" / name
+    _same_config(out / CONFIG, config.to_json(), name)
+    title = (f"{name}: {', '.join(config.systems)} on {', '.join(config.scenarios)}, "
+             f"{config.n} per source")
+    return Prepared(title, out, chosen.model_dump())
+
+
+def _run_simulate(job: Job, settings: Settings, reporter: Reporter) -> dict[str, Any]:
+    from convrec.eval.run_report import finish_run
+    from convrec.eval.runner import DIALOGUES, read_records, run_simulation
+
+    params = SimulateParams.model_validate(job.params)
+    config = params.config()
+    out = Path(job.out)
+    reporter.stage("dialogues")
+    started = time.perf_counter()
+    try:
+        run_simulation(config, settings, out, workers=params.workers,
+                       progress=lambda done, total, _: reporter.progress("dialogues", done, total))
+    finally:  # a stopped run still gets the report of the dialogues it finished
+        records = read_records(out / DIALOGUES)
+        if records:
+            finish_run(records, config, out, command=_simulate_command(job))
+    reporter.stage_done("dialogues", time.perf_counter() - started)
+    return {"dialogues": len(records)}
+
+
+def _simulate_command(job: Job) -> str:
+    p = SimulateParams.model_validate(job.params)
+    parts = ["convrec", "simulate", "--scenarios", ",".join(p.scenarios), "--n", str(p.n),
+             "--systems", ",".join(p.systems), "--turns", str(p.max_turns), "--personas",
+             ",".join(f"{k}={v:g}" for k, v in p.personas.items()), "--simulator", p.simulator,
+             "--seed", str(p.seed), "--k", str(p.k), "--workers", str(p.workers)]
+    if p.withhold:
+        parts += ["--withhold", ",".join(p.withhold)]
+    if p.policy != "rules":
+        parts += ["--policy", p.policy]
+    return _quote([*parts, "--out", job.out])
+
+
+# ----------------------------------------------------------------------------- redial
+
+
+class RedialParams(BaseModel):
+    name: str
+    split: str = "test"
+    limit: int | None = None
+    systems: list[str] = Field(default_factory=lambda: ["popularity", "bm25", "dense", "agent"])
+
+
+def _prepare_redial(params: dict[str, Any], settings: Settings, runs: Path) -> Prepared:
+    from convrec.cli.evaluate import SPLITS
+    from convrec.eval.redial import parse_systems
+
+    chosen = _params(RedialParams, params)
+    name = _check_name(chosen.name)
+    chosen.systems = parse_systems(",".join(chosen.systems))
+    if chosen.split not in SPLITS:
+        raise ConvrecError(f"unknown split {chosen.split!r}; choose from {', '.join(SPLITS)}")
+    if chosen.limit is not None and chosen.limit < 1:
+        raise ConvrecError(f"the turn limit must be at least 1 (got {chosen.limit})")
+    turns = f"first {chosen.limit} turns" if chosen.limit else "every turn"
+    return Prepared(f"{name}: ReDial {chosen.split}, {turns}, {', '.join(chosen.systems)}",
+                    runs / "redial" / name, chosen.model_dump())
+
+
+def _run_redial(job: Job, settings: Settings, reporter: Reporter) -> dict[str, Any]:
+    from convrec.catalog.db import Catalog
+    from convrec.eval.redial import redial_markdown, run_redial_bench
+    from convrec.eval.report import machine_line
+    from convrec.tools.context import Resources, ToolContext
+    from convrec.tools.index_build import build_indexes
+
+    params = RedialParams.model_validate(job.params)
+    out = Path(job.out)
+    out.mkdir(parents=True, exist_ok=True)
+    catalog = Catalog(settings.catalog)
+    reporter.stage("indexes")
+    build_indexes(catalog, settings.index, progress=reporter.progress)
+    reporter.stage("redial")
+    ctx = ToolContext(Resources(catalog, settings.index))
+    report = run_redial_bench(ctx, split=params.split, systems=params.systems,
+                              limit=params.limit, progress=reporter.progress)
+    write_json(out / "report.json", report)
+    (out / "report.md").write_text(redial_markdown(report, _redial_command(job), machine_line()),
+                                   encoding="utf-8")
+    return {"turns": report["turns"], "seconds": report["seconds"].get("total")}
+
+
+def _redial_command(job: Job) -> str:
+    from convrec.cli.evaluate import redial_command
+
+    p = RedialParams.model_validate(job.params)
+    return redial_command(p.split, p.limit, p.systems).removesuffix(" --write")
+
+
+# ----------------------------------------------------------------------------- rl
+
+
+class RlParams(BaseModel):
+    name: str
+    config: str = ""
+    """The RL config as YAML (sections collect, reward_model, grpo, eval); empty: defaults."""
+    small: bool = False
+    """Fields the YAML leaves out come from the few-step test config instead of the defaults."""
+    stages: list[str] = Field(default_factory=lambda: ["collect", "reward_model", "grpo", "eval"])
+
+    def rl_config(self) -> Any:
+        from convrec.rl.config import RlConfig, config_from_yaml
+
+        return config_from_yaml(self.config or None, base=RlConfig.small() if self.small else None)
+
+
+def _prepare_rl(params: dict[str, Any], settings: Settings, runs: Path) -> Prepared:
+    from convrec.rl.stages import STAGES
+
+    chosen = _params(RlParams, params)
+    name = _check_name(chosen.name)
+    unknown = [s for s in chosen.stages if s not in STAGES]
+    if unknown or not chosen.stages:
+        raise ConvrecError(f"stages: choose among {', '.join(STAGES)}")
+    chosen.stages = [s for s in STAGES if s in chosen.stages]  # always in their order
+    config = chosen.rl_config()
+    run = runs / "rl" / name
+    saved = run / "config.yaml"
+    if saved.is_file() and "collect" in chosen.stages and (run / "collect").is_dir():
+        from convrec.rl.config import load_config
+
+        # the workers are how fast, not what: a run resumes with another number of them
+        earlier = dataclasses.replace(load_config(saved).collect, workers=config.collect.workers)
+        if earlier != config.collect:
+            raise ConvrecError(f"the run {name!r} already collected with another collect config: "
+                               "choose another name")
+    first = chosen.stages[0]
+    needs = {"reward_model": "collect", "grpo": "collect", "eval": "grpo"}
+    if first in needs and not _stage_done(run, needs[first]):
+        raise ConvrecError(f"the run {name!r} has no {needs[first]} stage yet: start from "
+                           f"{needs[first]}")
+    if ("grpo" in chosen.stages and config.grpo.rewards.weights.get("reward_model")
+            and "reward_model" not in chosen.stages
+            and not (run / "reward-model" / "config.json").is_file()):
+        raise ConvrecError("grpo.rewards.weights.reward_model is set but the run has no reward "
+                           "model: include the reward model stage, or set that weight to 0")
+    chosen.config = config.to_yaml()
+    steps = " -> ".join(s.replace("_", " ") for s in chosen.stages)
+    return Prepared(f"{name}: {steps}", run, chosen.model_dump())
+
+
+def _stage_done(run: Path, stage: str) -> bool:
+    if stage == "collect":
+        return (run / "collect" / "trajectories.jsonl").is_file()
+    return any((run / folder / "config.json").is_file() for folder in ("policy", "warm-start"))
+
+
+def _run_rl(job: Job, settings: Settings, reporter: Reporter) -> dict[str, Any]:
+    from convrec.rl.stages import run_stage
+
+    params = RlParams.model_validate(job.params)
+    config = params.rl_config()
+    run = Path(job.out)
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "config.yaml").write_text(config.to_yaml())
+    summaries: dict[str, Any] = {}
+    relay = _StopRelay(reporter, run)
+    relay.start()
+    try:
+        for stage in params.stages:
+            reporter.check()
+            reporter.stage(stage)
+            started = time.perf_counter()
+            summaries[stage] = run_stage(stage, config, settings, run, progress=reporter.progress)
+            reporter.stage_done(stage, time.perf_counter() - started)
+            _record_stage(run, stage, time.perf_counter() - started)
+        reporter.check()  # a stop during the last trainer: it saved and returned
+    finally:
+        relay.stop()
+    return {"stages": list(summaries), "policy": str(run / "policy")
+            if (run / "policy" / "config.json").is_file() else None}
+
+
+def _record_stage(run: Path, stage: str, seconds: float) -> None:
+    """RUN/stages.json, as `convrec rl run` keeps it."""
+    path = run / "stages.json"
+    try:
+        timings = json.loads(path.read_text()) if path.is_file() else {}
+    except ValueError:
+        timings = {}
+    timings[stage] = round(seconds, 1)
+    path.write_text(json.dumps(timings, indent=2))
+
+
+class _StopRelay:
+    """Passes a stop request on to the trainers: while it stands, a STOP file is kept in every
+    trainer folder of the run (a trainer clears it when it begins, so it is put back), and
+    the trainer saves after the step it is in and returns."""
+
+    def __init__(self, reporter: Reporter, run: Path) -> None:
+        self.reporter = reporter
+        self.run = run
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True, name="stop-relay")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        from convrec.rl.monitor import STOP
+        from convrec.rl.stages import TRAINER_FOLDERS
+
+        self._done.set()
+        self._thread.join(timeout=5)
+        for name in TRAINER_FOLDERS:
+            (self.run / name / STOP).unlink(missing_ok=True)
+
+    def _watch(self) -> None:
+        from convrec.rl.monitor import STOP
+        from convrec.rl.stages import TRAINER_FOLDERS
+
+        while not self._done.wait(0.5):
+            if self.reporter.stop_requested:
+                for name in TRAINER_FOLDERS:
+                    folder = self.run / name
+                    if folder.is_dir():
+                        (folder / STOP).touch()
+
+
+def _rl_command(job: Job) -> str:
+    params = RlParams.model_validate(job.params)
+    config = str(Path(job.out) / "config.yaml")
+    if params.stages == ["collect", "reward_model", "grpo", "eval"]:
+        return _quote(["convrec", "rl", "run", "--run", job.out, "--config", config])
+    return " && ".join(_quote(["convrec", "rl", s.replace("_", "-"), "--run", job.out,
+                               "--config", config]) for s in params.stages)
+
+
+TASKS: dict[str, Task] = {
+    "simulate": Task("simulate", "eval", _prepare_simulate, _run_simulate, _simulate_command),
+    "redial": Task("redial", "eval", _prepare_redial, _run_redial, _redial_command),
+    "rl": Task("rl", "train", _prepare_rl, _run_rl, _rl_command),
+}
+
+
+def task(kind: str) -> Task:
+    if kind not in TASKS:
+        raise ConvrecError(f"unknown job kind {kind!r}; kinds are {', '.join(TASKS)}")
+    return TASKS[kind]
