@@ -34,6 +34,7 @@ from convrec.agent.ledger import Ledger
 from convrec.config import Settings, get_settings
 from convrec.errors import ConvrecError
 from convrec.ui.backends import KIND_LABELS, AgentPool, BackendChoice
+from convrec.ui.evaluate_tab import EvaluateTab
 from convrec.ui.ratelimit import RateLimiter
 from convrec.ui.render import (
     card_html,
@@ -42,6 +43,7 @@ from convrec.ui.render import (
     profile_html,
     status_html,
 )
+from convrec.ui.train_tab import TrainTab
 from convrec.ui.users import ANONYMOUS, resolve_user, user_choices
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,14 @@ CSS = """
 .profile-kind { font-size: 0.8em; color: var(--body-text-color-subdued); }
 .profile-edited { font-size: 0.8em; color: #b45309; }
 .profile-provenance { font-size: 0.85em; margin: 2px 0 6px 18px; }
+.job-box { padding: 8px; border: 1px solid var(--border-color-primary); border-radius: 8px; }
+.job-box progress { width: 60%; vertical-align: middle; }
+.job-state, .job-stages, .job-detail { font-size: 0.92em; margin: 2px 0; }
+.job-command { font-size: 0.8em; color: var(--body-text-color-subdued); margin-top: 6px; }
+.job-failed, .job-interrupted { color: #b91c1c; font-weight: 600; }
+.job-done { color: #15803d; font-weight: 600; }
+.dialogue-target { margin: 4px 0; }
+#policy-label { font-size: 0.85em; color: var(--body-text-color-subdued); }
 """
 
 # After the thread changes, put it in the URL (?thread=...) so a reload resumes it.
@@ -94,6 +104,9 @@ class UiSession:
     cards: list[dict[str, Any]] = field(default_factory=list)
     feedback: dict[int, str] = field(default_factory=dict)
     chip_keys: list[str] = field(default_factory=list)
+    policy: Path | None = None
+    """The dialogue policy checkpoint answering this chat (None: the hand-written rules); the
+    app's active policy when the session began."""
 
 
 def turn_marker(thread_id: str, turn: int) -> str:
@@ -145,6 +158,8 @@ class ChatApp:
         self.limiter = RateLimiter(self.settings.ui_rate_limit)
         self.k = self.settings.agent_k
         self._users: list[tuple[str, str]] | None = None
+        self._jobs: Any = None
+        self.active_policy: Path | None = self._saved_policy()
 
     # ------------------------------------------------------------------ shared parts
 
@@ -153,6 +168,66 @@ class ChatApp:
         if self._pool is None:
             self._pool = AgentPool(self.settings)
         return self._pool
+
+    @property
+    def jobs(self) -> Any:
+        """The server's background jobs (evaluations, ReDial, training)."""
+        if self._jobs is None:
+            from convrec.jobs.manager import JobManager
+
+            self._jobs = JobManager(self.settings)
+        return self._jobs
+
+    # The policy new chats answer with, chosen in the Train tab, kept in HOME across restarts.
+
+    def _policy_file(self) -> Path:
+        return Path(self.settings.home) / "ui_policy.json"
+
+    def _saved_policy(self) -> Path | None:
+        import json
+
+        try:
+            saved = json.loads(self._policy_file().read_text()).get("policy")
+        except (OSError, ValueError, AttributeError):
+            saved = None
+        # a policy named by the settings (--policy, CONVREC_AGENT_POLICY_PATH) comes first
+        chosen = self.settings.agent_policy_path or (Path(saved) if saved else None)
+        return chosen if chosen and (chosen / "config.json").is_file() else None
+
+    def set_policy(self, folder: Path | None) -> None:
+        """Make `folder` (a checkpoint written by convrec rl grpo; None: the rules) the policy
+        of new chats."""
+        import json
+
+        if folder is not None:
+            folder = folder.resolve()
+            if not (folder / "config.json").is_file() or not (folder / "policy.json").is_file():
+                raise ConvrecError(f"no policy checkpoint at {folder}")
+            try:  # load it now: a broken checkpoint is refused here, not in a chat
+                _ = self.pool.agent(self.default_backend, folder).policy
+            except ConvrecError:
+                raise
+            except Exception as exc:
+                raise ConvrecError(f"cannot load the policy at {folder}: "
+                                   f"{_one_line(exc)}") from None
+        self.active_policy = folder
+        self._policy_file().parent.mkdir(parents=True, exist_ok=True)
+        self._policy_file().write_text(json.dumps({"policy": str(folder) if folder else None}))
+
+    def policy_name(self, folder: Path | None) -> str:
+        """'hand-written rules', or the checkpoint's folder under the runs folder."""
+        if folder is None:
+            return "hand-written rules"
+        runs_dir = Path(self.settings.runs_dir).resolve()
+        try:
+            return str(folder.resolve().relative_to(runs_dir))
+        except ValueError:
+            return str(folder)
+
+    def _policy_html(self, session: UiSession) -> str:
+        name = self.policy_name(session.policy)
+        return (f'<span class="policy-label" data-policy="{name}">Dialogue policy of this '
+                f"chat: {name}</span>")
 
     def _store(self) -> Any:
         from convrec.tools.context import ToolContext
@@ -171,7 +246,7 @@ class ChatApp:
     def _new_session(self, user_id: str | None = None,
                      backend: BackendChoice | None = None) -> UiSession:
         return UiSession(thread_id=new_thread_id(), backend=backend or self.default_backend,
-                         user_id=user_id)
+                         user_id=user_id, policy=self.active_policy)
 
     # ------------------------------------------------------------------ layout
 
@@ -182,12 +257,22 @@ class ChatApp:
                 [], storage_key="convrec-threads", secret=_ui_secret(self.settings))
             self.thread_box = gr.Textbox(visible="hidden", elem_id="thread-id")
             gr.Markdown(INTRO)
-            with gr.Row(equal_height=False):
-                with gr.Column(scale=3):
-                    self._chat_column()
-                with gr.Column(scale=2, min_width=320):
-                    self._side_panels()
+            self.evaluate_tab = EvaluateTab(self)
+            self.train_tab = TrainTab(self)
+            with gr.Tabs(elem_id="tabs"):
+                with gr.Tab("Chat", id="chat-tab", elem_id="chat-tab"), \
+                        gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        self._chat_column()
+                    with gr.Column(scale=2, min_width=320):
+                        self._side_panels()
+                with gr.Tab("Evaluate", id="evaluate-tab", elem_id="evaluate-tab"):
+                    self.evaluate_tab.build()
+                with gr.Tab("Train", id="train-tab", elem_id="train-tab"):
+                    self.train_tab.build()
             self._wire(demo)
+            self.evaluate_tab.wire(demo)
+            self.train_tab.wire(demo)
         return demo
 
     def _chat_column(self) -> None:
@@ -201,6 +286,7 @@ class ChatApp:
             self.send_btn = gr.Button("Send", variant="primary", elem_id="send", scale=1,
                                       min_width=80)
         self.status = gr.HTML(elem_id="status")
+        self.policy_label = gr.HTML(elem_id="policy-label", padding=False)
         # Which turn the page shows, as data attributes: scripts (and the tests) wait on it.
         self.turn_marker = gr.HTML(elem_id="turn-marker", padding=False)
         self.cards_title = gr.Markdown("### Recommendations", visible=False,
@@ -277,7 +363,7 @@ class ChatApp:
                     concurrency_limit=self.settings.ui_concurrency, concurrency_id="turn")
         demo.load(self.on_load, [self.browser_threads],
                   [self.session, self.chatbot, self.status, self.thread_box, self.user_dd,
-                   self.threads_dd, self.health, self.turn_marker, *panels],
+                   self.threads_dd, self.health, self.turn_marker, self.policy_label, *panels],
                   api_visibility="private")
         self.thread_box.change(None, [self.thread_box], None, js=URL_JS)
         for i, buttons in enumerate(self.card_buttons):
@@ -289,7 +375,7 @@ class ChatApp:
             chip.click(partial(self.remove_chip, i), [self.session],
                        [self.status, self.session, *panels], api_visibility="private")
         restart = [self.session, self.chatbot, self.status, self.thread_box, self.user_dd,
-                   self.turn_marker, *panels]
+                   self.turn_marker, self.policy_label, *panels]
         self.user_dd.input(self.select_user, [self.user_dd, self.session], restart,
                            api_visibility="private")
         self.new_btn.click(self.new_chat, [self.session], restart, api_visibility="private")
@@ -372,6 +458,7 @@ class ChatApp:
         updates = {self.session: session, self.chatbot: history,
                    self.status: status_html(status, level), self.thread_box: session.thread_id,
                    self.turn_marker: turn_marker(session.thread_id, state.get("turn", 0)),
+                   self.policy_label: self._policy_html(session),
                    self.user_dd: gr.update(value=session.user_id or ANONYMOUS,
                                            choices=self.users())}
         updates.update(self._panels(session, Ledger.model_validate(state.get("ledger") or {})))
@@ -439,7 +526,7 @@ class ChatApp:
         history += [{"role": "user", "content": text}, step, reply]
         yield {self.chatbot: history, self.msg: "",
                self.status: status_html(warning, "warning")}
-        lines: list[str] = []
+        lines: list[str] = [f"policy: {self.policy_name(session.policy)}"]
         started = time.perf_counter()
         result = None
         try:
@@ -476,7 +563,8 @@ class ChatApp:
             return
         assert result is not None
         reply["content"] = result.reply
-        step["content"] = "\n".join(f"- {line}" for line in (result.trace or lines))
+        trace = [lines[0], *result.trace] if result.trace else lines
+        step["content"] = "\n".join(f"- {line}" for line in trace)
         step["metadata"]["status"] = "done"
         step["metadata"]["duration"] = round(time.perf_counter() - started, 2)
         if not result.plan:
@@ -504,10 +592,10 @@ class ChatApp:
         if choice.kind == "openai":
             health = self.pool.health(choice)
             if not health.ok:
-                return self.pool.templates(), (
+                return self.pool.templates(session.policy), (
                     f"The LLM endpoint ({choice.label()}) is not answering: {health.detail}. "
                     "This reply was written from templates.")
-        return self.pool.agent(choice), ""
+        return self.pool.agent(choice, session.policy), ""
 
     @staticmethod
     def _remember(threads: list[dict[str, Any]] | None, session: UiSession, text: str
@@ -645,7 +733,7 @@ class ChatApp:
                            f"(limit {self.limiter.per_minute} a minute)")
         try:
             user = resolve_user(user_id, self.pool.resources.catalog)
-            agent = self.pool.agent(self.default_backend)
+            agent = self.pool.agent(self.default_backend, self.active_policy)
             result = agent.turn(text, thread_id=(thread_id or "").strip() or new_thread_id(),
                                 user_id=user)
         except ConvrecError as exc:
@@ -662,8 +750,11 @@ def serve(app: ChatApp, *, block: bool = True, warm: bool = True) -> tuple[gr.Bl
     settings = app.settings
     auth = settings.ui_credentials()
     if warm:
-        app.pool.warm_up(app.default_backend)
+        app.pool.warm_up(app.default_backend, app.active_policy)
         app.users()
+    recovered = app.jobs.recovered  # marks the jobs a previous server left running
+    if recovered:
+        log.warning("%d job(s) left by a previous server marked interrupted", len(recovered))
     demo = app.build()
     demo.queue(default_concurrency_limit=4, max_size=settings.ui_queue_size)
     _, url, _ = demo.launch(
@@ -671,6 +762,7 @@ def serve(app: ChatApp, *, block: bool = True, warm: bool = True) -> tuple[gr.Bl
         auth=auth, auth_message="convrec: sign in" if auth else None, show_error=False,
         ssr_mode=False, prevent_thread_lock=not block, quiet=not block,
         footer_links=["api"], css=CSS, theme=gr.themes.Soft(), mcp_server=False,
+        allowed_paths=[str(app.jobs.runs_dir)],  # the run folders' plots
     )
     return demo, url
 

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, SecretStr
 
 from convrec.config import Settings
 from convrec.errors import ConvrecError
+
+SETTINGS_POLICY = "settings"
+"""`AgentPool.agent`'s default policy: the one the settings name (rules when none)."""
 
 BackendKind = Literal["local", "openai", "vllm", "none"]
 HEALTH_TTL_S = 30.0
@@ -86,15 +90,18 @@ class AgentPool:
         self._health: dict[tuple[Any, ...], Health] = {}
         self._lock = threading.Lock()
 
-    def agent(self, choice: BackendChoice) -> Any:
-        """The agent answering with `choice` (created on first use)."""
+    def agent(self, choice: BackendChoice, policy: Path | str | None = SETTINGS_POLICY) -> Any:
+        """The agent answering with `choice` and the dialogue `policy` (a checkpoint folder;
+        None: the hand-written rules; by default the settings' policy), made on first use."""
         from convrec.agent.service import Agent
 
-        key = choice.key()
+        if policy == SETTINGS_POLICY:
+            policy = self.settings.agent_policy_path
+        key = (*choice.key(), str(policy) if policy else None)
         with self._lock:
             found = self._agents.get(key)
             if found is None:
-                updates: dict[str, Any] = {}
+                updates: dict[str, Any] = {"agent_policy_path": policy}
                 if choice.kind != "none":
                     updates["llm_backend"] = choice.kind
                 if choice.kind == "openai":
@@ -106,9 +113,9 @@ class AgentPool:
                 self._agents[key] = found
         return found
 
-    def templates(self) -> Any:
+    def templates(self, policy: Path | str | None = SETTINGS_POLICY) -> Any:
         """The agent without an LLM: what answers while an endpoint is down."""
-        return self.agent(BackendChoice(kind="none"))
+        return self.agent(BackendChoice(kind="none"), policy)
 
     def any_agent(self) -> Any:
         """An agent for reading sessions (every agent shares the same store)."""
@@ -133,6 +140,6 @@ class AgentPool:
         self._health[key] = health
         return health
 
-    def warm_up(self, choice: BackendChoice) -> None:
+    def warm_up(self, choice: BackendChoice, policy: Path | str | None = SETTINGS_POLICY) -> None:
         """Load the indexes and the choice's model before the first visitor arrives."""
-        self.agent(choice).warm_up()
+        self.agent(choice, policy).warm_up()

@@ -42,13 +42,19 @@ def artifacts_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def ui_settings(real_resources, real_catalog_path, llm_cache_dir, tmp_path_factory):
+def ui_settings(real_resources, real_catalog_path, llm_cache_dir, tmp_path_factory,
+                sim_settings, sim_home):
     from convrec.config import Settings
 
+    home = tmp_path_factory.mktemp("ui-home")
+    # The evaluation home (catalog and indexes without the held-out films) is the simulation
+    # tests': the Evaluate and Train tabs' jobs find it there instead of building another.
+    (home / "eval").symlink_to(sim_settings.home / "eval", target_is_directory=True)
     return Settings(
-        home=tmp_path_factory.mktemp("ui-home"), catalog_path=real_catalog_path,
+        home=home, catalog_path=real_catalog_path,
         index_dir=real_resources.index_dir, llm_cache_dir=llm_cache_dir,
         ui_port=free_port(), ui_rate_limit=1000, llm_backend="local",
+        runs_dir=tmp_path_factory.mktemp("ui-runs"),
     )
 
 
@@ -68,6 +74,7 @@ def ui_server(ui_settings, ui_pool) -> Iterator[tuple[Any, str]]:
     demo, url = serve(app, block=False)
     yield app, url.rstrip("/")
     demo.close()
+    app.jobs.close()
 
 
 @pytest.fixture(scope="package")
@@ -159,9 +166,15 @@ class ChatPage:
             self.page.locator(f"#{panel_id} > .label-wrap, #{panel_id} button").first.click()
         self.page.locator(content).wait_for(state="visible")
 
-    def shot(self, step: str) -> Path:
+    def shot(self, step: str, *, height: int | None = None) -> Path:
+        """The whole page; with `height`, only its top `height` pixels (the README's)."""
         path = self.shots / f"{self.name}-{step}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        if height is None:
+            self.page.screenshot(path=str(path), full_page=True)
+        else:
+            self.page.evaluate("window.scrollTo(0, 0)")
+            self.page.screenshot(path=str(path), full_page=True,
+                                 clip={"x": 0, "y": 0, "width": 1400, "height": height})
         return path
 
 

@@ -1,0 +1,365 @@
+"""The Evaluate tab: start a simulated-user evaluation (one at a time per server, queued
+otherwise) and watch it; browse run folders, their reports and any dialogue; compare two
+runs with paired bootstrap intervals; run the ReDial benchmark.
+
+Everything runs through `convrec.jobs` (the same library calls as `convrec simulate` and
+`convrec eval redial`) and reads the run folders the CLI writes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from convrec.errors import ConvrecError
+from convrec.ui import runs
+from convrec.ui.jobs_view import job_html, jobs_table
+from convrec.ui.render import status_html
+
+if TYPE_CHECKING:
+    from convrec.ui.app import ChatApp
+
+SOURCES = ("movielens", "critics", "redial")
+BASELINES = ("popularity", "bm25", "dense", "cf", "floor")
+BACKENDS = (("embedded LLM (local)", "local"), ("templates only (none)", "none"),
+            ("OpenAI-compatible endpoint (openai)", "openai"))
+REDIAL_SYSTEMS = ("popularity", "bm25", "dense", "agent")
+DEFAULT_PERSONAS = "cooperative=2,terse=1,mind_changer=1,impatient=1"
+TICK_S = 2.0
+
+
+def default_name(prefix: str) -> str:
+    return f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+class EvaluateTab:
+    """Layout and handlers of the Evaluate tab, over the app's job manager."""
+
+    def __init__(self, app: ChatApp) -> None:
+        self.app = app
+
+    @property
+    def jobs(self) -> Any:
+        return self.app.jobs
+
+    @property
+    def root(self) -> Path:
+        return Path(self.jobs.runs_dir)
+
+    # ------------------------------------------------------------------ layout
+
+    def build(self) -> None:
+        self.seen = gr.State({})
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2, min_width=320):
+                gr.Markdown("### New evaluation\nSimulated users with a hidden target film "
+                            "talk to the chosen systems; every system meets the same users.")
+                self.name = gr.Textbox(label="Run name", elem_id="ev-name",
+                                       info="The run folder: runs/eval/<name>. The same name "
+                                       "and options resume an unfinished run.")
+                with gr.Row():
+                    self.sources = gr.CheckboxGroup(list(SOURCES), value=["movielens"],
+                                                    label="Scenario sources", elem_id="ev-sources")
+                    self.split = gr.Radio(["test", "dev"], value="test", label="Split",
+                                          elem_id="ev-split")
+                with gr.Row():
+                    self.n = gr.Number(20, precision=0, minimum=1, label="Dialogues per source",
+                                       elem_id="ev-n")
+                    self.turns = gr.Number(5, precision=0, minimum=1, maximum=10,
+                                           label="Turns (T)", elem_id="ev-turns")
+                    self.seed = gr.Number(0, precision=0, label="Seed", elem_id="ev-seed")
+                self.backends = gr.CheckboxGroup(
+                    [(label, value) for label, value in BACKENDS], value=["local"],
+                    label="Agent (by LLM backend)", elem_id="ev-backends")
+                self.baselines = gr.CheckboxGroup(list(BASELINES), value=[], label="Baselines",
+                                                  elem_id="ev-baselines")
+                self.policy = gr.Dropdown(choices=[("hand-written rules", "rules")],
+                                          value="rules", label="Agent policy",
+                                          elem_id="ev-policy", info="rules, or a checkpoint "
+                                          "trained in the Train tab")
+                with gr.Row():
+                    self.simulator = gr.Radio(
+                        [("template (fast, deterministic)", "template"),
+                         ("LLM phrases the user", "llm")], value="template",
+                        label="Simulator", elem_id="ev-simulator")
+                    self.workers = gr.Number(1, precision=0, minimum=1, label="Worker processes",
+                                             elem_id="ev-workers",
+                                             info=f"at most {os.cpu_count() or 1} (the cores)")
+                self.personas = gr.Textbox(DEFAULT_PERSONAS, label="Persona mix (weights)",
+                                           elem_id="ev-personas")
+                self.start_btn = gr.Button("Start evaluation", variant="primary",
+                                           elem_id="ev-start")
+            with gr.Column(scale=3, min_width=360):
+                gr.Markdown("### Current evaluation job")
+                self.job = gr.HTML(job_html(None), elem_id="ev-job")
+                with gr.Row():
+                    self.stop_btn = gr.Button("Stop", elem_id="ev-stop", size="sm")
+                self.status = gr.HTML(elem_id="ev-status")
+                self.metrics = gr.Markdown(elem_id="ev-metrics")
+                with gr.Accordion("Recent jobs", open=False):
+                    self.history = gr.Dataframe(headers=["started", "state", "job", "took",
+                                                         "folder"], interactive=False,
+                                                elem_id="ev-history", wrap=True)
+        gr.Markdown("### Runs")
+        with gr.Row():
+            self.run = gr.Dropdown(choices=[], label="Run folder", elem_id="ev-run", scale=4,
+                                   info="Every simulation run under runs/, the CLI's too")
+            self.refresh_btn = gr.Button("Refresh", elem_id="ev-refresh", size="sm", scale=1)
+        with gr.Tabs(elem_id="ev-views"):
+            with gr.Tab("Report", id="ev-report-tab", elem_id="ev-report-tab"):
+                self.report = gr.Markdown(elem_id="ev-report", max_height=520)
+                self.plots = gr.Gallery(label="Plots", columns=3, height="auto",
+                                        object_fit="contain", elem_id="ev-plots",
+                                        allow_preview=True)
+            with gr.Tab("Dialogues", id="ev-dialogues-tab", elem_id="ev-dialogues-tab"):
+                self.dialogue = gr.Dropdown(choices=[], label="Dialogue", elem_id="ev-dialogue")
+                self.dialogue_head = gr.HTML(elem_id="ev-dialogue-head")
+                self.transcript = gr.Chatbot(label="Transcript", height=520,
+                                             elem_id="ev-transcript", feedback_options=None)
+            with gr.Tab("Compare", id="ev-compare-tab", elem_id="ev-compare-tab"):
+                gr.Markdown("B minus A, paired by scenario, with 95% bootstrap intervals "
+                            "(`convrec eval compare`); * marks an interval that excludes 0.")
+                with gr.Row():
+                    self.run_a = gr.Dropdown(choices=[], label="Run A (baseline)",
+                                             elem_id="cmp-a")
+                    self.run_b = gr.Dropdown(choices=[], label="Run B", elem_id="cmp-b")
+                with gr.Row():
+                    self.system_a = gr.Textbox(label="Only this system of A (optional)",
+                                               elem_id="cmp-system-a")
+                    self.system_b = gr.Textbox(label="Only this system of B (optional)",
+                                               elem_id="cmp-system-b")
+                self.compare_btn = gr.Button("Compare", elem_id="cmp-go")
+                self.compare_out = gr.Markdown(elem_id="cmp-out")
+            with gr.Tab("ReDial benchmark", id="ev-redial-tab", elem_id="ev-redial-tab"):
+                gr.Markdown("Recall@1/10/50 on ReDial's recommender turns, raw and with "
+                            "mentioned films removed, beside the published figures "
+                            "(`convrec eval redial`). It runs in the evaluation queue.")
+                with gr.Row():
+                    self.rd_limit = gr.Number(None, precision=0, minimum=1,
+                                              label="First N turns (empty: all)",
+                                              elem_id="rd-limit")
+                    self.rd_systems = gr.CheckboxGroup(list(REDIAL_SYSTEMS),
+                                                       value=list(REDIAL_SYSTEMS),
+                                                       label="Systems", elem_id="rd-systems")
+                self.rd_start = gr.Button("Run the ReDial benchmark", elem_id="rd-start")
+                self.rd_status = gr.HTML(elem_id="rd-status")
+                self.rd_report = gr.Markdown(elem_id="rd-report")
+        self.timer = gr.Timer(TICK_S)
+
+    # ------------------------------------------------------------------ wiring
+
+    def wire(self, demo: gr.Blocks) -> None:
+        form = [self.name, self.sources, self.split, self.n, self.baselines, self.backends,
+                self.policy, self.simulator, self.personas, self.turns, self.seed, self.workers]
+        self.start_btn.click(self.start, form, [self.status, self.job, self.name],
+                             api_visibility="private")
+        self.stop_btn.click(self.stop, None, [self.status, self.job], api_visibility="private")
+        run_views = [self.report, self.plots, self.dialogue, self.dialogue_head, self.transcript]
+        self.refresh_btn.click(self.refresh, [self.run], [self.run, self.run_a, self.run_b,
+                                                          self.policy, self.history],
+                               api_visibility="private")
+        self.run.change(self.open_run, [self.run], run_views, api_visibility="private")
+        self.dialogue.change(self.open_dialogue, [self.run, self.dialogue],
+                             [self.dialogue_head, self.transcript], api_visibility="private")
+        self.compare_btn.click(self.compare, [self.run_a, self.run_b, self.system_a,
+                                              self.system_b], [self.compare_out],
+                               api_visibility="private")
+        self.rd_start.click(self.start_redial, [self.rd_limit, self.rd_systems],
+                            [self.rd_status, self.job], api_visibility="private")
+        self.timer.tick(self.tick, [self.seen, self.run],
+                        [self.seen, self.job, self.metrics, self.history, self.run, self.run_a,
+                         self.run_b, self.rd_report, *run_views],
+                        api_visibility="private", show_progress="hidden")
+        demo.load(self.on_load, None,
+                  [self.name, self.run, self.run_a, self.run_b, self.policy, self.history,
+                   self.rd_report, self.job], api_visibility="private")
+
+    # ------------------------------------------------------------------ handlers
+
+    def _run_choices(self) -> list[tuple[str, str]]:
+        return runs.choices(runs.simulation_runs(self.root), self.root)
+
+    def _policy_choices(self) -> list[tuple[str, str]]:
+        return [("hand-written rules", "rules"),
+                *runs.choices(runs.checkpoints(self.root), self.root)]
+
+    def _job_html(self, job: Any) -> str:
+        if job is None:
+            return job_html(None)
+        from convrec.jobs.tasks import task
+
+        return job_html(job, position=self.jobs.queue_position(job),
+                        command=task(job.kind).command(job))
+
+    def _latest_redial(self) -> str:
+        found = runs.redial_reports(self.root / "redial")
+        if not found:
+            return ("No ReDial run yet. The published figures appear beside ours in the "
+                    "table once it has run.")
+        return f"*{runs.label(found[0], self.root)}*\n\n" + runs.redial_report(found[0])
+
+    def on_load(self) -> dict[Any, Any]:
+        choices = self._run_choices()
+        first = choices[0][1] if choices else None
+        return {self.name: default_name("ui"),
+                self.run: gr.update(choices=choices, value=first),
+                self.run_a: gr.update(choices=choices), self.run_b: gr.update(choices=choices),
+                self.policy: gr.update(choices=self._policy_choices()),
+                self.history: jobs_table(self.jobs.jobs("eval")[:20]),
+                self.rd_report: self._latest_redial(),
+                self.job: self._job_html(self.jobs.current("eval"))}
+
+    def start(self, name: str, sources: list[str], split: str, n: float | None,
+              baselines: list[str], backends: list[str], policy: str | None, simulator: str,
+              personas: str, turns: float | None, seed: float | None, workers: float | None
+              ) -> dict[Any, Any]:
+        from convrec.eval.runner import parse_personas
+
+        try:
+            if not sources:
+                raise ConvrecError("choose at least one scenario source")
+            systems = [*baselines, *(f"agent:{b}" for b in backends)]
+            if not systems:
+                raise ConvrecError("choose at least one system: an agent backend or a baseline")
+            params = {"name": name, "scenarios": [f"{s}:{split}" for s in sources],
+                      "n": _int(n, "dialogues per source"), "systems": systems,
+                      "max_turns": _int(turns, "turns"), "personas": parse_personas(personas),
+                      "simulator": simulator, "seed": _int(seed, "seed"),
+                      "policy": policy or "rules", "workers": _int(workers, "workers"),
+                      "k": self.app.settings.agent_k}
+            job = self.jobs.start("simulate", params)
+        except ConvrecError as exc:
+            return {self.status: status_html(f"Not started: {exc}", "error")}
+        position = self.jobs.queue_position(job)
+        note = f"Queued behind {position} job(s)." if position else "Started."
+        return {self.status: status_html(f"{note} {job.title}"), self.job: self._job_html(job),
+                self.name: default_name("ui")}
+
+    def stop(self) -> dict[Any, Any]:
+        job = self.jobs.current("eval")
+        if job is None or not job.active:
+            return {self.status: status_html("No evaluation job is running.", "error")}
+        try:
+            job = self.jobs.stop(job.id)
+        except ConvrecError as exc:
+            return {self.status: status_html(str(exc), "error")}
+        note = ("Cancelled." if job.state == "cancelled" else
+                "Stopping after the dialogue in progress; finished dialogues are kept.")
+        return {self.status: status_html(note), self.job: self._job_html(job)}
+
+    def start_redial(self, limit: float | None, systems: list[str]) -> dict[Any, Any]:
+        params = {"name": default_name("redial"), "systems": systems or [],
+                  "limit": int(limit) if limit else None}
+        try:
+            job = self.jobs.start("redial", params)
+        except ConvrecError as exc:
+            return {self.rd_status: status_html(f"Not started: {exc}", "error")}
+        return {self.rd_status: status_html(f"Started: {job.title}. Progress shows above; the "
+                                            "table appears here when it ends."),
+                self.job: self._job_html(job)}
+
+    def refresh(self, current: str | None) -> dict[Any, Any]:
+        choices = self._run_choices()
+        values = {value for _, value in choices}
+        return {self.run: gr.update(choices=choices,
+                                    value=current if current in values else None),
+                self.run_a: gr.update(choices=choices), self.run_b: gr.update(choices=choices),
+                self.policy: gr.update(choices=self._policy_choices()),
+                self.history: jobs_table(self.jobs.jobs("eval")[:20])}
+
+    def open_run(self, run: str | None) -> dict[Any, Any]:
+        if not run:
+            return {self.report: "", self.plots: [], self.dialogue: gr.update(choices=[],
+                                                                                 value=None),
+                    self.dialogue_head: "", self.transcript: []}
+        folder = Path(run)
+        text, plots = runs.report(folder)
+        found = runs.records(folder)
+        return {self.report: text, self.plots: plots,
+                self.dialogue: gr.update(choices=runs.dialogue_choices(found), value=None),
+                self.dialogue_head: "", self.transcript: []}
+
+    def open_dialogue(self, run: str | None, index: str | None) -> dict[Any, Any]:
+        if not run or index in (None, ""):
+            return {self.dialogue_head: "", self.transcript: []}
+        found = runs.records(Path(run))
+        i = int(index or 0)
+        if i >= len(found):
+            return {self.dialogue_head: status_html("That dialogue is gone.", "error"),
+                    self.transcript: []}
+        head, messages = runs.transcript(found[i], self.app.pool.resources.catalog)
+        return {self.dialogue_head: head, self.transcript: messages}
+
+    def compare(self, run_a: str | None, run_b: str | None, system_a: str, system_b: str
+                ) -> str:
+        from convrec.eval.compare import DEFAULT_COMPARE_METRICS, compare_markdown, compare_runs
+
+        if not run_a or not run_b:
+            return "Choose two runs (or one run twice, with a system of each)."
+        a, b = runs.records(Path(run_a)), runs.records(Path(run_b))
+        if not a or not b:
+            return "One of the runs has no dialogue yet."
+        try:
+            rows = compare_runs(a, b, metrics=list(DEFAULT_COMPARE_METRICS), resamples=10_000,
+                                seed=0, confidence=0.95, system_a=system_a.strip() or None,
+                                system_b=system_b.strip() or None)
+        except ValueError as exc:
+            return f"Cannot compare: {exc}"
+        if not rows:
+            return ("The runs have no system in common: name one system of each "
+                    "(e.g. agent:local and agent:none).")
+        label_a = runs.label(Path(run_a), self.root) + (f" ({system_a})" if system_a else "")
+        label_b = runs.label(Path(run_b), self.root) + (f" ({system_b})" if system_b else "")
+        return compare_markdown(rows, label_a=label_a, label_b=label_b)
+
+    def tick(self, seen: dict[str, Any] | None, run: str | None) -> dict[Any, Any]:
+        """Every couple of seconds: the lane's job (the running one, else the newest), its
+        running metrics, and, when it has just ended, its report."""
+        seen = dict(seen or {})
+        job = self.jobs.current("eval")
+        if job is None:
+            return {self.seen: seen} if seen.get("job") is None else {
+                self.seen: {}, self.job: job_html(None)}
+        updates: dict[Any, Any] = {}
+        ended_now = seen.get("job") == job.id and seen.get("state") in ("queued", "running") \
+            and not job.active
+        if job.active or seen.get("job") != job.id or ended_now or \
+                seen.get("state") != job.state:
+            updates[self.job] = self._job_html(job)
+        if job.kind == "simulate":
+            log = Path(job.out) / "dialogues.jsonl"
+            size = log.stat().st_size if log.is_file() else 0
+            if size != seen.get("size") or seen.get("job") != job.id:
+                updates[self.metrics] = runs.running_metrics(Path(job.out))
+            seen["size"] = size
+        elif seen.get("job") != job.id:
+            updates[self.metrics] = ""
+        if ended_now or (seen.get("job") != job.id and not job.active
+                         and seen.get("job") is not None):
+            updates[self.history] = jobs_table(self.jobs.jobs("eval")[:20])
+            choices = self._run_choices()
+            if job.kind == "simulate" and (Path(job.out) / "dialogues.jsonl").is_file():
+                updates.update({self.run: gr.update(choices=choices, value=job.out),
+                                self.run_a: gr.update(choices=choices),
+                                self.run_b: gr.update(choices=choices)})
+                if run == job.out:  # the dropdown keeps its value: show the report now
+                    updates.update(self.open_run(job.out))
+            if job.kind == "redial":
+                updates[self.rd_report] = self._latest_redial()
+        if job.active and seen.get("state") != job.state:
+            updates[self.history] = jobs_table(self.jobs.jobs("eval")[:20])
+        seen.update(job=job.id, state=job.state)
+        updates[self.seen] = seen
+        return updates
+
+
+def _int(value: float | None, what: str) -> int:
+    if value is None:
+        raise ConvrecError(f"{what}: give a number")
+    if float(value) != int(value):
+        raise ConvrecError(f"{what}: give a whole number")
+    return int(value)
