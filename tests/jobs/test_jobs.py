@@ -412,3 +412,16 @@ def test_an_rl_run_resumes_with_other_workers_but_not_another_collect(manager):
     with pytest.raises(ConvrecError, match="another collect config"):
         manager.start("rl", {"name": "r", "small": True, "stages": ["collect"],
                              "config": "collect:\n  n: 3\n"})
+
+
+def test_redial_job_writes_its_table_beside_the_published_figures(manager):
+    job = manager.start("redial", {"name": "rd", "limit": 30, "systems": ["popularity", "bm25"]})
+    assert job.lane == "eval" and "first 30 turns" in job.title
+    job = wait_ended(manager, job.id)
+    assert job.state == "done", (job.message, manager.log_tail(job.id))
+    report = (Path(job.out) / "report.md").read_text()
+    assert "convrec eval redial --limit 30 --systems popularity,bm25" in report
+    assert "(published)" in report and "| bm25 |" in report
+    assert json.loads((Path(job.out) / "report.json").read_text())["limit"] == 30
+    with pytest.raises(ConvrecError, match="unknown system"):
+        manager.start("redial", {"name": "rd2", "systems": ["gpt9"]})
