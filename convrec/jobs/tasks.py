@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from convrec.config import Settings
 from convrec.errors import ConvrecError
@@ -112,8 +112,10 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _params(model: type[BaseModel], params: dict[str, Any]) -> Any:
+def _params(model: type[BaseModel] | TypeAdapter[Any], params: dict[str, Any]) -> Any:
     try:
+        if isinstance(model, TypeAdapter):
+            return model.validate_python(params)
         return model.model_validate(params)
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -142,31 +144,22 @@ def _quote(parts: list[str]) -> str:
 
 
 class SimulateParams(BaseModel):
-    """`convrec simulate` from the browser: every field of its SimulationConfig, the workers
-    and the run name."""
+    """`convrec simulate` from the browser: the run name, the worker processes, and the fields
+    of `SimulationConfig` given flat, as the CLI's flags are (its defaults for the rest)."""
+
+    model_config = ConfigDict(extra="allow")
 
     name: str
-    scenarios: list[str] = Field(default_factory=lambda: ["movielens:test"])
-    n: int = 20
-    systems: list[str] = Field(default_factory=lambda: ["agent:local"])
-    max_turns: int = 5
-    personas: dict[str, float] = Field(
-        default_factory=lambda: {"cooperative": 2.0, "terse": 1.0, "mind_changer": 1.0,
-                                 "impatient": 1.0})
-    simulator: str = "template"
-    seed: int = 0
-    k: int = 5
-    withhold: list[str] = Field(default_factory=list)
-    policy: str = "rules"
     workers: int = 1
 
     def config(self) -> Any:
         from convrec.eval.runner import SimulationConfig
 
-        return SimulationConfig(scenarios=self.scenarios, n=self.n, systems=self.systems,
-                                max_turns=self.max_turns, personas=self.personas,
-                                simulator=self.simulator, seed=self.seed, k=self.k,
-                                withhold=self.withhold, policy=self.policy)
+        fields = dict(self.model_extra or {})
+        unknown = sorted(set(fields) - {f.name for f in dataclasses.fields(SimulationConfig)})
+        if unknown:
+            raise ConvrecError(f"unknown simulation parameter {', '.join(unknown)}")
+        return _params(TypeAdapter(SimulationConfig), fields)
 
 
 def _prepare_simulate(params: dict[str, Any], settings: Settings, runs: Path) -> Prepared:
@@ -179,7 +172,7 @@ def _prepare_simulate(params: dict[str, Any], settings: Settings, runs: Path) ->
     _same_config(out / CONFIG, config.to_json(), name)
     title = (f"{name}: {', '.join(config.systems)} on {', '.join(config.scenarios)}, "
              f"{config.n} per source")
-    return Prepared(title, out, chosen.model_dump())
+    return Prepared(title, out, {"name": name, "workers": chosen.workers, **config.to_json()})
 
 
 def _run_simulate(job: Job, settings: Settings, reporter: Reporter) -> dict[str, Any]:
@@ -203,11 +196,12 @@ def _run_simulate(job: Job, settings: Settings, reporter: Reporter) -> dict[str,
 
 
 def _simulate_command(job: Job) -> str:
-    p = SimulateParams.model_validate(job.params)
+    params = SimulateParams.model_validate(job.params)
+    p = params.config()
     parts = ["convrec", "simulate", "--scenarios", ",".join(p.scenarios), "--n", str(p.n),
              "--systems", ",".join(p.systems), "--turns", str(p.max_turns), "--personas",
              ",".join(f"{k}={v:g}" for k, v in p.personas.items()), "--simulator", p.simulator,
-             "--seed", str(p.seed), "--k", str(p.k), "--workers", str(p.workers)]
+             "--seed", str(p.seed), "--k", str(p.k), "--workers", str(params.workers)]
     if p.withhold:
         parts += ["--withhold", ",".join(p.withhold)]
     if p.policy != "rules":

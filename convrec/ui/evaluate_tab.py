@@ -11,17 +11,14 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gradio as gr
 
 from convrec.errors import ConvrecError
 from convrec.ui import runs
-from convrec.ui.jobs_view import job_html, jobs_table
+from convrec.ui.jobs_view import JobTab, job_html, jobs_table
 from convrec.ui.render import status_html
-
-if TYPE_CHECKING:
-    from convrec.ui.app import ChatApp
 
 SOURCES = ("movielens", "critics", "redial")
 BASELINES = ("popularity", "bm25", "dense", "cf", "floor")
@@ -36,19 +33,8 @@ def default_name(prefix: str) -> str:
     return f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-class EvaluateTab:
+class EvaluateTab(JobTab):
     """Layout and handlers of the Evaluate tab, over the app's job manager."""
-
-    def __init__(self, app: ChatApp) -> None:
-        self.app = app
-
-    @property
-    def jobs(self) -> Any:
-        return self.app.jobs
-
-    @property
-    def root(self) -> Path:
-        return Path(self.jobs.runs_dir)
 
     # ------------------------------------------------------------------ layout
 
@@ -186,14 +172,6 @@ class EvaluateTab:
     def _policy_choices(self) -> list[tuple[str, str]]:
         return [("hand-written rules", "rules"),
                 *runs.choices(runs.checkpoints(self.root), self.root)]
-
-    def _job_html(self, job: Any) -> str:
-        if job is None:
-            return job_html(None)
-        from convrec.jobs.tasks import task
-
-        return job_html(job, position=self.jobs.queue_position(job),
-                        command=task(job.kind).command(job))
 
     def _latest_redial(self) -> str:
         found = runs.redial_reports(self.root / "redial")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from html import escape
+from pathlib import Path
 from typing import Any
 
 STATE_NOTES = {
@@ -92,3 +93,27 @@ def jobs_table(jobs: list[Any], now: float | None = None) -> list[list[str]]:
         started = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.started or job.created))
         rows.append([started, job.state, job.title, _duration(job.seconds(now)), job.out])
     return rows
+
+
+class JobTab:
+    """What the Evaluate and Train tabs share: the app's job manager, the runs folder, and
+    the job panel with the job's place in the queue and its CLI line."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    @property
+    def jobs(self) -> Any:
+        return self.app.jobs
+
+    @property
+    def root(self) -> Path:
+        return Path(self.jobs.runs_dir)
+
+    def _job_html(self, job: Any, detail: str = "") -> str:
+        if job is None:
+            return job_html(None)
+        from convrec.jobs.tasks import task
+
+        return job_html(job, position=self.jobs.queue_position(job),
+                        command=task(job.kind).command(job), detail=detail)

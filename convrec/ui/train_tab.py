@@ -10,18 +10,15 @@ process; the curves are read from the trainers' train_log.jsonl files.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gradio as gr
 
 from convrec.errors import ConvrecError
 from convrec.ui import runs
 from convrec.ui.evaluate_tab import TICK_S, default_name
-from convrec.ui.jobs_view import job_html
+from convrec.ui.jobs_view import JobTab, job_html
 from convrec.ui.render import status_html
-
-if TYPE_CHECKING:
-    from convrec.ui.app import ChatApp
 
 STAGE_LABELS = (("collect (dev users, every choice tried)", "collect"),
                 ("reward model", "reward_model"), ("warm start + GRPO", "grpo"),
@@ -36,19 +33,8 @@ def preset_yaml(preset: str) -> str:
     return (RlConfig.small() if preset == "small" else RlConfig()).to_yaml()
 
 
-class TrainTab:
+class TrainTab(JobTab):
     """Layout and handlers of the Train tab, over the app's job manager."""
-
-    def __init__(self, app: ChatApp) -> None:
-        self.app = app
-
-    @property
-    def jobs(self) -> Any:
-        return self.app.jobs
-
-    @property
-    def root(self) -> Path:
-        return Path(self.jobs.runs_dir)
 
     # ------------------------------------------------------------------ layout
 
@@ -129,13 +115,6 @@ class TrainTab:
         return ('<div id="active-policy" data-policy="'
                 f'{self.app.policy_name(self.app.active_policy)}">The chat answers new chats '
                 f"with: <b>{self.app.policy_name(self.app.active_policy)}</b></div>")
-
-    def _job_html(self, job: Any, detail: str = "") -> str:
-        if job is None:
-            return job_html(None)
-        from convrec.jobs.tasks import task
-
-        return job_html(job, command=task(job.kind).command(job), detail=detail)
 
     def on_load(self) -> dict[Any, Any]:
         choices = self._checkpoint_choices()
