@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -225,7 +226,7 @@ class ChatApp:
             return str(folder)
 
     def _policy_html(self, session: UiSession) -> str:
-        name = self.policy_name(session.policy)
+        name = escape(self.policy_name(session.policy))
         return (f'<span class="policy-label" data-policy="{name}">Dialogue policy of this '
                 f"chat: {name}</span>")
 

@@ -9,6 +9,7 @@ process; the curves are read from the trainers' train_log.jsonl files.
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -112,9 +113,9 @@ class TrainTab(JobTab):
         return runs.choices(runs.checkpoints(self.root), self.root)
 
     def _active_html(self) -> str:
-        return ('<div id="active-policy" data-policy="'
-                f'{self.app.policy_name(self.app.active_policy)}">The chat answers new chats '
-                f"with: <b>{self.app.policy_name(self.app.active_policy)}</b></div>")
+        name = escape(self.app.policy_name(self.app.active_policy))
+        return (f'<div id="active-policy" data-policy="{name}">The chat answers new chats '
+                f"with: <b>{name}</b></div>")
 
     def on_load(self) -> dict[Any, Any]:
         choices = self._checkpoint_choices()
