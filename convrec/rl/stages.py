@@ -24,10 +24,7 @@ def states(run: Path) -> list[Any]:
     """The collected training states of a run (what the reward model and GRPO learn from)."""
     from convrec.rl.rollout import TRAJECTORIES, read_states
 
-    path = run / "collect" / TRAJECTORIES
-    if not path.is_file():
-        raise ConvrecError(f"no trajectories in {run / 'collect'}: run the collect stage first")
-    return read_states(path)
+    return read_states(run / "collect" / TRAJECTORIES)
 
 
 def run_stage(name: str, config: RlConfig, settings: Settings, run: Path, *,
