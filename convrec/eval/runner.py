@@ -143,18 +143,25 @@ def read_records(path: Path) -> list[DialogueRecord]:
     return read_jsonl(path, DialogueRecord, "a dialogue record")
 
 
+def config_differences(out: Path, config: SimulationConfig) -> list[str]:
+    """The fields in which the run already in `out` (if any) differs from `config`; a run
+    folder holds one protocol, so a start with another one is refused."""
+    config_path = out / CONFIG
+    if not config_path.is_file():
+        return []
+    wanted = config.to_json()
+    # A field added since the run was made holds its default value there.
+    saved = {**SimulationConfig().to_json(), **json.loads(config_path.read_text())}
+    return sorted(k for k in wanted if saved.get(k) != wanted[k])
+
+
 def _prepare_folder(out: Path, config: SimulationConfig) -> list[DialogueRecord]:
     out.mkdir(parents=True, exist_ok=True)
-    config_path = out / CONFIG
-    wanted = config.to_json()
-    if config_path.is_file():
-        # A field added since the run was made holds its default value there.
-        saved = {**SimulationConfig().to_json(), **json.loads(config_path.read_text())}
-        if saved != wanted:
-            diff = sorted(k for k in wanted if saved.get(k) != wanted[k])
-            raise ConvrecError(f"{out} holds a run with another config ({', '.join(diff)} "
-                               "differ): choose another --out, or the same options")
-    config_path.write_text(json.dumps(wanted, indent=2))
+    diff = config_differences(out, config)
+    if diff:
+        raise ConvrecError(f"{out} holds a run with another config ({', '.join(diff)} "
+                           "differ): choose another --out, or the same options")
+    (out / CONFIG).write_text(json.dumps(config.to_json(), indent=2))
     path = out / DIALOGUES
     records = read_records(path)
     if path.is_file():  # rewrite without a torn last line, so appends start on a fresh line

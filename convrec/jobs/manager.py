@@ -51,6 +51,11 @@ def _alive(pid: int | None, job_id: str) -> bool:
         return True
 
 
+def _interrupted(job: Job) -> str:
+    return (f"the server stopped while it ran; its partial outputs are kept in {job.out} "
+            "(start the same run name again to resume)")
+
+
 def _kill_group(pid: int, sig: int) -> None:
     with contextlib.suppress(OSError):
         os.killpg(pid, sig)
@@ -71,6 +76,7 @@ class JobManager:
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._closed = False
+        self._schedule = False  # a job may wait for its lane: set by start and by a job's end
         self.recovered = self._recover()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="job-manager")
         self._thread.start()
@@ -129,6 +135,7 @@ class JobManager:
             self.store.save(job)
             data, _ = self.settings.to_child()
             write_json(self.store.folder(job.id) / SETTINGS, data)
+            self._schedule = True
         self._wake.set()
         return job
 
@@ -153,8 +160,8 @@ class JobManager:
         return job
 
     def close(self, *, kill: bool = True) -> None:
-        """Stop watching; with `kill`, end the running jobs' processes (they are marked
-        interrupted by the next server, or by themselves)."""
+        """Stop watching; with `kill`, end the running jobs' processes and mark them
+        interrupted."""
         self._closed = True
         self._wake.set()
         self._thread.join(timeout=5)
@@ -193,8 +200,9 @@ class JobManager:
                         _kill_group(proc.pid, signal.SIGKILL)
                     elif waited > self.grace_s:
                         _kill_group(proc.pid, signal.SIGTERM)
-            if self._closed:
-                return
+            if self._closed or not self._schedule:
+                return  # nothing can be waiting: no need to read every job folder
+            self._schedule = False
             jobs = self.store.all()
             for lane in LANES:
                 if any(j.lane == lane and j.state == "running" for j in jobs):
@@ -228,9 +236,7 @@ class JobManager:
         if interrupted and not job.stop_requested and (
                 status is None or status.state not in ("done", "failed")):
             # the server ended it (close): not a stop anyone asked for
-            job.state = "interrupted"
-            job.message = (f"the server stopped while it ran; its partial outputs are kept in "
-                           f"{job.out} (start the same run name again to resume)")
+            job.state, job.message = "interrupted", _interrupted(job)
         elif status is not None and status.state in FINAL:
             job.state = status.state
             job.message = status.error or ""
@@ -244,6 +250,7 @@ class JobManager:
         job.finished = (status.finished if status and status.finished else None) or time.time()
         (self.store.folder(job_id) / STOP).unlink(missing_ok=True)
         self.store.save(job)
+        self._schedule = True  # its lane is free for the next queued job
         log.info("job %s ended: %s %s", job_id, job.state, job.message)
 
     def _recover(self) -> list[str]:
@@ -261,8 +268,7 @@ class JobManager:
                     assert job.pid is not None
                     _kill_group(job.pid, signal.SIGKILL)
                 job.state, job.finished = "interrupted", time.time()
-                job.message = (f"the server stopped while it ran; its partial outputs are kept "
-                               f"in {job.out} (start the same run name again to resume)")
+                job.message = _interrupted(job)
             else:
                 job.state, job.finished = "interrupted", time.time()
                 job.message = "the server stopped before it started"

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from convrec.config import Settings
 from convrec.errors import ConvrecError
-from convrec.jobs.store import STATUS, Job, Progress, Status, write_json
+from convrec.jobs.store import STATUS, STOP, Job, Progress, Status, write_json
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -50,7 +50,7 @@ class Reporter:
 
     @property
     def stop_requested(self) -> bool:
-        return (self.folder / "STOP").exists()
+        return (self.folder / STOP).exists()
 
     def check(self) -> None:
         if self.stop_requested:
@@ -123,19 +123,6 @@ def _params(model: type[BaseModel] | TypeAdapter[Any], params: dict[str, Any]) -
         raise ConvrecError(f"{where}: {first['msg']}") from None
 
 
-def _same_config(path: Path, wanted: dict[str, Any], name: str) -> None:
-    if not path.is_file():
-        return
-    try:
-        saved = json.loads(path.read_text())
-    except ValueError:
-        return
-    if saved != wanted:
-        diff = sorted(k for k in wanted if saved.get(k) != wanted[k])
-        raise ConvrecError(f"the run {name!r} already holds another config ({', '.join(diff)} "
-                           "differ): choose another name, or the same options to resume it")
-
-
 def _quote(parts: list[str]) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
@@ -163,13 +150,16 @@ class SimulateParams(BaseModel):
 
 
 def _prepare_simulate(params: dict[str, Any], settings: Settings, runs: Path) -> Prepared:
-    from convrec.eval.runner import CONFIG
+    from convrec.eval.runner import config_differences
 
     chosen = _params(SimulateParams, params)
     name = _check_name(chosen.name)
     config = chosen.config().validate(chosen.workers)
     out = runs / "eval" / name
-    _same_config(out / CONFIG, config.to_json(), name)
+    diff = config_differences(out, config)
+    if diff:
+        raise ConvrecError(f"the run {name!r} already holds another config ({', '.join(diff)} "
+                           "differ): choose another name, or the same options to resume it")
     title = (f"{name}: {', '.join(config.systems)} on {', '.join(config.scenarios)}, "
              f"{config.n} per source")
     return Prepared(title, out, {"name": name, "workers": chosen.workers, **config.to_json()})
@@ -216,7 +206,13 @@ class RedialParams(BaseModel):
     name: str
     split: str = "test"
     limit: int | None = None
-    systems: list[str] = Field(default_factory=lambda: ["popularity", "bm25", "dense", "agent"])
+    systems: list[str] = Field(default_factory=lambda: list(_redial_systems()))
+
+
+def _redial_systems() -> tuple[str, ...]:
+    from convrec.eval.redial import SYSTEMS
+
+    return SYSTEMS
 
 
 def _prepare_redial(params: dict[str, Any], settings: Settings, runs: Path) -> Prepared:
@@ -331,7 +327,6 @@ def _run_rl(job: Job, settings: Settings, reporter: Reporter) -> dict[str, Any]:
     run = Path(job.out)
     run.mkdir(parents=True, exist_ok=True)
     (run / "config.yaml").write_text(config.to_yaml())
-    summaries: dict[str, Any] = {}
     relay = _StopRelay(reporter, run)
     relay.start()
     try:
@@ -339,13 +334,14 @@ def _run_rl(job: Job, settings: Settings, reporter: Reporter) -> dict[str, Any]:
             reporter.check()
             reporter.stage(stage)
             started = time.perf_counter()
-            summaries[stage] = run_stage(stage, config, settings, run, progress=reporter.progress)
-            reporter.stage_done(stage, time.perf_counter() - started)
-            _record_stage(run, stage, time.perf_counter() - started)
+            run_stage(stage, config, settings, run, progress=reporter.progress)
+            seconds = time.perf_counter() - started
+            reporter.stage_done(stage, seconds)
+            _record_stage(run, stage, seconds)
         reporter.check()  # a stop during the last trainer: it saved and returned
     finally:
         relay.stop()
-    return {"stages": list(summaries), "policy": str(run / "policy")
+    return {"stages": params.stages, "policy": str(run / "policy")
             if (run / "policy" / "config.json").is_file() else None}
 
 

@@ -16,16 +16,13 @@ from typing import Any
 import gradio as gr
 
 from convrec.errors import ConvrecError
+from convrec.jobs.store import ACTIVE
 from convrec.ui import runs
 from convrec.ui.jobs_view import JobTab, job_html, jobs_table
 from convrec.ui.render import status_html
 
-SOURCES = ("movielens", "critics", "redial")
-BASELINES = ("popularity", "bm25", "dense", "cf", "floor")
 BACKENDS = (("embedded LLM (local)", "local"), ("templates only (none)", "none"),
             ("OpenAI-compatible endpoint (openai)", "openai"))
-REDIAL_SYSTEMS = ("popularity", "bm25", "dense", "agent")
-DEFAULT_PERSONAS = "cooperative=2,terse=1,mind_changer=1,impatient=1"
 TICK_S = 2.0
 
 
@@ -39,6 +36,13 @@ class EvaluateTab(JobTab):
     # ------------------------------------------------------------------ layout
 
     def build(self) -> None:
+        # the library's own lists (imported here: importing the app loads no index)
+        from convrec.eval.redial import SYSTEMS as REDIAL_SYSTEMS
+        from convrec.eval.runner import SimulationConfig
+        from convrec.eval.scenarios import SOURCES
+        from convrec.eval.systems import BASELINES
+
+        personas = ",".join(f"{k}={v:g}" for k, v in SimulationConfig().personas.items())
         self.seen = gr.State({})
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=320):
@@ -75,7 +79,7 @@ class EvaluateTab(JobTab):
                     self.workers = gr.Number(1, precision=0, minimum=1, label="Worker processes",
                                              elem_id="ev-workers",
                                              info=f"at most {os.cpu_count() or 1} (the cores)")
-                self.personas = gr.Textbox(DEFAULT_PERSONAS, label="Persona mix (weights)",
+                self.personas = gr.Textbox(personas, label="Persona mix (weights)",
                                            elem_id="ev-personas")
                 self.start_btn = gr.Button("Start evaluation", variant="primary",
                                            elem_id="ev-start")
@@ -166,8 +170,18 @@ class EvaluateTab(JobTab):
 
     # ------------------------------------------------------------------ handlers
 
-    def _run_choices(self) -> list[tuple[str, str]]:
-        return runs.choices(runs.simulation_runs(self.root), self.root)
+    def _run_lists(self, value: str | None = None, *, first: bool = False) -> dict[Any, Any]:
+        """The three run pickers, listing every simulation run folder; the main one set to
+        `value` (a folder no longer there: none), or to the newest with `first`."""
+        choices = runs.choices(runs.simulation_runs(self.root), self.root)
+        values = [v for _, v in choices]
+        chosen = (values[0] if values else None) if first else (
+            value if value in values else None)
+        return {self.run: gr.update(choices=choices, value=chosen),
+                self.run_a: gr.update(choices=choices), self.run_b: gr.update(choices=choices)}
+
+    def _history(self) -> list[list[str]]:
+        return jobs_table(self.jobs.jobs("eval")[:20])
 
     def _policy_choices(self) -> list[tuple[str, str]]:
         return [("hand-written rules", "rules"),
@@ -181,13 +195,9 @@ class EvaluateTab(JobTab):
         return f"*{runs.label(found[0], self.root)}*\n\n" + runs.redial_report(found[0])
 
     def on_load(self) -> dict[Any, Any]:
-        choices = self._run_choices()
-        first = choices[0][1] if choices else None
-        return {self.name: default_name("ui"),
-                self.run: gr.update(choices=choices, value=first),
-                self.run_a: gr.update(choices=choices), self.run_b: gr.update(choices=choices),
+        return {**self._run_lists(first=True), self.name: default_name("ui"),
                 self.policy: gr.update(choices=self._policy_choices()),
-                self.history: jobs_table(self.jobs.jobs("eval")[:20]),
+                self.history: self._history(),
                 self.rd_report: self._latest_redial(),
                 self.job: self._job_html(self.jobs.current("eval"))}
 
@@ -241,13 +251,8 @@ class EvaluateTab(JobTab):
                 self.job: self._job_html(job)}
 
     def refresh(self, current: str | None) -> dict[Any, Any]:
-        choices = self._run_choices()
-        values = {value for _, value in choices}
-        return {self.run: gr.update(choices=choices,
-                                    value=current if current in values else None),
-                self.run_a: gr.update(choices=choices), self.run_b: gr.update(choices=choices),
-                self.policy: gr.update(choices=self._policy_choices()),
-                self.history: jobs_table(self.jobs.jobs("eval")[:20])}
+        return {**self._run_lists(current), self.history: self._history(),
+                self.policy: gr.update(choices=self._policy_choices())}
 
     def open_run(self, run: str | None) -> dict[Any, Any]:
         if not run:
@@ -303,33 +308,29 @@ class EvaluateTab(JobTab):
             return {self.seen: seen} if seen.get("job") is None else {
                 self.seen: {}, self.job: job_html(None)}
         updates: dict[Any, Any] = {}
-        ended_now = seen.get("job") == job.id and seen.get("state") in ("queued", "running") \
-            and not job.active
-        if job.active or seen.get("job") != job.id or ended_now or \
-                seen.get("state") != job.state:
+        new_job = seen.get("job") != job.id
+        changed = new_job or seen.get("state") != job.state
+        # it ended since the last tick (or since this page last saw another job)
+        ended = not job.active and (seen.get("state") in ACTIVE if not new_job
+                                    else seen.get("job") is not None)
+        if job.active or changed:
             updates[self.job] = self._job_html(job)
         if job.kind == "simulate":
             log = Path(job.out) / "dialogues.jsonl"
             size = log.stat().st_size if log.is_file() else 0
-            if size != seen.get("size") or seen.get("job") != job.id:
+            if size != seen.get("size") or new_job:
                 updates[self.metrics] = runs.running_metrics(Path(job.out))
             seen["size"] = size
-        elif seen.get("job") != job.id:
+        elif new_job:
             updates[self.metrics] = ""
-        if ended_now or (seen.get("job") != job.id and not job.active
-                         and seen.get("job") is not None):
-            updates[self.history] = jobs_table(self.jobs.jobs("eval")[:20])
-            choices = self._run_choices()
-            if job.kind == "simulate" and (Path(job.out) / "dialogues.jsonl").is_file():
-                updates.update({self.run: gr.update(choices=choices, value=job.out),
-                                self.run_a: gr.update(choices=choices),
-                                self.run_b: gr.update(choices=choices)})
-                if run == job.out:  # the dropdown keeps its value: show the report now
-                    updates.update(self.open_run(job.out))
-            if job.kind == "redial":
-                updates[self.rd_report] = self._latest_redial()
-        if job.active and seen.get("state") != job.state:
-            updates[self.history] = jobs_table(self.jobs.jobs("eval")[:20])
+        if ended or (job.active and changed):
+            updates[self.history] = self._history()
+        if ended and job.kind == "simulate" and (Path(job.out) / "dialogues.jsonl").is_file():
+            updates.update(self._run_lists(job.out))
+            if run == job.out:  # the dropdown keeps its value: show the report now
+                updates.update(self.open_run(job.out))
+        if ended and job.kind == "redial":
+            updates[self.rd_report] = self._latest_redial()
         seen.update(job=job.id, state=job.state)
         updates[self.seen] = seen
         return updates

@@ -182,15 +182,15 @@ class TrainTab(JobTab):
         updates: dict[Any, Any] = {}
         logs = tuple(_size(run / folder / "train_log.jsonl") for _, folder in runs.STAGE_FOLDERS)
         new_job = seen.get("job") != job.id
-        rows = runs.training_rows(run) if (new_job or logs != tuple(seen.get("logs") or ())
-                                           or job.active) else None
-        if job.active or new_job or seen.get("state") != job.state:
-            detail = runs.last_step_line(rows if rows is not None else runs.training_rows(run))
-            updates[self.job] = self._job_html(job, detail)
-        if rows is not None and (new_job or logs != tuple(seen.get("logs") or ())):
+        changed = new_job or seen.get("state") != job.state
+        if new_job or logs != tuple(seen.get("logs") or ()):  # a trainer logged a step
+            rows = runs.training_rows(run)
             updates[self.curves] = runs.curves_figure(rows)
+            seen["detail"] = runs.last_step_line(rows)
+        if job.active or changed:
+            updates[self.job] = self._job_html(job, seen.get("detail", ""))
         compare = run / "eval" / "compare.md"
-        if new_job or seen.get("state") != job.state:
+        if changed:
             if not job.active and compare.is_file():
                 plot = run / "eval" / "training.png"
                 updates[self.result] = ("#### Before / after on held-out test users\n\n"
