@@ -78,6 +78,7 @@ def run_recommend(plan: Plan, ledger: Ledger, ctx: ToolContext, k: int) -> ActRe
         query=query,
         like_ids=sorted(ledger.liked),
         exclude_ids=ledger.excluded_ids(),
+        soft=ledger.soft_preferences(),
         k=k,
         rankers=rankers,  # type: ignore[arg-type]
     )

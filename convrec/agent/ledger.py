@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from convrec.tools.filters import FilterArgs, PersonRef
+from convrec.tools.soft import SoftPreference
 
 Role = Literal["actor", "director", "any"]
 GenreMode = Literal["any", "all"]
@@ -42,6 +43,13 @@ class PersonPref(BaseModel):
 class Wish(BaseModel):
     text: str
     turn: int
+
+
+class SoftPref(SoftPreference):
+    """A soft preference and the turn it was (last) said in."""
+
+    turn: int
+    said: int = Field(default=1, description="How many turns have said it")
 
 
 class Ledger(BaseModel):
@@ -70,6 +78,14 @@ class Ledger(BaseModel):
     )
     last_shown: list[int] = Field(default_factory=list, description="the latest list, in order")
     wishes: list[Wish] = Field(default_factory=list)
+    soft: dict[str, SoftPref] = Field(
+        default_factory=dict,
+        description="kind:value -> what the user leans toward or away from (scored, never "
+        "filtered on)",
+    )
+    context: str | None = Field(
+        default=None, description="The rest of a long request, for retrieval (not a chip)"
+    )
 
     # ------------------------------------------------------------------ reading
 
@@ -98,9 +114,14 @@ class Ledger(BaseModel):
         return sorted(ids)
 
     def query(self) -> str | None:
-        """The soft wishes as one retrieval query, newest last."""
-        text = " ".join(w.text for w in self.wishes).strip()
+        """The soft wishes as one retrieval query, newest last, then a long request's context."""
+        text = " ".join([*(w.text for w in self.wishes), self.context or ""]).strip()
         return text or None
+
+    def soft_preferences(self) -> list[SoftPreference]:
+        """The soft preferences as the recommender scores them."""
+        return [SoftPreference.model_validate(p.model_dump(exclude={"turn", "said"}))
+                for p in self.soft.values()]
 
     def to_filter(self, *, with_exclusions: bool = False) -> FilterArgs | None:
         """The hard constraints as filter arguments (None when there are none)."""
@@ -177,6 +198,8 @@ class Ledger(BaseModel):
         chips += [Chip(key=f"no-studio:{s}", label=f"not by {s}")
                   for s in sorted(self.studios_exclude)]
         chips += [Chip(key=f"wish:{w.text}", label=f"about: {w.text}") for w in self.wishes]
+        chips += [Chip(key=f"soft:{k}", label=p.label(), hard=False)
+                  for k, p in self.soft.items()]
         return chips
 
     def without(self, key: str) -> Ledger:
@@ -213,6 +236,8 @@ class Ledger(BaseModel):
                 new.genre_mode = "any"
         elif kind == "wish":
             new.wishes = [w for w in new.wishes if w.text != value]
+        elif kind == "soft":
+            new.soft.pop(value, None)
         return new
 
 
@@ -221,6 +246,7 @@ class Chip(BaseModel):
 
     key: str
     label: str
+    hard: bool = Field(default=True, description="False: a leaning, which only reorders films")
 
 
 def _range_text(low: Stamped | None, high: Stamped | None) -> str | None:
@@ -271,6 +297,12 @@ class LedgerUpdate(BaseModel):
     avoid_ids: list[int] = Field(default_factory=list)
     wishes: list[str] = Field(default_factory=list)
     clear_wishes: bool = False
+    soft: list[SoftPreference] = Field(
+        default_factory=list, description="Leanings: scored over the candidates, never filters"
+    )
+    context: str | None = Field(
+        default=None, description="The rest of a long request, for retrieval"
+    )
     reset: bool = Field(
         default=False, description="'start over': drop every constraint and wish"
     )
@@ -290,135 +322,3 @@ class LedgerUpdate(BaseModel):
             elif mine in (None, "any") and value not in (None, "any"):
                 data[name] = value
         return LedgerUpdate.model_validate(data)
-
-
-def apply_update(ledger: Ledger, update: LedgerUpdate, turn: int) -> Ledger:
-    """The ledger after this turn: later statements override earlier ones."""
-    new = ledger.model_copy(deep=True)
-    if update.reset:
-        # films already seen, rejected or shown stay out: only the wants are forgotten
-        new = Ledger(seen=new.seen, rejected=new.rejected, disliked=new.disliked,
-                     shown=new.shown, last_shown=new.last_shown, avoid=new.avoid)
-    _apply_genres(new, update, turn)
-    _apply_range(new, "year_from", "year_to", update.era_clear, update.year_from,
-                 update.year_to, turn)
-    _apply_range(new, "runtime_min", "runtime_max", update.runtime_clear, update.runtime_min,
-                 update.runtime_max, turn)
-    if update.languages_clear:
-        new.languages = {}
-    if update.languages:
-        new.languages = dict.fromkeys(update.languages, turn)
-    if update.rating_clear:
-        new.min_rating = None
-    if update.min_rating is not None:
-        new.min_rating = Stamped(value=update.min_rating, turn=turn)
-    new.studios_include = _apply_in_out(new.studios_include, new.studios_exclude,
-                                        update.studios_include, update.studios_exclude,
-                                        update.studios_allow, turn)
-    new.keywords_include = _apply_in_out(new.keywords_include, new.keywords_exclude,
-                                         update.keywords_include, update.keywords_exclude,
-                                         [], turn)
-    _apply_people(new, update, turn)
-    _apply_films(new, update, turn)
-    if update.clear_wishes:
-        new.wishes = []
-    for text in update.wishes:
-        new.wishes = [w for w in new.wishes if w.text != text] + [Wish(text=text, turn=turn)]
-    new.wishes = new.wishes[-MAX_WISHES:]
-    return new
-
-
-def _apply_in_out(include: dict[str, int], exclude: dict[str, int], wanted: list[str],
-                  refused: list[str], allowed: list[str], turn: int) -> dict[str, int]:
-    """Fold one turn's names (studios, keywords) into the include and exclude sets.
-
-    "X is fine" lifts an exclusion; a refusal moves the name to `exclude`; a new list of
-    wanted names replaces `include` and lifts their exclusions. `exclude` is updated in
-    place; the new `include` is returned.
-    """
-    for name in allowed:
-        exclude.pop(name, None)
-    for name in refused:
-        include.pop(name, None)
-        exclude[name] = turn
-    if wanted:
-        include = dict.fromkeys(wanted, turn)
-        for name in wanted:
-            exclude.pop(name, None)
-    return include
-
-
-def _apply_genres(new: Ledger, update: LedgerUpdate, turn: int) -> None:
-    if update.genres_clear:
-        new.genres_include = {}
-        new.genre_mode = "any"
-    for genre in update.genres_allow:
-        new.genres_exclude.pop(genre, None)
-    for genre in update.genres_exclude:
-        new.genres_include.pop(genre, None)
-        new.genres_exclude[genre] = turn
-    if update.genres_include:
-        if not update.genres_add:
-            new.genres_include = {}
-            new.genre_mode = update.genre_mode
-        elif update.genre_mode == "all":
-            new.genre_mode = "all"
-        for genre in update.genres_include:
-            new.genres_exclude.pop(genre, None)
-            new.genres_include[genre] = turn
-
-
-def _apply_range(new: Ledger, low_name: str, high_name: str, clear: bool,
-                 low: int | None, high: int | None, turn: int) -> None:
-    """Set a (from, to) pair of bounds; a new bound that crosses the old other one drops it
-    (the newer statement wins), so the ledger never holds an empty range."""
-    if clear:
-        setattr(new, low_name, None)
-        setattr(new, high_name, None)
-    if low is not None:
-        setattr(new, low_name, Stamped(value=low, turn=turn))
-        other = getattr(new, high_name)
-        if other is not None and other.value < low and high is None:
-            setattr(new, high_name, None)
-    if high is not None:
-        setattr(new, high_name, Stamped(value=high, turn=turn))
-        other = getattr(new, low_name)
-        if other is not None and other.value > high and low is None:
-            setattr(new, low_name, None)
-
-
-def _person_key(name: str) -> str:
-    from convrec.tools.filters import person_key
-
-    return person_key(name)
-
-
-def _apply_people(new: Ledger, update: LedgerUpdate, turn: int) -> None:
-    if update.people_clear:
-        new.people_include = {}
-    for name in update.people_allow:
-        key = _person_key(name)
-        new.people_exclude = {k: v for k, v in new.people_exclude.items() if k != key}
-    for ref in update.people_exclude:
-        key = _person_key(ref.name)
-        new.people_include.pop(key, None)
-        new.people_exclude[key] = PersonPref(name=ref.name, role=ref.role, turn=turn)
-    for ref in update.people_include:
-        key = _person_key(ref.name)
-        new.people_exclude.pop(key, None)
-        new.people_include[key] = PersonPref(name=ref.name, role=ref.role, turn=turn)
-
-
-def _apply_films(new: Ledger, update: LedgerUpdate, turn: int) -> None:
-    for item_id in update.liked_ids:
-        new.disliked.pop(item_id, None)
-        new.liked[item_id] = turn
-    for item_id in update.disliked_ids:
-        new.liked.pop(item_id, None)
-        new.disliked[item_id] = turn
-    for item_id in update.seen_ids:
-        new.seen.setdefault(item_id, turn)
-    for item_id in update.rejected_ids:
-        new.rejected.setdefault(item_id, turn)
-    for item_id in update.avoid_ids:
-        new.avoid.setdefault(item_id, turn)

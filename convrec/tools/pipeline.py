@@ -21,6 +21,7 @@ from convrec.tools.base import ScoredItem, ToolOutput
 from convrec.tools.bus import CandidateBus
 from convrec.tools.context import ToolContext
 from convrec.tools.filters import FilterArgs
+from convrec.tools.soft import SoftPreference, soft_preferences
 
 Ranker = Literal["search_bm25", "search_dense", "user_profile", "rank_cf"]
 
@@ -52,6 +53,11 @@ class RecommendRequest(BaseModel):
     include_history: bool = Field(
         default=False,
         description="Allow films the session's dataset user already rated or reviewed.",
+    )
+    soft: list[SoftPreference] = Field(
+        default_factory=list,
+        description="What the user leans toward or away from: scored over the candidates, "
+        "never filtered on.",
     )
     rankers: list[Ranker] | None = Field(
         default=None,
@@ -163,6 +169,9 @@ def recommend(request: RecommendRequest, ctx: ToolContext) -> RecommendResult:
     if (request.like_ids or (ctx.user_id or "").startswith("ml:")) and request.runs("rank_cf"):
         bus.add_ranking(timer.run("cf", lambda: rank_cf(
             CfArgs(liked_ids=request.like_ids, k=request.pool), ctx, candidates=pool)))
+    if request.soft:
+        bus.add_ranking(timer.run("soft", lambda: soft_preferences(
+            request.soft, ctx, candidates=pool)))
     fused = timer.run("fuse", lambda: bus.fused(request.weights, limit=request.pool))
     if ctx.user_id is not None and request.runs("user_profile"):
         fused = timer.run("edits", lambda: _demote_told_dislikes(fused, ctx, bus))
