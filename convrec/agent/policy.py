@@ -29,7 +29,7 @@ from typing import Literal, Protocol, get_args
 
 from pydantic import BaseModel, Field
 
-from convrec.agent.extract import UserAct
+from convrec.agent.understanding import UserAct
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from convrec.agent.extract import Extraction
+from convrec.agent.understanding import Extraction
 from convrec.agent.ledger import Ledger
 from convrec.agent.policy import Act
 from convrec.catalog.records import Item
@@ -183,7 +183,7 @@ def named_films(text: str, ctx: ToolContext) -> set[str]:
 
 def names_people(text: str, ctx: ToolContext) -> bool:
     """True when the text contains a full name of someone in the catalog's credits."""
-    from convrec.agent.vocab import get_agent_vocab
+    from convrec.agent.understanding.vocab import get_agent_vocab
     from convrec.tools.filters import person_key
 
     people = get_agent_vocab(ctx).people

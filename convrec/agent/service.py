@@ -136,7 +136,7 @@ class Agent:
     def warm_up(self) -> None:
         """Load the indexes, vocabularies and the LLM now rather than on the first turn, and
         set the process up for answering (see `convrec.tools.warmup.load_all`)."""
-        from convrec.agent.extract import get_extractor
+        from convrec.agent.understanding import get_extractor
         from convrec.tools.context import ToolContext
         from convrec.tools.warmup import load_all
 

@@ -75,7 +75,7 @@ from typing import Any, get_args
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from convrec.agent.extract import UserAct
+from convrec.agent.understanding import UserAct
 from convrec.agent.ledger import Ledger
 from convrec.agent.policy import ACTS
 from convrec.errors import ConvrecError

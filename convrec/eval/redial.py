@@ -353,7 +353,7 @@ class AgentRanker:
     """
 
     def __init__(self, ctx: ToolContext) -> None:
-        from convrec.agent.extract import get_extractor
+        from convrec.agent.understanding import get_extractor
         from convrec.agent.ledger import Ledger
 
         self.ctx = ctx
@@ -416,7 +416,7 @@ class AgentRanker:
         return self._ledger
 
     def _fold(self, ledger: Ledger, message: Message) -> Ledger:
-        from convrec.agent.ledger import apply_update
+        from convrec.agent.ledger_apply import apply_update
 
         if message.role == "seeker":
             self._turn += 1

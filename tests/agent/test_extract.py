@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from convrec.agent.extract import get_extractor, sanitize
+from convrec.agent.understanding import get_extractor, sanitize
 from convrec.agent.ledger import Ledger
 from convrec.tools.context import ToolContext
 

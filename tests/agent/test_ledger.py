@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from convrec.agent.ledger import Ledger, LedgerUpdate, apply_update
+from convrec.agent.ledger import Ledger, LedgerUpdate
+from convrec.agent.ledger_apply import apply_update
 from convrec.tools.filters import PersonRef
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from convrec.agent.ledger import Ledger, LedgerUpdate, apply_update
+from convrec.agent.ledger import Ledger, LedgerUpdate
+from convrec.agent.ledger_apply import apply_update
 from convrec.agent.plan import (
     PlanChoice,
     PlannedStep,

@@ -7,7 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from convrec.agent.act import candidate_stats
-from convrec.agent.extract import Extraction
+from convrec.agent.understanding import Extraction
 from convrec.agent.ledger import Ledger, LedgerUpdate
 from convrec.agent.nodes.common import ledger_of, step, timings_of
 from convrec.agent.respond import (

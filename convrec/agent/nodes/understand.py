@@ -12,8 +12,8 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from convrec.agent.act import candidate_stats
-from convrec.agent.extract import get_extractor
-from convrec.agent.ledger import apply_update
+from convrec.agent.understanding import get_extractor
+from convrec.agent.ledger_apply import apply_update
 from convrec.agent.nodes.common import ledger_of, step
 from convrec.agent.refine import refine
 from convrec.agent.state import AgentContext, AgentState
