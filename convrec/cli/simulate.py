@@ -56,8 +56,12 @@ def simulate(
         "--personas", help="Persona mix as weights.")] = "cooperative=2,terse=1,"
                                                          "mind_changer=1,impatient=1",
     simulator: Annotated[str, typer.Option(
-        "--simulator", help="template (deterministic, fast) or llm (the configured LLM "
-        "phrases the user's messages).")] = "template",
+        "--simulator", help="template (deterministic, fast), paraphrase (the template's facts "
+        "in everyday wording, casual spelling and typos) or llm (the configured LLM phrases "
+        "the user's messages).")] = "template",
+    typo_rate: Annotated[float, typer.Option(
+        "--typo-rate", help="paraphrase: the share of words of 4+ letters with a typo "
+        "(0-0.5; never titles, names or numbers).")] = 0.05,
     withhold: Annotated[str, typer.Option(
         "--withhold", help="Facts the simulated users never tell, comma-separated: genre, era, "
         "person, theme, mood, language, runtime, liked.")] = "",
@@ -89,7 +93,7 @@ def simulate(
         names = [*(BASELINES if baselines else ()), *agents]
     config = SimulationConfig(scenarios=comma_list(*scenarios), n=n, systems=names,
                               max_turns=turns, personas=parse_personas(personas),
-                              simulator=simulator, seed=seed, k=k,
+                              simulator=simulator, typo_rate=typo_rate, seed=seed, k=k,
                               withhold=comma_list(withhold),
                               policy=policy).validate(workers)
     if limit is not None and limit < 1:
@@ -155,8 +159,9 @@ def _doc_section(summary: dict[str, Any], config: Any, table: str, out: Path) ->
         f"## Simulated users: {sources}, {config.n} per source, seed {config.seed}",
         f"Command: `{command_line()}`  \nMachine: {machine_line()}  \n"
         f"Run folder: `{out}` (dialogues.jsonl, metrics.json, report.md with plots).",
-        f"Config: T = {config.max_turns} turns, k = {config.k}, simulator {config.simulator}, "
-        f"personas {config.personas}"
+        f"Config: T = {config.max_turns} turns, k = {config.k}, simulator {config.simulator}"
+        + (f" (typo rate {config.typo_rate:g})" if config.simulator == "paraphrase" else "")
+        + f", personas {config.personas}"
         + (f", facts withheld: {', '.join(config.withhold)}." if config.withhold else ".")
         + (f" LLM simulator: {summary['simulator']['fallbacks']:,} of "
            f"{summary['simulator']['messages']:,} messages were the template's (the model's "

@@ -36,6 +36,8 @@ from convrec.eval.simulator import PERSONAS, SLOTS
 DIALOGUES = "dialogues.jsonl"
 CONFIG = "config.json"
 MAX_TURNS_LIMIT = 10
+SIMULATORS = ("template", "paraphrase", "llm")
+MAX_TYPO_RATE = 0.5
 DEFAULT_SYSTEMS = ("popularity", "bm25", "dense", "cf", "floor", "agent:none", "agent:local")
 
 Progress = Callable[[int, int, DialogueRecord | None], None]
@@ -58,7 +60,12 @@ class SimulationConfig:
                                  "impatient": 0.2})
     """The persona mix: weights, sampled per scenario with the seed."""
     simulator: str = "template"
-    """'template' (deterministic) or 'llm' (the configured LLM backend phrases messages)."""
+    """'template' (deterministic), 'paraphrase' (the template's facts in everyday wording,
+    casual spelling and typos; deterministic; convrec/eval/paraphrase.py) or 'llm' (the
+    configured LLM backend phrases messages)."""
+    typo_rate: float = 0.05
+    """The paraphrase simulator's typos: the share of words of 4+ letters (never titles, names
+    or numbers) written with one typo (0 to 0.5; the other simulators ignore it)."""
     seed: int = 0
     """Draws the scenarios, the personas and the simulators' choices."""
     k: int = 5
@@ -96,8 +103,11 @@ class SimulationConfig:
         if self.policy != "rules" and not (Path(self.policy) / "config.json").is_file():
             raise ConvrecError(f"--policy: no policy checkpoint at {self.policy} (a folder "
                                "written by convrec rl grpo)")
-        if self.simulator not in ("template", "llm"):
-            raise ConvrecError("--simulator must be template or llm")
+        if self.simulator not in SIMULATORS:
+            raise ConvrecError(f"--simulator must be {', '.join(SIMULATORS[:-1])} or "
+                               f"{SIMULATORS[-1]}")
+        if not 0 <= self.typo_rate <= MAX_TYPO_RATE:
+            raise ConvrecError(f"--typo-rate must be between 0 and {MAX_TYPO_RATE}")
         cores = os.cpu_count() or 1
         if not 1 <= workers <= cores:
             raise ConvrecError(f"--workers must be between 1 and {cores} (the cores here)")
@@ -302,13 +312,17 @@ class Worker:
         self._systems[name] = system
 
     def phraser(self) -> Any:
-        from convrec.eval.simulator import LlmPhraser, TemplatePhraser
+        from convrec.eval.phrasers import LlmPhraser, TemplatePhraser
 
         if self._phraser is None:
             if self.config.simulator == "llm":
                 from convrec.agent.llm import get_llm
 
                 self._phraser = LlmPhraser(get_llm(self.settings))
+            elif self.config.simulator == "paraphrase":
+                from convrec.eval.paraphrase import ParaphrasePhraser
+
+                self._phraser = ParaphrasePhraser(typo_rate=self.config.typo_rate)
             else:
                 self._phraser = TemplatePhraser()
         return self._phraser

@@ -192,6 +192,8 @@ def _simulate_command(job: Job) -> str:
              "--systems", ",".join(p.systems), "--turns", str(p.max_turns), "--personas",
              ",".join(f"{k}={v:g}" for k, v in p.personas.items()), "--simulator", p.simulator,
              "--seed", str(p.seed), "--k", str(p.k), "--workers", str(params.workers)]
+    if p.simulator == "paraphrase":
+        parts += ["--typo-rate", f"{p.typo_rate:g}"]
     if p.withhold:
         parts += ["--withhold", ",".join(p.withhold)]
     if p.policy != "rules":

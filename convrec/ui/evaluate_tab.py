@@ -74,6 +74,7 @@ class EvaluateTab(JobTab):
                 with gr.Row():
                     self.simulator = gr.Radio(
                         [("template (fast, deterministic)", "template"),
+                         ("paraphrase (everyday wording, typos)", "paraphrase"),
                          ("LLM phrases the user", "llm")], value="template",
                         label="Simulator", elem_id="ev-simulator")
                     self.workers = gr.Number(1, precision=0, minimum=1, label="Worker processes",
