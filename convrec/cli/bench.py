@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from convrec.cli.bench_extract import bench_extract
 from convrec.cli.common import (
     console,
     err_console,
@@ -20,6 +21,7 @@ from convrec.cli.common import (
 
 app = typer.Typer(help="Benchmarks; --write puts the results into docs/BENCHMARKS.md.",
                   no_args_is_help=True)
+app.command("extract")(bench_extract)
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
 DEFAULT_CONVERSATIONS = Path("benchmarks/conversations")

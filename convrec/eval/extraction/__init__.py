@@ -1,0 +1,1 @@
+"""Measurements of the constraint extractor against hand-judged messages."""
