@@ -303,6 +303,14 @@ class LedgerUpdate(BaseModel):
     context: str | None = Field(
         default=None, description="The rest of a long request, for retrieval"
     )
+    confirm: list[str] = Field(
+        default_factory=list, description="Leanings the user confirmed ('yes'): made hard"
+    )
+    drop: list[str] = Field(
+        default_factory=list,
+        description="'genre:Drama', 'person:Tom Hanks': no longer wanted ('X instead of Y'), "
+        "whether it was a constraint or a leaning; not refused either",
+    )
     reset: bool = Field(
         default=False, description="'start over': drop every constraint and wish"
     )

@@ -59,9 +59,28 @@ def apply_update(ledger: Ledger, update: LedgerUpdate, turn: int) -> Ledger:
     return new
 
 
+def _apply_drops(new: Ledger, keys: list[str]) -> None:
+    """'X instead of Y': forget what was said about Y (wanted, refused or leaned)."""
+    for key in keys:
+        kind, _, value = key.partition(":")
+        new.soft.pop(key, None)
+        if kind == "genre":
+            new.genres_include.pop(value, None)
+            new.genres_exclude.pop(value, None)
+        elif kind == "person":
+            new.people_include.pop(person_key(value), None)
+            new.people_exclude.pop(person_key(value), None)
+
+
 def _apply_soft(new: Ledger, update: LedgerUpdate, turn: int) -> None:
     """Fold the turn's leanings in. A hard statement about the same thing replaces a leaning;
-    a leaning said again in a later turn (or confirmed) becomes hard."""
+    a leaning said again in a later turn (or confirmed) becomes hard; a new leaning away
+    from something that was required lifts the requirement (the newer statement wins)."""
+    _apply_drops(new, update.drop)
+    for key in update.confirm:
+        asked = new.soft.get(key)
+        if asked is not None and _promote(new, asked, turn):
+            del new.soft[key]
     hard_keys = _hard_keys(update)
     new.soft = {k: p for k, p in new.soft.items() if k not in hard_keys}
     for pref in update.soft:
@@ -73,9 +92,20 @@ def _apply_soft(new: Ledger, update: LedgerUpdate, turn: int) -> None:
                 and _promote(new, pref, turn):
             del new.soft[key]
             continue
+        if pref.polarity < 0 and earlier is None:
+            _lift_requirement(new, pref)
         said = earlier.said + 1 if earlier is not None and earlier.polarity == pref.polarity \
             else 1
         new.soft[key] = SoftPref(**pref.model_dump(), turn=turn, said=said)
+
+
+def _lift_requirement(new: Ledger, pref: SoftPreference) -> None:
+    if pref.kind == "genre":
+        new.genres_include.pop(pref.value, None)
+    elif pref.kind == "person":
+        new.people_include.pop(person_key(pref.value), None)
+    elif pref.kind == "keyword":
+        new.keywords_include.pop(pref.value, None)
 
 
 def _hard_keys(update: LedgerUpdate) -> set[str]:
@@ -112,17 +142,6 @@ def _promote(new: Ledger, pref: SoftPreference, turn: int) -> bool:
     else:
         return False
     return True
-
-
-def confirm(ledger: Ledger, key: str, turn: int) -> Ledger:
-    """The user confirmed the leaning `key` ('yes, horror'): it becomes hard."""
-    new = ledger.model_copy(deep=True)
-    pref = new.soft.get(key)
-    if pref is not None and _promote(new, pref, turn):
-        del new.soft[key]
-    return new
-
-
 def _apply_in_out(include: dict[str, int], exclude: dict[str, int], wanted: list[str],
                   refused: list[str], allowed: list[str], turn: int) -> dict[str, int]:
     """Fold one turn's names (studios, keywords) into the include and exclude sets.

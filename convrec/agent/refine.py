@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from convrec.agent.understanding import Extraction, get_extractor
 from convrec.agent.ledger import LedgerUpdate
+from convrec.agent.understanding import Extraction, get_extractor
 from convrec.agent.understanding.vocab import get_agent_vocab
 from convrec.tools.base import ToolArgumentError
 from convrec.tools.context import ToolContext

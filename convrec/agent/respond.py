@@ -16,9 +16,9 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from convrec.agent.understanding import Extraction
 from convrec.agent.ledger import Ledger
 from convrec.agent.policy import Act
+from convrec.agent.understanding import Extraction
 from convrec.catalog.records import Item
 from convrec.tools.base import ScoredItem
 from convrec.tools.context import ToolContext

@@ -46,6 +46,8 @@ class SoftPreference(BaseModel):
     low: float | None = Field(default=None, description="era / runtime / rating: lower bound")
     high: float | None = Field(default=None, description="era / runtime: upper bound")
     written: str = Field(default="", description="The user's words it came from.")
+    ask: bool = Field(default=False, description="Unsure: the agent asks the user to confirm "
+                      "it ('Did you mean musical?'); a yes makes it hard.")
 
     def key(self) -> str:
         return f"{self.kind}:{self.value}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from convrec.agent.understanding import get_extractor, sanitize
 from convrec.agent.ledger import Ledger
+from convrec.agent.understanding import get_extractor, sanitize
 from convrec.tools.context import ToolContext
 
 pytestmark = pytest.mark.integration
@@ -28,7 +28,7 @@ def test_constraints_and_negation(extract):
     u = e.update
     assert u.genres_include == ["Comedy"] and (u.year_from, u.year_to) == (1990, 1999)
     assert [p.name for p in u.people_exclude] == ["Adam Sandler"]
-    assert not u.people_include and not u.wishes and e.user_act == "inform"
+    assert not u.people_include and not u.wishes and e.user_act == "request"
 
 
 def test_like_x_but_y(extract):
@@ -50,8 +50,14 @@ def test_like_x_but_y(extract):
     ("a romantic comedy with Tom Hanks", "genres_include", ["Comedy", "Romance"]),
     ("scary movies from the 80s", "genres_include", ["Horror"]),
     ("French films please", "languages", ["French"]),
-    ("a highly rated documentary", "min_rating", 7.0),
-    ("I want a sci-fi movie, not too long", "runtime_max", 120),
+    ("a highly rated documentary", "min_rating", None),  # vague: a leaning (see test_soft)
+    ("rated at least 7/10", "min_rating", 7.0),
+    ("I want a sci-fi movie, not too long", "runtime_max", None),
+    ("an hour and a half at most", "runtime_max", 90),
+    ("no longer than ninety minutes", "runtime_max", 90),
+    ("not over 2 hrs", "runtime_max", 120),
+    ("something from the late 90's or early 2000's", "year_from", 1996),
+    ("something from the late 90's or early 2000's", "year_to", 2003),
     ("nothing before 2000", "year_from", 2000),
     ("something from the late 70s", "year_to", 1979),
     ("a thriller between 1995 and 2005", "year_to", 2005),
@@ -150,3 +156,14 @@ def test_like_x_but_leaves_out_the_series(extract, real_resources):
 
 def test_sanitize():
     assert sanitize("a\x00b\u200b c  🎬 d") == "a b c d"
+
+
+@pytest.mark.parametrize(("text", "kind", "low", "high"), [
+    ("a highly rated documentary", "rating", 7.0, None),
+    ("I want a sci-fi movie, not too long", "runtime", None, 120),
+    ("something recent", "era", 2011, None),  # the catalog's newest year less 8
+])
+def test_vague_quantities_are_leanings(extract, text, kind, low, high):
+    update = extract(text).update
+    assert [(p.kind, p.low, p.high) for p in update.soft] == [(kind, low, high)]
+    assert update.runtime_max is None and update.min_rating is None and update.year_from is None

@@ -7,7 +7,6 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from convrec.agent.act import candidate_stats
-from convrec.agent.understanding import Extraction
 from convrec.agent.ledger import Ledger, LedgerUpdate
 from convrec.agent.nodes.common import ledger_of, step, timings_of
 from convrec.agent.respond import (
@@ -21,6 +20,7 @@ from convrec.agent.respond import (
     relax_reply,
 )
 from convrec.agent.state import HISTORY_TURNS, AgentContext, AgentState
+from convrec.agent.understanding import Extraction
 from convrec.tools.base import ScoredItem
 from convrec.tools.context import ToolContext
 from convrec.tools.filters import get_vocab

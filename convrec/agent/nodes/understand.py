@@ -12,11 +12,11 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from convrec.agent.act import candidate_stats
-from convrec.agent.understanding import get_extractor
 from convrec.agent.ledger_apply import apply_update
 from convrec.agent.nodes.common import ledger_of, step
 from convrec.agent.refine import refine
 from convrec.agent.state import AgentContext, AgentState
+from convrec.agent.understanding import get_extractor
 
 
 def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:

@@ -36,7 +36,8 @@ class ActReader:
             return "reject"
         if re.search(r"\b(none of (these|those|them|that)|not (these|those|them)\b|don'?t like "
                      r"(these|those|any of)|nothing (here|there) (appeals|works)|no good"
-                     r"|not (interested|for me)|meh)\b", low) and not update.liked_ids:
+                     r"|not (interested|for me)|meh)\b", low) and not update.liked_ids and (
+                         ledger.last_shown or short):
             return "reject"
         social = self._social_act(low, short)
         if social is not None and not mentions and update.model_copy(
@@ -46,13 +47,17 @@ class ActReader:
             return social
         informative = not update.is_empty() or bool(mentions)
         if informative:
-            return "inform"
+            # asking for films, or saying what they want now, is a request; telling what
+            # they saw, liked or can't stand (and nothing else) informs
+            return "request" if _wants(update) or REQUEST_CUE.search(low) else "inform"
         if re.search(r"\b(more|others?|another|something else|different ones?|anything else"
                      r"|next|keep going|go on|what else)\b", low):
             return "more"
         if re.search(r"\b(recommend|suggest|what should i (watch|see)|what to watch|something to "
-                     r"(watch|see)|surprise me|any (ideas|suggestions|recommendations)|movie "
-                     r"night|pick (something|a film|a movie|one))\b", low):
+                     r"(watch|see)|surprise me|any (ideas|suggestions|recommendations|recs)|movie "
+                     r"night|pick (something|a film|a movie|one)|anything|whatever|you (choose|"
+                     r"pick|decide)|dealer'?s choice|need a (movie|film)|give me something|"
+                     r"i'?m bored|go ahead)\b", low):
             return "request"  # an open request: nothing about what, yet
         return "unclear"
 
@@ -72,3 +77,23 @@ class ActReader:
             return "greeting"
         return None
 
+
+
+REQUEST_CUE = re.compile(
+    r"\?|\b(recommend\w*|suggest\w*|recs?|ideas?|looking for|look for|searching for|after "
+    r"(?:a|an|some|something|more)|want|wanna|need|find me|show me|give me|get me|in the "
+    r"mood|mood for|something|anything|any good|what (?:should|can|could|would)|how about|"
+    r"what about|can you|could you|would like|i'd like|id like|let'?s|make it|instead|prefer"
+    r"|please|pls|plz|hit me|options?|similar|like it|like that|like this)\b"
+)
+
+
+def _wants(update: LedgerUpdate) -> bool:
+    """Whether the update says what the user wants now (not only what to leave out)."""
+    return bool(
+        update.genres_include or update.people_include or update.year_from is not None
+        or update.year_to is not None or update.runtime_min is not None
+        or update.runtime_max is not None or update.languages or update.min_rating is not None
+        or update.keywords_include or update.studios_include or update.wishes
+        or any(p.polarity > 0 for p in update.soft)
+    )

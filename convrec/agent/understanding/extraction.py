@@ -8,6 +8,7 @@ from typing import Literal
 
 from convrec.agent.ledger import LedgerUpdate
 from convrec.agent.understanding.lexicon import ORDINALS
+from convrec.tools.soft import SoftPreference
 
 UserAct = Literal[
     "empty", "greeting", "thanks", "bye", "accept", "question", "more", "reject", "inform",
@@ -29,6 +30,7 @@ class TitleMention:
     written: str
     sentiment: Literal["liked", "disliked", "seen", "neutral"]
     alternatives: list[int] = field(default_factory=list)
+    position: int = 0  # the token it starts at
 
 
 @dataclass
@@ -41,6 +43,12 @@ class Extraction:
     unresolved_titles: list[str] = field(default_factory=list)
     injection: bool = False
     notes: list[str] = field(default_factory=list)
+    groundings: list[str] = field(default_factory=list)  # "Horror (from 'horor', ...)"
+
+    @property
+    def pending(self) -> list[SoftPreference]:
+        """Leanings the agent asks the user to confirm ("Did you mean musical?")."""
+        return [p for p in self.update.soft if p.ask]
 
     def summary(self) -> dict[str, object]:
         return {
@@ -50,6 +58,8 @@ class Extraction:
             "unresolved_titles": self.unresolved_titles,
             "injection": self.injection,
             "notes": self.notes,
+            "groundings": self.groundings,
+            "confirm": [p.value for p in self.pending],
         }
 
 

@@ -16,14 +16,15 @@ import re
 
 from convrec.agent.ledger import Ledger, LedgerUpdate
 from convrec.agent.understanding.acts import ActReader
-from convrec.agent.understanding.extraction import Extraction
+from convrec.agent.understanding.extraction import Extraction, UserAct
 from convrec.agent.understanding.genres import GenreReader
+from convrec.agent.understanding.grounding import get_grounder
 from convrec.agent.understanding.injection import drop_injection
 from convrec.agent.understanding.multilingual import looks_foreign, translate_common
 from convrec.agent.understanding.numbers import NumberReader
 from convrec.agent.understanding.people import PeopleReader
 from convrec.agent.understanding.titles import TitleReader
-from convrec.agent.understanding.tokens import mark_negation, sanitize, tokenize
+from convrec.agent.understanding.tokens import Token, mark_negation, sanitize, tokenize
 from convrec.agent.understanding.vocab import AgentVocab, get_agent_vocab
 from convrec.agent.understanding.wishes import WishReader
 from convrec.tools.context import ToolContext
@@ -43,7 +44,8 @@ class Extractor(TitleReader, PeopleReader, GenreReader, NumberReader, WishReader
             text = text[:MAX_CHARS].rsplit(" ", 1)[0]
             notes.append(f"the message was long; I read its first {MAX_CHARS} characters")
         if not text:
-            return Extraction(text="", update=LedgerUpdate(), user_act="empty", notes=notes)
+            act: UserAct = "unclear" if str(raw).strip() else "empty"  # only emoji
+            return Extraction(text="", update=LedgerUpdate(), user_act=act, notes=notes)
         text, injection = drop_injection(text)
         if not text:
             return Extraction(text="", update=LedgerUpdate(), user_act="unclear",
@@ -53,6 +55,13 @@ class Extractor(TitleReader, PeopleReader, GenreReader, NumberReader, WishReader
         tokens = tokenize(text)
         mark_negation(text, tokens)
         update = LedgerUpdate()
+        groundings: list[str] = []
+        answer = _answer_to_confirm(text, ledger)
+        if answer is not None:
+            return Extraction(text=text, update=answer, user_act="inform", notes=notes)
+        if self._gibberish(tokens):
+            return Extraction(text=text, update=update, user_act="unclear",
+                              injection=injection, notes=notes)
         question = self._question(text, ledger)
         if question is not None:
             return Extraction(text=text, update=LedgerUpdate(), user_act="question",
@@ -61,19 +70,17 @@ class Extractor(TitleReader, PeopleReader, GenreReader, NumberReader, WishReader
         self._films(mentions, update)
         self._ordinal_feedback(text, tokens, ledger, update)
         self._drops(text, tokens, update)
-        self._people(tokens, update)
+        self._people(tokens, update, notes)
         self._studios(tokens, update)
         self._keywords(tokens, update, notes)
-        self._genres(tokens, update, notes)
+        self._genres(tokens, update, notes, groundings)
         self._relative(tokens, mentions, ledger, update)
-        self._era(text, tokens, ledger, update, notes)
-        self._runtime(text, tokens, update)
+        self._quantities(text, tokens, ledger, update, notes)
         self._languages(tokens, update)
-        self._rating(text, tokens, update)
         if foreign:
             notes.append("I understand English best; I used what I recognised")
         else:
-            self._wishes(tokens, mentions, update)
+            self._wishes(tokens, update, groundings)
         self._unknown_negations(tokens, notes)
         if re.search(r"\bany\b(?:\s+[\w'’-]+){0,3}?\s+(?:films?|movies?|ones?)\b", text, re.I) and (
             not update.genres_include
@@ -82,17 +89,46 @@ class Extractor(TitleReader, PeopleReader, GenreReader, NumberReader, WishReader
         if re.search(r"\b(start (over|again|afresh)|reset|new search|forget (all|everything|"
                      r"it all|what i said)|clear (all|everything|the filters))\b", text, re.I):
             update.reset = True
-        elif re.search(r"\b(actually|instead|rather|forget|change of plans?|scratch that)\b",
-                       text, re.I):
-            update.clear_wishes = True
+        elif update.wishes and re.search(
+                r"\b(actually|instead|rather|forget|change of plans?|scratch that)\b", text, re.I):
+            update.clear_wishes = True  # a new wish replaces the old ones
         act = self._user_act(text, update, question, ledger, mentions)
         if act == "reject" and ledger.last_shown and not update.seen_ids:
             update.rejected_ids = list(ledger.last_shown)
         return Extraction(
             text=text, update=update, user_act=act, question=question, mentions=mentions,
             unresolved_titles=unresolved, injection=injection, notes=notes,
+            groundings=groundings,
         )
 
+    def _gibberish(self, tokens: list[Token]) -> bool:
+        """Mostly no words at all ("asdkjh qwpoe", "lorem ipsum dolor sit amet"): nothing in
+        it is read, so nothing random becomes a constraint or a wish."""
+        words = [t.low for t in tokens if t.low.isalpha() and len(t.low) > 2
+                 and not t.capitalised]  # a capitalised name may be a title it doesn't know
+        if len(words) < 2:
+            return False
+        grounder = get_grounder(self.ctx)
+        unknown = sum(1 for w in words if not grounder.is_real_word(w))
+        return unknown / len(words) > 0.5
+
+
+_YES = re.compile(r"^\W*(yes|yeah|yep|yup|sure|right|correct|exactly|that'?s right|that one"
+                  r"|i did|i do|ya|ok|okay)\b", re.I)
+_NO = re.compile(r"^\W*(no|nope|nah|not that|wrong|neither)\b", re.I)
+
+
+def _answer_to_confirm(text: str, ledger: Ledger) -> LedgerUpdate | None:
+    """'yes' / 'no' to "Did you mean musical?": confirm the asked leanings (they become
+    hard) or drop them. None when nothing was asked or the turn says more than that."""
+    asked = [k for k, p in ledger.soft.items() if p.ask]
+    if not asked or len(text.split()) > 4:
+        return None
+    if _YES.search(text):
+        return LedgerUpdate(confirm=asked)
+    if _NO.search(text):
+        return LedgerUpdate(drop=asked)
+    return None
 
 def get_extractor(ctx: ToolContext) -> Extractor:
     return ctx.resources.get(

@@ -6,11 +6,17 @@ from __future__ import annotations
 import re
 
 from convrec.agent.ledger import LedgerUpdate
+from convrec.agent.understanding.grounding import (
+    GENRE_KIND,
+    KEYWORD_KIND,
+    get_grounder,
+)
 from convrec.agent.understanding.lexicon import (
     GENERIC,
     GENRE_DETERMINERS,
     GENRE_NOUNS,
     LANGUAGE_NOUNS,
+    STOP_WORDS,
     SUBGENRES,
 )
 from convrec.agent.understanding.tokens import (
@@ -19,6 +25,7 @@ from convrec.agent.understanding.tokens import (
 from convrec.agent.understanding.vocab import GENRE_WORDS, AgentVocab, genre_key
 from convrec.tools.context import ToolContext
 from convrec.tools.filters import vocab_key
+from convrec.tools.soft import SoftPreference
 
 
 class GenreReader:
@@ -29,7 +36,8 @@ class GenreReader:
 
     # genres
 
-    def _genres(self, tokens: list[Token], update: LedgerUpdate, notes: list[str]) -> None:
+    def _genres(self, tokens: list[Token], update: LedgerUpdate, notes: list[str],
+                groundings: list[str]) -> None:
         found: list[tuple[int, tuple[str, ...], Token]] = []
         genres = self.vocab.filters.genre_ids
         for n in (3, 2, 1):
@@ -53,22 +61,32 @@ class GenreReader:
                 for t in window:
                     t.used = True
                 found.append((i, names, window[0]))
+        found += self._misspelt_genres(tokens, notes, groundings, update.soft)
         found.sort(key=lambda f: f[0])
         include: list[str] = []
         mode = "any"
         for idx, (i, names, tok) in enumerate(found):
-            if tok.allowed:
+            if tok.dropped:
+                update.drop.extend(f"genre:{g}" for g in names)
+            elif tok.allowed:
                 update.genres_allow.extend(g for g in names if g not in update.genres_allow)
-            elif tok.negated:
+            elif tok.refused:
                 update.genres_exclude.extend(g for g in names if g not in update.genres_exclude)
+            elif tok.negated:
+                update.soft.extend(SoftPreference(kind="genre", value=g, polarity=-1,
+                                                  weight=0.6, written=tok.text) for g in names)
             else:
                 if len(names) > 1:
                     mode = "all"
                 if include and idx > 0 and found[idx - 1][2].clause == tok.clause:
-                    between = {t.low for t in tokens[found[idx - 1][0] + 1:i]}
-                    if "or" not in between and "," not in between:
-                        mode = "all"
+                    between = {t.low for t in tokens[found[idx - 1][0] + 1:i]} - {"-"}
+                    if not between or (between <= {"but", "also", "and"} and "also" in between):
+                        mode = "all"  # "a horror comedy", "scary but also funny"
                 include.extend(g for g in names if g not in include)
+        # "Japanese animated films ... not the violent action anime stuff": what is wanted
+        # outright wins over a lukewarm aside about the same genre
+        update.soft = [p for p in update.soft if not (
+            p.kind == "genre" and p.polarity < 0 and p.value in include)]
         both = [g for g in include if g in update.genres_exclude]
         if both:
             notes.append(f"you asked both for {' and '.join(both)} and for no "
@@ -90,40 +108,95 @@ class GenreReader:
             update.genre_mode = "all" if update.genres_add else mode  # type: ignore[assignment]
 
 
+    def _misspelt_genres(self, tokens: list[Token], notes: list[str], groundings: list[str],
+                         pending: list[SoftPreference]
+                         ) -> list[tuple[int, tuple[str, ...], Token]]:
+        """Genre words misspelt ("horor", "comdy"): corrected when one genre is clearly the
+        closest (grounding.py), and the correction is said."""
+        found: list[tuple[int, tuple[str, ...], Token]] = []
+        grounder = get_grounder(self.ctx)
+        for i, tok in enumerate(tokens):
+            if tok.used or len(tok.low) < 4 or not tok.low.isalpha() or tok.low in GENERIC:
+                continue
+            hit = grounder.spell(tok.low, GENRE_KIND)
+            if hit is None or hit.method not in ("spelling", "ambiguous"):
+                continue
+            tok.used = True
+            if hit.method == "ambiguous":  # "musicl": Music or Musical? ask, lean meanwhile
+                pending.append(SoftPreference(kind="genre", value=hit.value, weight=0.4,
+                                              written=tok.text, ask=True))
+                groundings.append(hit.describe())
+                continue
+            found.append((i, (hit.value,), tok))
+            groundings.append(hit.describe())
+            notes.append(f"I read \"{tok.text}\" as {hit.value.lower()}")
+        return found
+
     def _term(self, text: str) -> str | None:
         """A TMDB keyword or MovieLens tag for `text` (singular or plural), or None."""
         filters = self.vocab.filters
-        for key in (vocab_key(text), vocab_key(text).removesuffix("s")):
-            if key and (key in filters.keywords or key in filters.tags):
-                return filters.term_names.get(key, key)
+        key = vocab_key(text)
+        for form in (key.removesuffix("s"), key):  # "aliens": the keyword alien first
+            if form and form in filters.keywords:
+                return filters.term_names.get(form, form)
+        for form in (key, key.removesuffix("s")):
+            if form and form in filters.tags:
+                return filters.term_names.get(form, form)
         return None
 
     def _keywords(self, tokens: list[Token], update: LedgerUpdate, notes: list[str]) -> None:
-        """A negated keyword or tag is a hard exclusion ('no zombies', 'no Pixar')."""
+        """A subject the user refuses outright ('no zombies', 'without vampires') is a hard
+        exclusion when the catalog tags it well; one they are lukewarm about ('not too
+        bloody', 'nothing with too much violence') is a leaning away."""
         for n in (2, 1):
             for i in range(len(tokens) - n + 1):
                 window = tokens[i:i + n]
-                if any(t.used or not re.match(r"\w", t.text) for t in window):
+                if any(t.used or not re.match(r"[a-z]", t.low) for t in window):
                     continue
                 words = " ".join(t.low for t in window)
-                if genre_key(words) in GENRE_WORDS or words in GENERIC:
+                if genre_key(words) in GENRE_WORDS or words in GENERIC or any(
+                        t.low in STOP_WORDS or t.low in GENERIC or genre_key(t.low) in GENRE_WORDS
+                        for t in window) or len(words) < 4:
                     continue
                 if not window[0].negated or window[0].allowed:
-                    continue  # wanted subgenres stay soft wishes: tagging is sparse
+                    continue  # wanted subjects stay soft wishes: tagging is sparse
                 term = self._term(SUBGENRES.get(words, words))
+                strong = term is not None and (words in SUBGENRES or self._tagged(term) >= 15)
+                if window[0].refused and strong and term is not None:
+                    for t in window:
+                        t.used = True
+                    if term not in update.keywords_exclude:
+                        update.keywords_exclude.append(term)
+                        self._note_sparse_term(term, notes)
+                    continue
+                term = term if strong else self._aspect(words) if n == 1 else None
                 if term is None:
                     continue
                 for t in window:
                     t.used = True
-                if term not in update.keywords_exclude:
-                    update.keywords_exclude.append(term)
-                    self._note_sparse_term(term, notes)
+                update.soft.append(SoftPreference(kind="keyword", value=term, polarity=-1,
+                                                  weight=0.5, written=words))
+
+    def _tagged(self, term: str) -> int:
+        filters = self.vocab.filters
+        key = vocab_key(term)
+        return len(filters.keywords.get(key, ())) + len(filters.tags.get(key, ()))
+
+    def _aspect(self, word: str) -> str | None:
+        """The well-tagged term an aspect word means: 'bloody' -> blood, 'violent' ->
+        violence (its own form first, then by meaning)."""
+        for form in (word, word.removesuffix("y"), word.removesuffix("ies") + "y"):
+            term = self._term(form)
+            if term is not None and self._tagged(term) >= 5:
+                return term
+        hits = get_grounder(self.ctx).meaning(word, KEYWORD_KIND, k=1)
+        return hits[0].value if hits else None
 
     def _note_sparse_term(self, term: str, notes: list[str]) -> None:
         filters = self.vocab.filters
         key = vocab_key(term)
         tagged = len(filters.keywords.get(key, ())) + len(filters.tags.get(key, ()))
-        if tagged < 30:
+        if tagged < 50:
             notes.append(f"the catalog has no studio or franchise data; I left out the films "
                          f"tagged '{term}', but untagged ones may slip through")
 
@@ -140,14 +213,15 @@ class GenreReader:
         for i, tok in enumerate(tokens):
             if tok.used or tok.negated:
                 continue
-            name = self.vocab.languages.get(tok.low)
+            name = self.vocab.languages.get(tok.low.removesuffix("-language"))
             if name is None:
                 continue
             prev = tokens[i - 1].low if i else ""
             nxt = tokens[i + 1].low if i + 1 < len(tokens) else ""
             if prev == "in" and nxt == ":":
                 continue  # "sorry, in English: ..." is about the message, not the film
-            if prev in ("in",) or nxt in LANGUAGE_NOUNS or genre_key(nxt) in GENRE_WORDS:
+            if prev in ("in",) or nxt in LANGUAGE_NOUNS or genre_key(nxt) in GENRE_WORDS or (
+                    tok.low.endswith("-language")):
                 tok.used = True
                 if name not in update.languages:
                     update.languages.append(name)

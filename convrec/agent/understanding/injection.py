@@ -13,7 +13,14 @@ import re
 from convrec.agent.understanding.lexicon import INJECTION
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
-_CLAUSE_START = re.compile(r"(?:--+|[—–;:,]|\s-\s|\(|\b(?:and|but|also|then|now|so|plus)\b)")
+# Where a request resumes after an injected instruction: "..., then suggest a Tarantino film"
+_RESUME = re.compile(
+    r"(?:[,;]\s*|\s)(?:and\s+then|and|then|but|also|now|so|after that)\s+(?:please\s+)?"
+    r"(?:recommend|suggest|find|give|show|get|pick)\s+(?:me\s+)?(?=(?:a|an|some|something|"
+    r"any|one|two|three|films?|movies?)\b)",
+    re.I,
+)
+_CLAUSE_START = re.compile(r"(?:--+|[—–;:,]|\s-\s|\b(?:and|but|also|then|now|so|plus)\b)")
 
 
 def drop_injection(text: str) -> tuple[str, bool]:
@@ -28,8 +35,11 @@ def drop_injection(text: str) -> tuple[str, bool]:
             continue
         found = True
         starts = [m.start() for m in _CLAUSE_START.finditer(sentence[:hit.start()])]
-        cut = starts[-1] if starts else 0
+        cut = starts[-1] if starts else hit.start()
         before = sentence[:cut].strip(" -—–;:,(")
         if re.search(r"\w", before):
             kept.append(before + ".")
+        resumed = _RESUME.search(sentence, hit.end())
+        if resumed is not None and not INJECTION.search(sentence, resumed.end()):
+            kept.append(sentence[resumed.start():].strip(" ,;"))
     return " ".join(s.strip() for s in kept if s.strip()), found

@@ -6,16 +6,86 @@ from __future__ import annotations
 
 import re
 
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+# Words that never carry a wish or a subject (scikit-learn's English list, and chat filler).
+STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | {
+    "lol", "lmao", "tbh", "imo", "pls", "plz", "please", "thanks", "thx", "ok", "okay", "yeah",
+    "yes", "nah", "kinda", "sorta", "gonna", "wanna", "gotta", "stuff", "thing", "things",
+    "really", "maybe", "guys", "hey", "hi", "hello", "ones", "one", "only", "just", "like",
+    "movie", "movies", "film", "films", "flick", "flicks", "watch", "watching", "watched",
+}
+
 TOKEN = re.compile(r"[\w][\w'’\-.&]*[\w]|[\w]|[\"“”«»]|[^\w\s]")
 CLAUSE_BREAK = {".", ",", ";", "!", "?", ":", "(", ")", "—", "–"}
 CLAUSE_WORDS = {"but", "although", "though", "however", "whereas", "instead"}
+LUKEWARM_NEGATORS = (
+    "not a fan of", "not a big fan of", "not a huge fan of", "not really a fan of",
+    "never been a fan of", "not big on", "not really into", "not much into", "not crazy about",
+    "not much of a", "not really", "not interested in", "not the biggest fan of",
+)
 NEGATORS = {
     "no", "not", "nothing", "without", "never", "avoid", "except", "excluding", "hate",
     "hates", "don't", "dont", "doesn't", "isn't", "aren't", "skip", "neither", "nor", "none",
     "minus", "sans", "nope", "nah", "n't", "anything but", "rather not", "not into",
     "sick of", "tired of", "can't stand", "cannot stand", "don't want", "do not want",
-    "no more", "steer clear of", "stay away from", "leave out",
+    "no more", "steer clear of", "stay away from", "leave out", "not another",
+    "is not", "are not", "instead of", "rather than", "other than", "in place of", "wasn't",
+    "isnt", "arent",
+    *LUKEWARM_NEGATORS,
 }
+# Negators that refuse what follows them directly ("no horror", "anything but westerns");
+# the rest of NEGATORS only lean away ("never", "isn't", "tired of").
+REFUSING = {
+    "no", "not", "nothing", "without", "except", "excluding", "anything but", "don't want",
+    "do not want", "no more", "skip", "avoid", "minus", "sans", "rather not", "steer clear of",
+    "stay away from", "leave out", "hate", "hates", "can't stand", "cannot stand", "none",
+    "nor", "neither", "dont want", "not another", "isn't", "aren't", "wasn't", "isnt",
+    "arent", "is not", "are not",
+}
+# "X instead of Y": Y is no longer wanted, but not refused either.
+DROPPING = {"instead of", "rather than", "other than", "in place of"}
+# Taste negators: a leaning away, never a filter ("not a fan of horror").
+LUKEWARM = {
+    "not a fan of", "not a big fan of", "not a huge fan of", "not really a fan of",
+    "never been a fan of", "not big on", "not really into", "not into", "not much into",
+    "not crazy about", "not a huge", "not much of a", "not really", "not interested in",
+    "not the biggest fan of", "not usually", "not always", "not so much",
+}
+# Words that may stand between a refusing negator and what it refuses.
+LIGHT = {"a", "an", "the", "any", "more", "of", "with", "some", "that", "those", "these",
+         "kind", "sort", "type", "movies", "movie", "films", "film", "stuff", "anything",
+         "another", "other", "in", "from", "by", "starring", "featuring", "real", "actual"}
+# Degree words: "not too bloody", "isn't full of jump scares" lean away, they don't refuse.
+DEGREE = {"too", "very", "overly", "full", "so", "much", "many", "lots", "lot", "super",
+          "excessively", "that", "really", "extremely", "crazy", "heavy", "heavily"}
+# A subject disliked by what is said after it ("westerns aren't really my thing").
+DISLIKING_PREDICATE = re.compile(
+    r"\b(?:(?:is|are|'s|'re)\s+)?(?:just\s+|really\s+|honestly\s+)?(?:not|n't|never)\s+"
+    r"(?:really\s+|quite\s+|exactly\s+)?(?:my (?:thing|cup of tea|jam|style|genre|type|"
+    r"favou?rite)|for me|doing it for me)\b"
+    r"|\b(?:usually\s+|always\s+|kinda\s+|kind of\s+)?bores?\s+me\b|\bbored me\b"
+    r"|\b(?:doesn'?t|don'?t|do not|does not)\s+(?:really\s+|usually\s+)?do\s+(?:it|much|"
+    r"anything)\s+for me\b"
+    r"|\b(?:is|are|'s|'re)\s+(?:kind of\s+|kinda\s+|a bit\s+|so\s+|too\s+)?(?:boring|"
+    r"annoying|overrated|tedious|not my thing)\b"
+    r"|\b(?:is|are)\s+hit\s+(?:or|and)\s+miss\b"
+    r"|\b(?:has|have)\s+never\s+(?:really\s+)?(?:clicked|worked|landed)\s+(?:with|for)\s+me\b"
+    r"|\b(?:are|is)\s+(?:ok|okay|fine|alright)\s+i\s+guess\b"
+)
+# A subject refused outright by what is said after it ("musicals are a no from me").
+REFUSING_PREDICATE = re.compile(
+    r"\b(?:is|are)\s+a\s+(?:no|hard no|pass|hard pass|no-go|no go)\s+(?:from|for)\s+me\b"
+    r"|\b(?:is|are)\s+(?:off the table|out of the question|a dealbreaker)\b"
+)
+# A leaning away from what follows ("I'm kinda over superhero movies", "meh on sci-fi").
+DISLIKING_PREFIX = re.compile(
+    r"\b(?:i'?m|i am)\s+(?:kinda\s+|kind of\s+|a bit\s+|so\s+|pretty\s+|really\s+)?"
+    r"(?:over|done with|tired of|sick of|burnt out on|burned out on)\b"
+    r"|\bmeh\s+(?:on|about)\b|\bcan take (?:it\s+)?or leave\b|\bi (?:find|found)\b(?=[^.,;!?]*"
+    r"\b(?:annoying|boring|overrated|tedious|grating)\b)"
+    r"|\b(?:usually|generally|tend to)\s+(?:avoid|skip|dislike)\b"
+)
 ALLOW_AFTER = re.compile(
     r"^\s*(?:is|are|would be|'s|'re)?\s*(?:fine|ok|okay|alright|all right|good too|acceptable"
     r"|allowed|welcome)\b"
@@ -96,7 +166,11 @@ INJECTION = re.compile(
     r"ignore\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|previous\s+|prior\s+|above\s+|earlier\s+)*"
     r"(?:instructions|rules|prompts?|directions|guidelines)|system\s+prompt|you\s+are\s+now\b"
     r"|disregard\s+(?:all|any|your|the|previous)|pretend\s+(?:to\s+be|you\s+are)|jailbreak"
-    r"|developer\s+mode|reveal\s+(?:your|the)\s+(?:prompt|instructions)",
+    r"|developer\s+mode|reveal\s+(?:your|the)\s+(?:prompt|instructions)"
+    r"|(?:tell|show|give|print|repeat|translate|share)\s+(?:me\s+)?(?:your|the)\s+(?:system\s+)?"
+    r"(?:instructions|prompt|rules|guidelines)|\bapi\s+key|respond\s+only\s+in"
+    r"|you\s+are\s+(?:no\s+longer|not\s+a)\b|</?\s*(?:system|user|assistant)\s*>"
+    r"|\[\[?\s*(?:system|assistant)\s*:|\b(?:system|assistant)\s*:\s",
     re.I,
 )
 ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,

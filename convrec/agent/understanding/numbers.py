@@ -9,16 +9,17 @@ from convrec.agent.ledger import Ledger, LedgerUpdate
 from convrec.agent.understanding.extraction import (
     TitleMention,
 )
-from convrec.agent.understanding.spans import parse_minutes, year_span
+from convrec.agent.understanding.quantities import Quantity, find_quantities
 from convrec.agent.understanding.tokens import (
     Token,
     allowed_at,
+    blanked,
     consume,
-    masked,
     negated_at,
 )
 from convrec.agent.understanding.vocab import AgentVocab
 from convrec.tools.context import ToolContext
+from convrec.tools.soft import SoftPreference, era_label
 
 
 class NumberReader:
@@ -30,26 +31,50 @@ class NumberReader:
     def franchise(self, item_ids: list[int]) -> list[int]:
         raise NotImplementedError  # the title reader's
 
-    # era
-    def _era(self, text: str, tokens: list[Token], ledger: Ledger, update: LedgerUpdate,
-             notes: list[str]) -> None:
-        low = masked(text, tokens)
+    # eras, runtimes, ratings
+
+    def _quantities(self, text: str, tokens: list[Token], ledger: Ledger, update: LedgerUpdate,
+                    notes: list[str]) -> None:
+        """Every era, runtime and rating statement (quantities.py finds them): a precise one
+        is a hard constraint, a vague one ("not too long", "recent", "well reviewed") a
+        leaning."""
+        low = text.lower()
         if re.search(r"\b(any (era|year|decade|time period)|era doesn'?t matter|(year|era|"
                      r"decade) (doesn'?t|does not) matter|regardless of (year|era))\b", low):
             update.era_clear = True
-        span = year_span(low, self.vocab.max_year)
-        if span is None:
-            return
-        start, end, kind, (pos, stop) = span
-        consume(tokens, pos, stop)
-        rest = low[:pos] + " " * (stop - pos) + low[stop:]
-        other = year_span(rest, self.vocab.max_year)
-        if other is not None and (other[0], other[1]) != (start, end) and kind != "decade":
-            notes.append("I can only use one range of years at a time; I used the first one")
-        negated = negated_at(tokens, pos)
-        allowed = allowed_at(tokens, pos) or bool(
-            re.search(r"\b(are|is|would be)\s+(fine|ok|okay|alright|good)\b", low[pos:pos + 40])
-        )
+        if re.search(r"\b(any length|length doesn'?t matter|(long|length|runtime|longer ones?) "
+                     r"(is|are) (fine|ok|okay)|don'?t mind (long|longer)|regardless of "
+                     r"length)\b", low):
+            update.runtime_clear = True
+        eras = 0
+        for q in find_quantities(blanked(text, tokens), max_year=self.vocab.max_year):
+            start, stop = q.span
+            consume(tokens, start, stop)
+            negated = q.kind == "era" and negated_at(tokens, start)
+            allowed = allowed_at(tokens, start) or bool(re.search(
+                r"^\W*(are|is|would be|'s)\s+(fine|ok|okay|alright|good)\b", low[stop:stop + 30]))
+            if q.kind == "era":
+                eras += 1
+                if eras == 2 and not q.vague:
+                    notes.append("I can only use one range of years at a time; I used the "
+                                 "first one")
+                if eras == 1:
+                    self._era(q, ledger, update, negated=negated, allowed=allowed)
+            elif q.kind == "runtime" and not update.runtime_clear:
+                self._runtime(q, update)
+            elif q.kind == "rating":
+                if q.vague:
+                    update.soft.append(SoftPreference(kind="rating", value=f"rated {q.low:g}+",
+                                                      low=q.low, weight=0.5,
+                                                      written=q.written))
+                else:
+                    update.min_rating = q.low
+
+    @staticmethod
+    def _era(q: Quantity, ledger: Ledger, update: LedgerUpdate, *, negated: bool,
+             allowed: bool) -> None:
+        start = None if q.low is None else int(q.low)
+        end = None if q.high is None else int(q.high)
         if allowed:
             # widen what the ledger has so this span fits in it
             earlier = ledger.year_from
@@ -59,73 +84,33 @@ class NumberReader:
                 update.year_to = end
             return
         if negated:
-            if kind == "before":  # "nothing before 2000"
-                update.year_from = end + 1 if end is not None else None
-            elif kind == "after":  # "nothing after 1990"
-                update.year_to = start - 1 if start is not None else None
-            elif start is not None and end is not None:  # "not from the 80s": newer
+            if start is None and end is not None:  # "nothing before 2000"
                 update.year_from = end + 1
+            elif end is None and start is not None:  # "nothing after 1990"
+                update.year_to = start - 1
+            elif end is not None:  # "not from the 80s": newer
+                update.year_from = end + 1
+            return
+        if q.vague:
+            update.soft.append(SoftPreference(kind="era", value=era_label(start, end), low=start,
+                                              high=end, weight=0.5, written=q.written))
             return
         update.year_from, update.year_to = start, end
 
-
-    # runtime
-
-    def _runtime(self, text: str, tokens: list[Token], update: LedgerUpdate) -> None:
-        low = text.lower()
-        if re.search(r"\b(any length|length doesn'?t matter|(long|length|runtime|longer ones?) "
-                     r"(is|are) (fine|ok|okay)|don'?t mind (long|longer)|regardless of "
-                     r"length)\b", low):
-            update.runtime_clear = True
+    @staticmethod
+    def _runtime(q: Quantity, update: LedgerUpdate) -> None:
+        if q.vague:
+            low = None if q.low is None else int(q.low)
+            high = None if q.high is None else int(q.high)
+            label = (f"under {high} min" if low is None else f"over {low} min" if high is None
+                     else f"{low}-{high} min")
+            update.soft.append(SoftPreference(kind="runtime", value=label, low=low, high=high,
+                                              weight=0.5, written=q.written))
             return
-        number = (r"(\d+(?:\.\d+)?|an? hour and a half|one and a half|half an|an?|one|two"
-                  r"|three|four|ninety)")
-        unit = r"\s*-?\s*(hours?|hrs?|h|minutes?|mins?|m)\b"
-        found = False
-        for match in re.finditer(
-            r"\b(under|less than|shorter than|below|at most|no more than|no longer than|"
-            r"max(?:imum)?(?: of)?|within|up to|tops|not over|over|more than|longer than|"
-            r"at least|above|minimum(?: of)?)\s+" + number + unit, low
-        ):
-            minutes = parse_minutes(match.group(2), match.group(3))
-            if minutes is None or not 20 <= minutes <= 600:
-                continue
-            consume(tokens, *match.span())
-            at_least = match.group(1) in ("over", "more than", "longer than", "at least",
-                                          "above") or match.group(1).startswith("minimum")
-            if negated_at(tokens, match.start()):
-                at_least = not at_least  # "nothing longer than two hours"
-            if at_least:
-                update.runtime_min = minutes
-            else:
-                update.runtime_max = minutes
-            found = True
-        if found:
-            return
-        if re.search(r"\b(not too long|nothing too long|not very long|not long|not a long|"
-                     r"nothing long)\b", low):
-            update.runtime_max = 120
-        elif re.search(r"\b(short|shortish|quick|brief)\b(?! (story|stories|film festival))", low):
-            update.runtime_max = 100
-        elif re.search(r"\b(long|epic|lengthy)\s+(movies?|films?|ones?|epics?)\b", low):
-            update.runtime_min = 150
-
-
-    # rating
-
-    def _rating(self, text: str, tokens: list[Token], update: LedgerUpdate) -> None:
-        low = text.lower()
-        match = re.search(r"\brated\s+(?:above|over|at least|higher than|more than)\s+"
-                          r"(\d+(?:\.\d+)?)(\s*(?:/\s*5|stars?|out of 5))?", low)
-        if match:
-            value = float(match.group(1)) * (2 if match.group(2) else 1)
-            if 0 < value <= 10:
-                update.min_rating = value
-                consume(tokens, *match.span())
-                return
-        if re.search(r"\b(highly rated|well rated|top rated|critically acclaimed|acclaimed|"
-                     r"well reviewed|good reviews|award winning|masterpieces?|the best)\b", low):
-            update.min_rating = 7.0
+        if q.low is not None and 20 <= q.low <= 600:
+            update.runtime_min = int(q.low)
+        if q.high is not None and 20 <= q.high <= 600:
+            update.runtime_max = int(q.high)
 
     # slots dropped by name, keywords, negated names the catalog cannot filter on
 

@@ -10,15 +10,21 @@ from __future__ import annotations
 import re
 
 from convrec.agent.ledger import LedgerUpdate
+from convrec.agent.understanding.grounding import (
+    PERSON_KIND,
+    get_grounder,
+)
 from convrec.agent.understanding.lexicon import (
     GENERIC,
 )
 from convrec.agent.understanding.tokens import (
     Token,
+    sentence_start,
 )
 from convrec.agent.understanding.vocab import GENRE_WORDS, AgentVocab
 from convrec.tools.context import ToolContext
 from convrec.tools.filters import PersonRef, person_key, vocab_key
+from convrec.tools.soft import SoftPreference
 
 
 class PeopleReader:
@@ -29,7 +35,7 @@ class PeopleReader:
 
     # people
 
-    def _people(self, tokens: list[Token], update: LedgerUpdate) -> None:
+    def _people(self, tokens: list[Token], update: LedgerUpdate, notes: list[str]) -> None:
         vocab = self.vocab
         for n in (3, 2):
             for i in range(len(tokens) - n + 1):
@@ -54,16 +60,27 @@ class PeopleReader:
                     tok.used = tokens[i + 1].used = True
                     self._add_person(tokens, i, [tok, tokens[i + 1]], pair, update)
                     continue
-            if len(tok.low) < 4:
+            if len(tok.low) < 4 or not tok.low.isalpha():
                 continue
-            person = vocab.surnames.get(tok.low)
             prev = tokens[i - 1].low if i else ""
-            if person is None or not (tok.capitalised or prev in ("by", "director")):
+            nxt = tokens[i + 1].low if i + 1 < len(tokens) else ""
+            cue = prev in PERSON_CUES or nxt in FILM_NOUNS
+            person = vocab.surnames.get(tok.low)
+            if person is None and (cue or tok.capitalised) and tok.low not in GENERIC:
+                hit = get_grounder(self.ctx).spell(tok.low, PERSON_KIND)
+                if hit is not None and hit.method == "spelling" and len(tok.low) >= 6:
+                    person = vocab.people.get(person_key(hit.value))
+                    if person is not None:
+                        notes.append(f"I read \"{tok.text}\" as {hit.value}")
+            if person is None or not (tok.capitalised or cue):
                 continue
-            if tok.capitalised and i == 0 and prev == "":
-                nxt = tokens[i + 1].low if i + 1 < len(tokens) else ""
-                if nxt not in ("film", "films", "movie", "movies", "flick", "flicks"):
-                    continue
+            if not tok.capitalised and prev not in ("by", "director", "directed") and not (
+                    vocab.mainly_directs(person)):
+                continue  # "a good movie" is not Meagan Good; "a nolan movie" is Nolan
+            if tok.capitalised and not cue and (
+                sentence_start(tokens, i) or _in_capitalised_run(tokens, i)
+            ):
+                continue  # a capital at a sentence start proves nothing; "Black Panther"
             tok.used = True
             self._add_person(tokens, i, [tok], person, update)
 
@@ -84,10 +101,18 @@ class PeopleReader:
             else:
                 role = "any"
         ref = PersonRef(name=vocab.person_name(person), role=role)  # type: ignore[arg-type]
-        if window[0].allowed:
+        clause = [t.low for t in tokens[:i] if t.clause == window[0].clause]
+        if re.search(r"\b(seen|watched|saw)\b", " ".join(clause)):
+            return  # "I've seen all of Miyazaki": what they have seen, not what they want
+        if window[0].dropped:
+            update.drop.append(f"person:{ref.name}")
+        elif window[0].allowed:
             update.people_allow.append(ref.name)
-        elif window[0].negated:
+        elif window[0].refused:
             update.people_exclude.append(ref)
+        elif window[0].negated:
+            update.soft.append(SoftPreference(kind="person", value=ref.name, polarity=-1,
+                                              weight=0.6, written=" ".join(t.text for t in window)))
         else:
             update.people_include.append(ref)
 
@@ -103,19 +128,25 @@ class PeopleReader:
                 key = vocab_key(" ".join(t.text for t in window))
                 if key not in self.vocab.studios or key in GENERIC or key in GENRE_WORDS:
                     continue
+                nxt = tokens[i + n].low if i + n < len(tokens) else ""
                 prev = tokens[i - 1].low if i else ""
-                if not (window[0].capitalised or prev in ("by", "from")):
-                    continue
-                if window[0].capitalised and i == 0 and n == 1 and prev == "":
-                    nxt = tokens[1].low if len(tokens) > 1 else ""
-                    if nxt not in ("film", "films", "movie", "movies"):
-                        continue  # a capital at the start of a sentence proves nothing
+                named = nxt in STUDIO_NOUNS or nxt in FILM_NOUNS or prev in ("by", "from") or (
+                    self.vocab.studios[key] >= MIN_BARE_STUDIO_FILMS)
+                if not window[0].capitalised:
+                    continue  # "by house or room" is not a studio
+                cued = nxt in STUDIO_NOUNS or nxt in FILM_NOUNS or prev in ("by", "from")
+                if (sentence_start(tokens, i) and not cued) or (
+                        not named and _in_capitalised_run(tokens, i, n)):
+                    continue  # a capital at the start of a sentence proves nothing
                 for t in window:
                     t.used = True
                 if window[0].allowed:
                     update.studios_allow.append(key)
-                elif window[0].negated:
+                elif window[0].refused:
                     update.studios_exclude.append(key)
+                elif window[0].negated:
+                    update.soft.append(SoftPreference(kind="studio", value=key, polarity=-1,
+                                                      weight=0.5, written=key))
                 else:
                     update.studios_include.append(key)
 
@@ -128,3 +159,19 @@ class PeopleReader:
                 notes.append(f"I can't filter out \"{tok.text}\": the catalog doesn't know it")
                 tok.used = True
 
+
+
+MIN_BARE_STUDIO_FILMS = 40  # a studio named with no cue ("Disney ideally") is a big one
+PERSON_CUES = {"by", "director", "with", "starring", "featuring", "actor", "actress", "directed"}
+FILM_NOUNS = {"film", "films", "movie", "movies", "flick", "flicks", "picture", "pictures"}
+STUDIO_NOUNS = {"studio", "studios", "productions", "animation", "pictures", "films"}
+
+
+def _in_capitalised_run(tokens: list[Token], i: int, n: int = 1) -> bool:
+    """Whether tokens[i:i+n] sit beside other capitalised words: part of a longer name or a
+    title ("Black Panther", "The Rock"), not a name of their own."""
+    before = tokens[i - 1] if i else None
+    after = tokens[i + n] if i + n < len(tokens) else None
+    return any(t is not None and t.capitalised and not t.used and t.low.isalpha()
+               for t in (before, after)) or (
+        before is not None and before.low == "the" and before.capitalised)

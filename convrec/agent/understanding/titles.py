@@ -18,6 +18,7 @@ from convrec.agent.understanding.extraction import (
     TitleMention,
     shown_at,
 )
+from convrec.agent.understanding.grounding import get_grounder
 from convrec.agent.understanding.lexicon import (
     DISLIKE,
     FILLER_AFTER_TRIGGER,
@@ -26,13 +27,16 @@ from convrec.agent.understanding.lexicon import (
     NOT_SEEN,
     ORDINAL_REF,
     SEEN,
+    STOP_WORDS,
 )
 from convrec.agent.understanding.tokens import (
     Token,
     phrase_at,
+    sentence_start,
 )
 from convrec.agent.understanding.vocab import GENRE_WORDS, AgentVocab, genre_key
 from convrec.tools.context import ToolContext
+from convrec.tools.filters import person_key
 from convrec.tools.lookup import title_key
 
 MAX_TITLE_TOKENS = 10
@@ -61,14 +65,23 @@ class TitleReader:
         ("plot", re.compile(r"\b(?:what(?:'s| is| was)\s+(?P<t>.+?)\s+about\b|tell me (?:more"
                             r" )?about\s+(?P<t2>.+)|what happens in\s+(?P<t3>.+)|plot of"
                             r"\s+(?P<t4>.+))", re.I)),
-        ("rating", re.compile(r"\b(?:is|was)\s+(?P<t>.+?)\s+(?:any good|good|worth (?:it|"
-                              r"watching|seeing)|well rated|rated well)\b|\bhow (?:good|well "
-                              r"rated) is\s+(?P<t2>.+)", re.I)),
+        ("rating", re.compile(r"^(?:is|was)\s+(?P<t>.+?)\s+(?:any good|good|worth (?:it|"
+                              r"watching|seeing)|well rated|rated well|better than .+)\W*$"
+                              r"|\bhow (?:good|well rated) is\s+(?P<t2>.+)", re.I)),
+        ("cast", re.compile(r"^(?:is|was)\s+[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*\s+in\s+"
+                            r"(?P<t>.+)", re.I)),
+        ("director", re.compile(r"^did\s+[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*\s+(?:direct|make)"
+                                r"\s+(?P<t>.+)", re.I)),
     )
 
     def _question(self, text: str, ledger: Ledger) -> Question | None:
+        """A factual question about one film. Asked in one sentence of its own: a post that
+        asks for films ("like Heat (1995)? anything similar") is a request, not a question."""
+        sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+        if len(sentences) > 2 or any(_ASKS_FOR_FILMS.search(s) for s in sentences):
+            return None
         for kind, pattern in self._QUESTIONS:
-            match = pattern.search(text)
+            match = next((m for m in map(pattern.search, sentences) if m), None)
             if not match:
                 continue
             written = next(g for g in match.groups() if g)
@@ -142,7 +155,7 @@ class TitleReader:
                     written = " ".join(t.text for t in tokens[i + 1:end])
                     ids = self.match_title(written, loose=True)
                     if ids:
-                        mentions.append(self._mention(ids, written, sentiment))
+                        mentions.append(self._mention(ids, written, sentiment, position=i))
                         for t in tokens[i:end + 1]:
                             t.used = True
                     else:
@@ -161,7 +174,82 @@ class TitleReader:
                 j += 1
             j = self._title_list(tokens, j, sentiment, ledger, mentions, unresolved)
             i = max(j, i + 1)
+        if not asking:
+            self._titles_anywhere(tokens, mentions)
+        for m in mentions:
+            if m.sentiment == "seen" and sentence_tone(tokens, m.position) > 0:
+                m.sentiment = "liked"  # "watched Arrival and still can't stop thinking about it"
         return mentions, unresolved
+
+    def _titles_anywhere(self, tokens: list[Token], mentions: list[TitleMention]) -> None:
+        """Titles named without a trigger ("Heat is my favourite", "Spirited Away (2001)"):
+        a capitalised run that is surely a catalog title. The sentence's tone says whether
+        it was liked (the default), disliked or only seen."""
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            if tok.used or tok.negated or tok.dropped or not (
+                    tok.capitalised or tok.text[:1].isdigit()):
+                i += 1
+                continue
+            found = self._sure_title_at(tokens, i)
+            if found is None:
+                i += 1
+                continue
+            ids, n = found
+            written = " ".join(t.text for t in tokens[i:i + n])
+            for t in tokens[i:i + n]:
+                t.used = True
+            tone = sentence_tone(tokens, i)
+            sentiment = "disliked" if tone < 0 else "liked"
+            mentions.append(self._mention(ids, written, sentiment, position=i))
+            i += n
+
+    def _sure_word(self, tok: Token, popularity: float, tokens: list[Token], i: int) -> bool:
+        """A one-word title named without a trigger: a made-up word ("Braveheart") known
+        enough, or a real word ("Heat") that is famous and spoken of well or badly."""
+        if not get_grounder(self.ctx).is_real_word(tok.low):
+            return popularity >= 0.3
+        return popularity >= 0.5 and sentence_tone(tokens, i) != 0
+
+    def _sure_title_at(self, tokens: list[Token], i: int) -> tuple[list[int], int] | None:
+        """The longest capitalised run from token i that is surely a catalog title (a year in
+        parentheses after it must agree), and how many tokens it and its year take."""
+        limit = min(len(tokens), i + MAX_TITLE_TOKENS)
+        stop = next((k for k in range(i, limit) if tokens[k].text in (
+            ".", ",", ";", "!", "?", '"', "“", "”", "(", ")")), limit)
+        index = self.vocab.titles
+        for end in range(stop, i, -1):
+            window = tokens[i:end]
+            if any(t.used for t in window) or (not window[-1].capitalised and not (
+                    window[-1].text[:1].isdigit())):
+                continue
+            written = " ".join(t.text for t in window)
+            key = title_key(written)
+            if not key or key in GENERIC or genre_key(written) in GENRE_WORDS:
+                continue
+            year = _year_after(tokens, end)
+            ids = self.match_title(f"{written} ({year})" if year else written)
+            if not ids:
+                continue
+            if year is not None:
+                if abs((index.years.get(ids[0]) or 0) - year) > 1:
+                    continue
+                return ids, end - i + 3
+            words = [t for t in window if re.match(r"\w", t.text)]
+            popularity = index.popularity.get(ids[0], 0.0)
+            if person_key(written) in self.vocab.people or written.lower() in (
+                    self.vocab.languages):
+                continue  # "Adam Sandler", "American": a name, not the film of that name
+            if len(words) == 1 and (sentence_start(tokens, i) or words[0].low in STOP_WORDS
+                                    or len(key) < 3 or not self._sure_word(words[0], popularity,
+                                                                           tokens, i)):
+                continue
+            if len(words) >= 2 and popularity < 0.15 and not all(
+                    t.capitalised or t.low in TITLE_GLUE for t in window):
+                continue
+            return ids, end - i
+        return None
 
     def _trigger(self, tokens: list[Token], i: int) -> tuple[str, int]:
         for sentiment, phrases in (("not_seen", NOT_SEEN), ("disliked", DISLIKE),
@@ -210,13 +298,16 @@ class TitleReader:
                     return j
                 ids, n = found
                 written = " ".join(t.text for t in tokens[j:j + n])
-                mentions.append(self._mention(ids, written, sentiment))
+                if sentiment == "liked" and tokens[j].negated:
+                    sentiment = "disliked"  # "not a huge fan of Titanic"
+                year = _year_after(tokens, j + n)
+                if year is not None:
+                    ids = self.match_title(f"{written} ({year})") or ids
+                    n += 3
+                mentions.append(self._mention(ids, written, sentiment, position=j))
                 for t in tokens[j:j + n]:
                     t.used = True
                 j += n
-                if j < len(tokens) and re.fullmatch(r"\(?\d{4}\)?", tokens[j].text):
-                    tokens[j].used = True
-                    j += 1
             if j < len(tokens) and tokens[j].low in ("and", "or", ",", "&", "nor"):
                 j += 1
                 continue
@@ -251,7 +342,12 @@ class TitleReader:
         return [item_id], n
 
     def _title_at(self, tokens: list[Token], j: int) -> tuple[list[int], int] | None:
-        """The longest run of tokens from j that names a film, and its films."""
+        """The longest run of tokens from j that names a film, and its films (not a person
+        named there: "I like Robert Downey Jr." is about him)."""
+        for n in (3, 2):
+            if person_key(" ".join(t.text for t in tokens[j:j + n])) in self.vocab.people and (
+                    tokens[j].capitalised):
+                return None
         limit = min(len(tokens), j + MAX_TITLE_TOKENS)
         stop = next((k for k in range(j, limit) if tokens[k].text in (".", ",", ";", "!", "?",
                                                                      '"', "“", "”")), limit)
@@ -261,7 +357,8 @@ class TitleReader:
                 continue
             written = " ".join(t.text for t in window)
             key = title_key(written)
-            if not key or key in GENERIC or genre_key(written) in GENRE_WORDS:
+            if not key or key in GENERIC or genre_key(written) in GENRE_WORDS or (
+                    len(window) == 1 and window[0].low in STOP_WORDS):
                 continue
             capitalised = any(t.capitalised for t in window)
             ids = self.match_title(written, loose=capitalised and len(key) >= 5)
@@ -284,10 +381,12 @@ class TitleReader:
             run.pop()
         return " ".join(run)
 
-    def _mention(self, ids: list[int], written: str, sentiment: str) -> TitleMention:
+    def _mention(self, ids: list[int], written: str, sentiment: str, position: int = 0
+                 ) -> TitleMention:
         pop = self.vocab.titles.popularity
         alternatives = [i for i in ids[1:4] if pop.get(i, 0.0) >= pop.get(ids[0], 0.0) - 0.1]
-        return TitleMention(ids[0], written, sentiment, alternatives)  # type: ignore[arg-type]
+        return TitleMention(ids[0], written, sentiment, alternatives,  # type: ignore[arg-type]
+                            position=position)
 
     @staticmethod
     def _films(mentions: list[TitleMention], update: LedgerUpdate) -> None:
@@ -335,3 +434,41 @@ def series_name(title: str) -> str:
     """'The Matrix Reloaded' -> 'matrix reloaded' (lower case, no leading article)."""
     text = re.sub(r"^(the|a|an)\s+", "", title.strip().lower())
     return re.sub(r"\s+", " ", text)
+
+
+_ASKS_FOR_FILMS = re.compile(
+    r"\b(recommend\w*|suggest\w*|looking for|anything (?:else )?(?:like|similar)|something "
+    r"(?:like|similar)|similar (?:to|films?|movies?)|what (?:else )?should i|more like|any "
+    r"(?:others?|recs?|ideas))\b", re.I)
+TITLE_GLUE = {"of", "the", "a", "an", "and", "in", "on", "to", "at", "for", "with", "from",
+              "&", "vs", "or", "is", "me", "my", "it"}
+POSITIVE = re.compile(
+    r"\b(lov(?:e|ed|es|ing)|lik(?:e|ed)|enjoy(?:ed)?|great|amazing|awesome|favou?rite|fav|perfect"
+    r"|brilliant|fantastic|excellent|cried|hooked|insane|incredible|masterpiece|best|good|fun"
+    r"|classic|can'?t stop thinking|still thinking|blew me away|fell in love|obsessed|grew up on"
+    r"|gets me|rewatch\w*)\b")
+NEGATIVE = re.compile(
+    r"\b(hat(?:e|ed)|boring|bored|awful|terrible|disliked|didn'?t (?:like|enjoy)|did not (?:like"
+    r"|enjoy)|bad|worst|overrated|meh|annoying|couldn'?t stand|can'?t stand|waste|sucked)\b")
+
+
+def sentence_tone(tokens: list[Token], i: int) -> int:
+    """+1 when the sentence around token i speaks well of what it names, -1 badly, 0 not."""
+    start = i
+    while start > 0 and tokens[start - 1].text not in (".", "!", "?"):
+        start -= 1
+    end = i
+    while end < len(tokens) and tokens[end].text not in (".", "!", "?"):
+        end += 1
+    words = " ".join(t.low for t in tokens[start:end] if not t.used or t is tokens[i])
+    if NEGATIVE.search(words):
+        return -1
+    return 1 if POSITIVE.search(words) else 0
+
+
+def _year_after(tokens: list[Token], end: int) -> int | None:
+    """The year of "Title (1985)": tokens '(', '1985', ')' right after the title."""
+    if end + 2 < len(tokens) and tokens[end].text == "(" and tokens[end + 2].text == ")" and (
+            re.fullmatch(r"(?:18|19|20)\d\d", tokens[end + 1].text)):
+        return int(tokens[end + 1].text)
+    return None

@@ -15,7 +15,15 @@ from convrec.agent.understanding.lexicon import (
     ALLOW_BEFORE,
     CLAUSE_BREAK,
     CLAUSE_WORDS,
+    DEGREE,
+    DISLIKING_PREDICATE,
+    DISLIKING_PREFIX,
+    DROPPING,
+    LIGHT,
+    LUKEWARM,
     NEGATORS,
+    REFUSING,
+    REFUSING_PREDICATE,
     TOKEN,
 )
 
@@ -28,8 +36,16 @@ class Token:
     end: int
     clause: int = 0
     negated: bool = False
+    refused: bool = False  # negated, and surely a refusal: "no horror", not "not too bloody"
+    dropped: bool = False  # "instead of X": X is no longer wanted (nor refused)
+    cue: bool = False  # part of a negator ("not a huge fan of"): never a wish
     allowed: bool = False
     used: bool = False
+
+    @property
+    def lukewarm(self) -> bool:
+        """Negated, but not surely refused: a leaning away ("not a fan of horror")."""
+        return self.negated and not self.refused and not self.allowed
 
     @property
     def capitalised(self) -> bool:
@@ -54,8 +70,10 @@ def tokenize(text: str) -> list[Token]:
     tokens = [Token(m.group(), m.group().lower(), m.start(), m.end())
               for m in TOKEN.finditer(text)]
     clause = 0
-    for tok in tokens:
-        if tok.text in CLAUSE_BREAK or tok.low in CLAUSE_WORDS:
+    for i, tok in enumerate(tokens):
+        previous = tokens[i - 1].low if i else ""
+        if tok.text in CLAUSE_BREAK or (tok.low in CLAUSE_WORDS and not (
+                tok.low == "but" and previous in ("anything", "everything", "all"))):
             clause += 1
         tok.clause = clause
     return tokens
@@ -73,7 +91,15 @@ def phrase_at(tokens: list[Token], i: int, phrases: tuple[str, ...] | set[str]) 
 
 
 def mark_negation(text: str, tokens: list[Token]) -> None:
-    """A negator negates the rest of its clause; 'X is fine' / 'don't mind X' allow X."""
+    """A negator negates the rest of its clause; 'X is fine' / 'don't mind X' allow X.
+
+    Only some negations are sure refusals (`Token.refused`): a refusing negator ("no",
+    "nothing", "without", "anything but", "except", "don't want") directly before the
+    words, with nothing but determiners between. A taste negator ("not a fan of", "not
+    big on", "never"), a degree ("not too bloody", "full of"), or words further away are
+    negated but lukewarm: the readers make them leanings, never filters. So are the
+    subjects of a disliking predicate after them ("westerns aren't really my thing").
+    """
     negators = tuple(NEGATORS)
     for i, tok in enumerate(tokens):
         n = phrase_at(tokens, i, negators)
@@ -86,10 +112,24 @@ def mark_negation(text: str, tokens: list[Token]) -> None:
             "mind",
         ):
             continue
+        phrase = " ".join(t.low for t in tokens[i:i + n])
+        for part in tokens[i:i + n]:
+            part.cue = True
+        refusing = phrase in REFUSING and phrase_at(tokens, i, LUKEWARM) <= n
+        gap: list[str] = []
         for later in tokens[i + n:]:
             if later.clause != tok.clause:
                 break
+            if phrase in DROPPING:
+                later.dropped = True
+                continue
             later.negated = True
+            if refusing and not (set(gap) - LIGHT) and len(gap) <= 3 and not (
+                set(gap) & DEGREE
+            ):
+                later.refused = True
+            gap.append(later.low)
+    _mark_disliking_predicates(text, tokens)
     for i, tok in enumerate(tokens):
         rest = text[tok.end:]
         before = text[:tok.start]
@@ -97,13 +137,32 @@ def mark_negation(text: str, tokens: list[Token]) -> None:
             for later in tokens[i:]:
                 if later.clause != tok.clause:
                     break
-                later.allowed, later.negated = True, False
+                later.allowed, later.negated, later.refused = True, False, False
             break
         if ALLOW_AFTER.match(rest.lower()):
             j = i
             while j >= 0 and tokens[j].clause == tok.clause:
-                tokens[j].allowed, tokens[j].negated = True, False
+                tokens[j].allowed, tokens[j].negated, tokens[j].refused = True, False, False
                 j -= 1
+
+
+def _mark_disliking_predicates(text: str, tokens: list[Token]) -> None:
+    """'westerns aren't really my thing', 'documentaries bore me', 'I'm kinda over
+    superhero movies': the subject (or object) is disliked, lukewarm."""
+    low = text.lower()
+    for pattern, refused in ((DISLIKING_PREDICATE, False), (REFUSING_PREDICATE, True)):
+        for match in pattern.finditer(low):
+            clause = next((t.clause for t in tokens if t.start >= match.start()), None)
+            for tok in tokens:
+                if tok.end <= match.start() and tok.clause == clause and not tok.negated:
+                    tok.negated, tok.refused = True, refused
+    for match in DISLIKING_PREFIX.finditer(low):
+        after = [t for t in tokens if t.start >= match.end()]
+        clause = after[0].clause if after else None
+        for tok in after:
+            if tok.clause != clause:
+                break
+            tok.negated, tok.refused = True, False
 
 
 def consume(tokens: list[Token], start: int, end: int) -> None:
@@ -122,10 +181,17 @@ def allowed_at(tokens: list[Token], pos: int) -> bool:
 
 
 
-def masked(text: str, tokens: list[Token]) -> str:
-    """`text` lower-cased with the words already understood blanked out."""
+def blanked(text: str, tokens: list[Token]) -> str:
+    """`text` with the words already understood (film titles, names) blanked out; the
+    offsets of the rest stay as they were. The blanks are commas, so the words on either
+    side never read as one phrase ("no horror, under two hours" is not "no ... under")."""
     chars = list(text)
     for tok in tokens:
         if tok.used:
-            chars[tok.start:tok.end] = " " * (tok.end - tok.start)
-    return "".join(chars).lower()
+            chars[tok.start:tok.end] = "," * (tok.end - tok.start)
+    return "".join(chars)
+
+
+def sentence_start(tokens: list[Token], i: int) -> bool:
+    """Whether tokens[i] begins a sentence (its capital proves nothing)."""
+    return i == 0 or tokens[i - 1].text in (".", "!", "?", ":", '"', "“", "(", "-", "—")

@@ -1,22 +1,33 @@
-"""The soft wish: the words left over (mood, themes, plot) that the catalog knows."""
+"""The soft wish: what the user wants the films to be about, in words the catalog knows.
+
+Content words the catalog's texts use become the wish (stop words and chat filler such
+as "only", "ones", "tonight" never do; a tagged two-word subject like "time travel" stays
+whole); the wish is also grounded by meaning in moods and subjects ("uplifting" ->
+feel-good), each grounding a leaning shown in the notes with its confidence.
+
+In a long post the wish comes from the sentences that ask for something ("I'm after
+thoughtful sci-fi"); the other sentences (the story around it) go to retrieval as
+context, never as one giant wish.
+"""
 
 from __future__ import annotations
 
 import re
 
 from convrec.agent.ledger import LedgerUpdate
-from convrec.agent.understanding.extraction import (
-    TitleMention,
-)
-from convrec.agent.understanding.lexicon import (
-    COMPARATIVE,
-    GENERIC,
-)
-from convrec.agent.understanding.tokens import (
-    Token,
-)
-from convrec.agent.understanding.vocab import GENRE_WORDS, AgentVocab, known_words
+from convrec.agent.understanding.acts import REQUEST_CUE
+from convrec.agent.understanding.grounding import get_grounder, term_counts
+from convrec.agent.understanding.lexicon import COMPARATIVE, GENERIC, STOP_WORDS
+from convrec.agent.understanding.tokens import Token
+from convrec.agent.understanding.vocab import AgentVocab, known_words
 from convrec.tools.context import ToolContext
+from convrec.tools.filters import vocab_key
+from convrec.tools.soft import SoftPreference
+
+MIN_TERM_FILMS = 8  # a wish word names a subject the catalog tags at least this often
+MAX_CONTEXT_CHARS = 400
+MIN_MEANING_KEYWORD = 0.72  # a mood read as a subject leaning only when this close
+TERMS_RESOURCE = "agent_term_counts"
 
 
 class WishReader:
@@ -25,28 +36,78 @@ class WishReader:
     ctx: ToolContext
     vocab: AgentVocab
 
-    # wishes
-
-    def _wishes(self, tokens: list[Token], mentions: list[TitleMention],
-                update: LedgerUpdate) -> None:
+    def _wishes(self, tokens: list[Token], update: LedgerUpdate, groundings: list[str]) -> None:
+        sentences = _sentences(tokens)
+        asking = [s for s in sentences if _asks(s)]
+        intent = asking if len(sentences) > 1 and asking else sentences
+        if len(sentences) > 1:
+            rest = [s for s in sentences if s not in intent]
+            context = " ".join(" ".join(t.text for t in s) for s in rest)
+            update.context = context[:MAX_CONTEXT_CHARS] or None
         words: list[str] = []
-        for tok in tokens:
-            if tok.used or tok.negated or not re.match(r"\w", tok.text) or tok.low.isdigit():
+        for sentence in intent:
+            words += self._subject_words(sentence)
+        words = list(dict.fromkeys(words))
+        if words:
+            update.wishes.append(" ".join(words))
+            counts = self.ctx.resources.get(TERMS_RESOURCE, lambda: term_counts(self.ctx))
+            untagged = [w for w in words if counts.get(vocab_key(w), 0) < MIN_TERM_FILMS]
+            if untagged:  # moods the catalog doesn't tag: "uplifting", "mind-bending"
+                self._ground_meaning(" ".join(untagged), update, groundings)
+
+    def _subject_words(self, sentence: list[Token]) -> list[str]:
+        """The sentence's content words the catalog's texts use (its BM25 vocabulary),
+        stop words and chat filler left out; a tagged two-word subject kept whole."""
+        counts = self.ctx.resources.get(TERMS_RESOURCE, lambda: term_counts(self.ctx))
+        words: list[str] = []
+        for k, tok in enumerate(sentence):
+            if tok.used or tok.negated or tok.dropped or tok.cue or not (
+                    tok.low.replace("-", "").isalpha()):
                 continue
-            word = COMPARATIVE.get(tok.low, tok.low)
             if tok.low in COMPARATIVE:
-                words.append(word)
+                words.append(COMPARATIVE[tok.low])
                 continue
-            if word in GENERIC or word in GENRE_WORDS or len(word) < 3:
+            nxt = sentence[k + 1] if k + 1 < len(sentence) else None
+            if nxt is not None and not nxt.used and counts.get(
+                    vocab_key(f"{tok.low} {nxt.low}"), 0) >= MIN_TERM_FILMS:
+                words.append(tok.low)  # the first half of "time travel"
                 continue
-            if re.fullmatch(r"\d{2,4}'?s|'\d0s", word):
+            second_half = bool(words) and sentence[k - 1].low == words[-1] and counts.get(
+                vocab_key(f"{words[-1]} {tok.low}"), 0) >= MIN_TERM_FILMS
+            if (tok.low in GENERIC or tok.low in STOP_WORDS or len(tok.low) < 3) and (
+                    not second_half):
                 continue
-            words.append(word)
+            words.append(tok.low)
         if not words:
-            return
+            return []
         known = set(known_words(self.ctx, " ".join(words)))
-        kept = [w for w in words if w in known]
-        if kept:
-            update.wishes.append(" ".join(dict.fromkeys(kept)))
+        return [w for w in words if w in known or w in COMPARATIVE.values()]
+
+    def _ground_meaning(self, phrase: str, update: LedgerUpdate, groundings: list[str]
+                        ) -> None:
+        """Moods and subjects the wish means ('uplifting' -> feel-good): leanings, said."""
+        for hit in get_grounder(self.ctx).meaning(phrase, ("genre", "keyword"), k=2):
+            if hit.kind == "keyword" and hit.score < MIN_MEANING_KEYWORD:
+                continue
+            if any(p.kind == hit.kind and p.value == hit.value for p in update.soft):
+                continue
+            if hit.kind == "genre" and hit.value in update.genres_include:
+                continue
+            update.soft.append(SoftPreference(kind=hit.kind, value=hit.value, polarity=1,
+                                              weight=round(0.6 * hit.score, 3),
+                                              written=phrase))
+            groundings.append(hit.describe())
 
 
+def _sentences(tokens: list[Token]) -> list[list[Token]]:
+    out: list[list[Token]] = [[]]
+    for tok in tokens:
+        out[-1].append(tok)
+        if tok.text in (".", "!", "?"):
+            out.append([])
+    return [s for s in out if any(re.match(r"\w", t.text) for t in s)]
+
+
+def _asks(sentence: list[Token]) -> bool:
+    """Whether a sentence asks for films (a request cue or a question mark)."""
+    return bool(REQUEST_CUE.search(" ".join(t.low for t in sentence)))
