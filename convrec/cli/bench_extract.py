@@ -13,7 +13,8 @@ from convrec.cli.common import console, print_json, settings_and_catalog, step_p
 from convrec.errors import ConvrecError
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
-CHOICES = ("all", "inspired", "redial-mentions", "redial-judged", "paraphrase")
+CHOICES = ("all", "inspired", "inspired-corrected", "redial-mentions", "redial-judged",
+           "paraphrase")
 
 
 def _code_version() -> str:
@@ -30,7 +31,8 @@ def _code_version() -> str:
 
 def bench_extract(
     dataset: Annotated[str, typer.Option(
-        help="all, inspired, redial-mentions, redial-judged or paraphrase.")] = "all",
+        help="all, inspired (INSPIRED's own labels), inspired-corrected (the hand-corrected "
+        "labels), redial-mentions, redial-judged or paraphrase.")] = "all",
     split: Annotated[str | None, typer.Option(
         help="dev or test (default both; the judged ReDial sample is test only).")] = None,
     limit: Annotated[int | None, typer.Option(

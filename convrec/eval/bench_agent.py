@@ -75,9 +75,9 @@ from typing import Any, get_args
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from convrec.agent.understanding import UserAct
 from convrec.agent.ledger import Ledger
 from convrec.agent.policy import ACTS
+from convrec.agent.understanding import UserAct
 from convrec.errors import ConvrecError
 from convrec.eval.report import load_average
 from convrec.tools.base import ToolArgumentError

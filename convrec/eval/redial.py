@@ -353,8 +353,8 @@ class AgentRanker:
     """
 
     def __init__(self, ctx: ToolContext) -> None:
-        from convrec.agent.understanding import get_extractor
         from convrec.agent.ledger import Ledger
+        from convrec.agent.understanding import get_extractor
 
         self.ctx = ctx
         self.extractor = get_extractor(ctx)

@@ -33,7 +33,7 @@ def test_understand_updates_the_ledger_and_counts_candidates(runtime):
     ledger = Ledger.model_validate(out["ledger"])
     assert ledger.genres_include == {"Western": 1} and out["turn"] == 1
     assert 0 < out["understood"]["candidates"] < 500
-    assert out["understood"]["user_act"] == "inform" and "understand" in out["timings_ms"]
+    assert out["understood"]["user_act"] == "request" and "understand" in out["timings_ms"]
     assert out["items"] == [] and out["plan"] is None  # last turn's results are cleared
 
 

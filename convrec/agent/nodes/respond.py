@@ -55,6 +55,10 @@ def _prefix(state: AgentState, ctx: ToolContext) -> str:
         if item is not None:
             parts.append(f"By \"{amb['written']}\" I took {item.label}.")
     parts += [n[0].upper() + n[1:] + "." for n in understood.get("notes") or []]
+    asked = understood.get("confirm") or []
+    if asked:
+        parts.append(f"Did you mean {' or '.join(v.lower() for v in asked)}? Say yes and I'll "
+                     "keep to it; for now I only lean that way.")
     return " ".join(parts)
 
 

@@ -58,7 +58,9 @@ def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, A
         "reply": "",
         "reply_source": "",
         "trace": [f"understand: {', '.join(new_ledger.describe()) or 'no constraints'}; "
-                  f"{stats.count:,} candidates"],
+                  f"{stats.count:,} candidates",
+                  *([f"grounded: {'; '.join(extraction.groundings)}"]
+                    if extraction.groundings else [])],
         "notes": notes,
         "timings_ms": timings,
         "replans": 0,

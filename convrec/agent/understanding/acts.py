@@ -30,14 +30,15 @@ class ActReader:
         short = len(words) <= 8
         if question is not None:
             return "question"
-        if re.search(r"\b(seen (them|those|these|all|it)( all)?|already (seen|watched) "
-                     r"(them|those|these|all)|watched (them|those|these) all)\b", low):
+        if ledger.last_shown and re.search(
+                r"\b(seen (them|those|these|all|it)( all)?|already (seen|watched) "
+                r"(them|those|these|all)|watched (them|those|these) all)\b", low):
             update.seen_ids = list(dict.fromkeys([*update.seen_ids, *ledger.last_shown]))
             return "reject"
         if re.search(r"\b(none of (these|those|them|that)|not (these|those|them)\b|don'?t like "
                      r"(these|those|any of)|nothing (here|there) (appeals|works)|no good"
                      r"|not (interested|for me)|meh)\b", low) and not update.liked_ids and (
-                         ledger.last_shown or short):
+                         ledger.last_shown and short):
             return "reject"
         social = self._social_act(low, short)
         if social is not None and not mentions and update.model_copy(
@@ -49,7 +50,8 @@ class ActReader:
         if informative:
             # asking for films, or saying what they want now, is a request; telling what
             # they saw, liked or can't stand (and nothing else) informs
-            return "request" if _wants(update) or REQUEST_CUE.search(low) else "inform"
+            cue = bool(REQUEST_CUE.search(low))
+            return "request" if cue or _wants(update) else "inform"
         if re.search(r"\b(more|others?|another|something else|different ones?|anything else"
                      r"|next|keep going|go on|what else)\b", low):
             return "more"
@@ -94,6 +96,14 @@ def _wants(update: LedgerUpdate) -> bool:
         update.genres_include or update.people_include or update.year_from is not None
         or update.year_to is not None or update.runtime_min is not None
         or update.runtime_max is not None or update.languages or update.min_rating is not None
-        or update.keywords_include or update.studios_include or update.wishes
+        or update.keywords_include or update.studios_include
         or any(p.polarity > 0 for p in update.soft)
+        or (bool(update.wishes) and not _dislikes(update))
     )
+
+
+def _dislikes(update: LedgerUpdate) -> bool:
+    """Whether the update tells what the user dislikes or has seen."""
+    return bool(update.genres_exclude or update.people_exclude or update.keywords_exclude
+                or update.disliked_ids or update.seen_ids
+                or any(p.polarity < 0 for p in update.soft))

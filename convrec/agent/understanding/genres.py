@@ -9,7 +9,9 @@ from convrec.agent.ledger import LedgerUpdate
 from convrec.agent.understanding.grounding import (
     GENRE_KIND,
     KEYWORD_KIND,
+    TERMS_RESOURCE,
     get_grounder,
+    term_counts,
 )
 from convrec.agent.understanding.lexicon import (
     GENERIC,
@@ -56,7 +58,8 @@ class GenreReader:
                     # words that are genres only in some sentences
                     prev = tokens[i - 1].low if i else ""
                     nxt = tokens[i + 1].low if i + 1 < len(tokens) else ""
-                    if nxt not in GENRE_NOUNS and prev not in GENRE_DETERMINERS:
+                    kids = key in ("family", "kids", "children") and prev == "for"
+                    if nxt not in GENRE_NOUNS and prev not in GENRE_DETERMINERS and not kids:
                         continue
                 for t in window:
                     t.used = True
@@ -104,7 +107,10 @@ class GenreReader:
                 )
                 for k, t in enumerate(tokens)
             )
-            # "make it a comedy too": films that are that as well
+            # "make it a comedy too", "an animated one": films that are that as well
+            update.genres_add = update.genres_add or any(
+                k + 1 < len(tokens) and tokens[k + 1].low in ("one", "ones") and not tok.negated
+                for k, _, tok in found)
             update.genre_mode = "all" if update.genres_add else mode  # type: ignore[assignment]
 
 
@@ -178,9 +184,9 @@ class GenreReader:
                                                   weight=0.5, written=words))
 
     def _tagged(self, term: str) -> int:
-        filters = self.vocab.filters
-        key = vocab_key(term)
-        return len(filters.keywords.get(key, ())) + len(filters.tags.get(key, ()))
+        """How many films carry the keyword or tag `term`."""
+        counts = self.ctx.resources.get(TERMS_RESOURCE, lambda: term_counts(self.ctx))
+        return counts.get(vocab_key(term), 0)
 
     def _aspect(self, word: str) -> str | None:
         """The well-tagged term an aspect word means: 'bloody' -> blood, 'violent' ->
@@ -193,10 +199,8 @@ class GenreReader:
         return hits[0].value if hits else None
 
     def _note_sparse_term(self, term: str, notes: list[str]) -> None:
-        filters = self.vocab.filters
         key = vocab_key(term)
-        tagged = len(filters.keywords.get(key, ())) + len(filters.tags.get(key, ()))
-        if tagged < 50:
+        if self._tagged(key) < 50:
             notes.append(f"the catalog has no studio or franchise data; I left out the films "
                          f"tagged '{term}', but untagged ones may slip through")
 

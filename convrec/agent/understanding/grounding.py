@@ -289,6 +289,9 @@ def get_grounder(ctx: ToolContext) -> Grounder:
 # ---------------------------------------------------------------------- tables
 
 
+TERMS_RESOURCE = "agent_term_counts"
+
+
 def term_counts(ctx: ToolContext) -> dict[str, int]:
     """vocab_key -> films carrying it: max(keyword films, tag films), a lower bound of both
     together, read with two GROUP BY queries (an item set per key would cost ~0.5 s)."""

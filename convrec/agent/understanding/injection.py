@@ -16,16 +16,25 @@ _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 # Where a request resumes after an injected instruction: "..., then suggest a Tarantino film"
 _RESUME = re.compile(
     r"(?:[,;]\s*|\s)(?:and\s+then|and|then|but|also|now|so|after that)\s+(?:please\s+)?"
-    r"(?:recommend|suggest|find|give|show|get|pick)\s+(?:me\s+)?(?=(?:a|an|some|something|"
+    r"(?:recommend|suggest|find|give|show|get|pick|tell)\s+(?:me\s+)?(?:about\s+)?"
+    r"(?=(?:a|an|some|something|"
     r"any|one|two|three|films?|movies?)\b)",
     re.I,
 )
 _CLAUSE_START = re.compile(r"(?:--+|[—–;:,]|\s-\s|\b(?:and|but|also|then|now|so|plus)\b)")
 
 
+# Injected markup: a fake system / assistant turn or a comment, dropped as a whole span.
+_MARKUP = re.compile(
+    r"<!--.*?-->|<\s*(system|assistant)\s*>.*?<\s*/\s*\1\s*>|</?\s*(?:system|user|assistant)"
+    r"\s*>|\[\[.*?\]\]", re.I | re.S)
+
+
 def drop_injection(text: str) -> tuple[str, bool]:
     """`text` without its injected instructions, and whether there were any."""
-    found = False
+    stripped = _MARKUP.sub(" ", text)
+    found = stripped != text
+    text = " ".join(stripped.split())
     kept: list[str] = []
     for match in _SENTENCE.finditer(text):
         sentence = match.group()

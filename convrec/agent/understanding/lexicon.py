@@ -54,6 +54,7 @@ LUKEWARM = {
 }
 # Words that may stand between a refusing negator and what it refuses.
 LIGHT = {"a", "an", "the", "any", "more", "of", "with", "some", "that", "those", "these",
+         "and", "or", "nor", "&", "/",
          "kind", "sort", "type", "movies", "movie", "films", "film", "stuff", "anything",
          "another", "other", "in", "from", "by", "starring", "featuring", "real", "actual"}
 # Degree words: "not too bloody", "isn't full of jump scares" lean away, they don't refuse.
@@ -61,9 +62,11 @@ DEGREE = {"too", "very", "overly", "full", "so", "much", "many", "lots", "lot", 
           "excessively", "that", "really", "extremely", "crazy", "heavy", "heavily"}
 # A subject disliked by what is said after it ("westerns aren't really my thing").
 DISLIKING_PREDICATE = re.compile(
-    r"\b(?:(?:is|are|'s|'re)\s+)?(?:just\s+|really\s+|honestly\s+)?(?:not|n't|never)\s+"
-    r"(?:really\s+|quite\s+|exactly\s+)?(?:my (?:thing|cup of tea|jam|style|genre|type|"
-    r"favou?rite)|for me|doing it for me)\b"
+    r"\b(?:(?:is|are|'s|'re|has|have|'ve)\s+)?(?:just\s+|really\s+|honestly\s+)?(?:not|n't|"
+    r"never)\s+(?:really\s+|quite\s+|exactly\s+|ever\s+)?(?:been\s+)?(?:really\s+)?(?:my "
+    r"(?:thing|cup of tea|jam|style|genre|type|favou?rite)|for me|doing it for me)\b"
+    r"|\btoo\s+(?:\w+\s+){1,2}for\s+(?:me|my taste|my liking)\b"
+    r"|\bgets?\s+on\s+my\s+nerves\b|\b(?:is|are)n'?t\s+my\s+favou?rite\b"
     r"|\b(?:usually\s+|always\s+|kinda\s+|kind of\s+)?bores?\s+me\b|\bbored me\b"
     r"|\b(?:doesn'?t|don'?t|do not|does not)\s+(?:really\s+|usually\s+)?do\s+(?:it|much|"
     r"anything)\s+for me\b"
@@ -84,7 +87,8 @@ DISLIKING_PREFIX = re.compile(
     r"(?:over|done with|tired of|sick of|burnt out on|burned out on)\b"
     r"|\bmeh\s+(?:on|about)\b|\bcan take (?:it\s+)?or leave\b|\bi (?:find|found)\b(?=[^.,;!?]*"
     r"\b(?:annoying|boring|overrated|tedious|grating)\b)"
-    r"|\b(?:usually|generally|tend to)\s+(?:avoid|skip|dislike)\b"
+    r"|\b(?:usually|generally|often|mostly|tend to)\s+(?:avoid|skip|dislike|steer clear of|"
+    r"stay away from|pass on)\b"
 )
 ALLOW_AFTER = re.compile(
     r"^\s*(?:is|are|would be|'s|'re)?\s*(?:fine|ok|okay|alright|all right|good too|acceptable"
@@ -143,7 +147,7 @@ LANGUAGE_NOUNS = {"movie", "movies", "film", "films", "cinema", "language", "fli
                    "directors", "animated", "indie", "arthouse", "new", "wave"}
 GENRE_NOUNS = {"movie", "movies", "film", "films", "flick", "flicks", "drama", "dramas",
                 "piece", "pieces", "friendly"}
-GENRE_DETERMINERS = {"a", "some", "no", "any", "good", "great", "for", "the"}
+GENRE_DETERMINERS = {"a", "some", "no", "any", "good", "great", "the"}
 # Words for subgenres -> the TMDB keyword / MovieLens tag to exclude ("no zombies").
 SUBGENRES: dict[str, str] = {
     "heist": "heist", "heists": "heist", "zombie": "zombie", "zombies": "zombie",

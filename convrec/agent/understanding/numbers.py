@@ -53,6 +53,11 @@ class NumberReader:
             negated = q.kind == "era" and negated_at(tokens, start)
             allowed = allowed_at(tokens, start) or bool(re.search(
                 r"^\W*(are|is|would be|'s)\s+(fine|ok|okay|alright|good)\b", low[stop:stop + 30]))
+            if q.kind == "era" and SETTING.search(low[max(0, start - 40):stop + 20]):
+                continue  # "set in the 40s", "a 50s setting": the story's time, a wish
+            if q.kind == "era" and WHEN_WATCHED.match(q.written.lower()) and not re.search(
+                    r"\b(from|released|made|came out|of)\W*$", low[max(0, start - 20):start]):
+                continue  # "we watched it last year": when, not which films
             if q.kind == "era":
                 eras += 1
                 if eras == 2 and not q.vague:
@@ -167,3 +172,7 @@ class NumberReader:
         if named_now and any(t.low == "but" for t in tokens):
             update.avoid_ids = self.franchise(named_now)
 
+
+
+SETTING = re.compile(r"\b(set in|setting|takes? place|taking place|period piece|era of)\b")
+WHEN_WATCHED = re.compile(r"(?:last|this|past|next)\s+(?:year|month|week|night)\b")

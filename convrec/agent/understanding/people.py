@@ -12,10 +12,14 @@ import re
 from convrec.agent.ledger import LedgerUpdate
 from convrec.agent.understanding.grounding import (
     PERSON_KIND,
+    TERMS_RESOURCE,
     get_grounder,
+    term_counts,
 )
 from convrec.agent.understanding.lexicon import (
     GENERIC,
+    NEGATORS,
+    STOP_WORDS,
 )
 from convrec.agent.understanding.tokens import (
     Token,
@@ -42,8 +46,12 @@ class PeopleReader:
                 window = tokens[i:i + n]
                 if any(t.used or not re.match(r"\w", t.text) for t in window):
                     continue
-                key = person_key(" ".join(t.text for t in window))
-                person = vocab.people.get(key)
+                written = re.sub(r"'s$", "", " ".join(t.text for t in window))
+                person = vocab.people.get(person_key(written))
+                if person is None and n == 2 and all(
+                        t.low.isalpha() and len(t.low) >= 3 and t.low not in STOP_WORDS
+                        for t in window):
+                    person = self._misspelt_person(written, notes)
                 if person is None:
                     continue
                 if not any(t.capitalised for t in window) and vocab.credits(person) < 5:
@@ -75,14 +83,30 @@ class PeopleReader:
             if person is None or not (tok.capitalised or cue):
                 continue
             if not tok.capitalised and prev not in ("by", "director", "directed") and not (
-                    vocab.mainly_directs(person)):
-                continue  # "a good movie" is not Meagan Good; "a nolan movie" is Nolan
+                    vocab.mainly_directs(person) and not self._subject_word(tok.low)):
+                continue  # "a good movie" is not Meagan Good, "zombie movies" not Rob Zombie;
+                # "a nolan movie" is Nolan
             if tok.capitalised and not cue and (
                 sentence_start(tokens, i) or _in_capitalised_run(tokens, i)
             ):
                 continue  # a capital at a sentence start proves nothing; "Black Panther"
             tok.used = True
             self._add_person(tokens, i, [tok], person, update)
+
+    def _subject_word(self, word: str) -> bool:
+        counts = self.ctx.resources.get(TERMS_RESOURCE, lambda: term_counts(self.ctx))
+        return counts.get(vocab_key(word), 0) >= SUBJECT_FILMS
+
+    def _misspelt_person(self, written: str, notes: list[str]) -> int | None:
+        """A famous name misspelt ("Leonardo Decaprio", "seth rogan"): the grounder's one
+        clear closest person, said in a note."""
+        hit = get_grounder(self.ctx).spell(written, PERSON_KIND)
+        if hit is None or hit.method != "spelling":
+            return None
+        person = self.vocab.people.get(person_key(hit.value))
+        if person is not None:
+            notes.append(f"I read \"{written}\" as {hit.value}")
+        return person
 
     def _add_person(self, tokens: list[Token], i: int, window: list[Token], person: int,
                     update: LedgerUpdate, role: str | None = None) -> None:
@@ -102,7 +126,8 @@ class PeopleReader:
                 role = "any"
         ref = PersonRef(name=vocab.person_name(person), role=role)  # type: ignore[arg-type]
         clause = [t.low for t in tokens[:i] if t.clause == window[0].clause]
-        if re.search(r"\b(seen|watched|saw)\b", " ".join(clause)):
+        if re.search(r"\b(seen|watched|saw)\s+(?:pretty much\s+|nearly\s+|almost\s+)?(?:all|every"
+                     r"|everything)\b", " ".join(clause)):
             return  # "I've seen all of Miyazaki": what they have seen, not what they want
         if window[0].dropped:
             update.drop.append(f"person:{ref.name}")
@@ -162,6 +187,8 @@ class PeopleReader:
 
 
 MIN_BARE_STUDIO_FILMS = 40  # a studio named with no cue ("Disney ideally") is a big one
+SUBJECT_FILMS = 8  # a word this many films are tagged with is a subject, not a surname
+
 PERSON_CUES = {"by", "director", "with", "starring", "featuring", "actor", "actress", "directed"}
 FILM_NOUNS = {"film", "films", "movie", "movies", "flick", "flicks", "picture", "pictures"}
 STUDIO_NOUNS = {"studio", "studios", "productions", "animation", "pictures", "films"}
@@ -173,5 +200,7 @@ def _in_capitalised_run(tokens: list[Token], i: int, n: int = 1) -> bool:
     before = tokens[i - 1] if i else None
     after = tokens[i + n] if i + n < len(tokens) else None
     return any(t is not None and t.capitalised and not t.used and t.low.isalpha()
+               and not (t is before and sentence_start(tokens, i - 1) and (
+                   t.low in STOP_WORDS or t.low in NEGATORS))
                for t in (before, after)) or (
         before is not None and before.low == "the" and before.capitalised)

@@ -18,7 +18,7 @@ from convrec.agent.understanding.extraction import (
     TitleMention,
     shown_at,
 )
-from convrec.agent.understanding.grounding import get_grounder
+from convrec.agent.understanding.grounding import PERSON_KIND, get_grounder
 from convrec.agent.understanding.lexicon import (
     DISLIKE,
     FILLER_AFTER_TRIGGER,
@@ -36,7 +36,6 @@ from convrec.agent.understanding.tokens import (
 )
 from convrec.agent.understanding.vocab import GENRE_WORDS, AgentVocab, genre_key
 from convrec.tools.context import ToolContext
-from convrec.tools.filters import person_key
 from convrec.tools.lookup import title_key
 
 MAX_TITLE_TOKENS = 10
@@ -130,7 +129,7 @@ class TitleReader:
             else:
                 ids.sort(key=lambda i: -index.popularity.get(i, 0.0))
             return ids
-        if len(key) < 4 or (not loose and len(key.split()) < 2):
+        if len(key) < 4 or (not loose and len(name.split()) < 2):
             return []
         hit = process.extractOne(key, index.keys, scorer=fuzz.ratio, score_cutoff=FUZZY_TITLE)
         if hit is None:
@@ -188,9 +187,11 @@ class TitleReader:
         i = 0
         while i < len(tokens):
             tok = tokens[i]
-            if tok.used or tok.negated or tok.dropped or not (
-                    tok.capitalised or tok.text[:1].isdigit()):
+            if tok.used or tok.negated or tok.dropped or not tok.text[:1].isalnum():
                 i += 1
+                continue
+            if self._names_person(" ".join(t.text for t in tokens[i:i + 3])):
+                i += 2  # a person's name: neither word is a title
                 continue
             found = self._sure_title_at(tokens, i)
             if found is None:
@@ -205,9 +206,36 @@ class TitleReader:
             mentions.append(self._mention(ids, written, sentiment, position=i))
             i += n
 
+    def _names_person(self, written: str) -> bool:
+        """Whether a capitalised run starts with a person's name, spelt right or nearly
+        ("Dave Chapelle and Jim Brewer"): a person, not an unknown title."""
+        words = written.split()
+        if len(words) < 2 or (not words[1][:1].isupper() and not words[0].islower()):
+            return False
+        if any(self.vocab.is_person(" ".join(words[:k])) for k in (2, 3)):
+            return True
+        hit = get_grounder(self.ctx).spell(" ".join(words[:2]), PERSON_KIND)
+        return len(words) >= 2 and hit is not None and hit.method == "spelling"
+
+    def _sure_lowercase(self, window: list[Token], item_id: int, tokens: list[Token],
+                        i: int) -> bool:
+        """A title typed in lower case with no trigger ("walk the line wrecked me"): two or
+        more words that are not all common words, exactly a known film's title, spoken of
+        well or badly, or in a list beside another title."""
+        words = [t for t in window if re.match(r"\w", t.text)]
+        if len(words) < 2 or all(t.low in STOP_WORDS or t.low in GENERIC for t in words):
+            return False
+        if self.match_title(" ".join(t.text for t in window))[:1] != [item_id]:
+            return False
+        popular = self.vocab.titles.popularity.get(item_id, 0.0) >= 0.4
+        return popular and (sentence_tone(tokens, i) != 0 or _beside_title(tokens, i,
+                                                                          len(window)))
+
     def _sure_word(self, tok: Token, popularity: float, tokens: list[Token], i: int) -> bool:
         """A one-word title named without a trigger: a made-up word ("Braveheart") known
         enough, or a real word ("Heat") that is famous and spoken of well or badly."""
+        if _beside_title(tokens, i, 1) and tok.capitalised:
+            return popularity >= 0.2
         if not get_grounder(self.ctx).is_real_word(tok.low):
             return popularity >= 0.3
         return popularity >= 0.5 and sentence_tone(tokens, i) != 0
@@ -219,10 +247,12 @@ class TitleReader:
         stop = next((k for k in range(i, limit) if tokens[k].text in (
             ".", ",", ";", "!", "?", '"', "“", "”", "(", ")")), limit)
         index = self.vocab.titles
+        lower = not tokens[i].capitalised and not tokens[i].text[:1].isdigit()
         for end in range(stop, i, -1):
             window = tokens[i:end]
-            if any(t.used for t in window) or (not window[-1].capitalised and not (
-                    window[-1].text[:1].isdigit())):
+            if any(t.used for t in window):
+                continue
+            if not lower and not window[-1].capitalised and not window[-1].text[:1].isdigit():
                 continue
             written = " ".join(t.text for t in window)
             key = title_key(written)
@@ -236,12 +266,16 @@ class TitleReader:
                 if abs((index.years.get(ids[0]) or 0) - year) > 1:
                     continue
                 return ids, end - i + 3
+            if lower and not self._sure_lowercase(window, ids[0], tokens, i):
+                continue
             words = [t for t in window if re.match(r"\w", t.text)]
             popularity = index.popularity.get(ids[0], 0.0)
-            if person_key(written) in self.vocab.people or written.lower() in (
-                    self.vocab.languages):
+            if self.vocab.is_person(written) or written.lower() in self.vocab.languages:
                 continue  # "Adam Sandler", "American": a name, not the film of that name
-            if len(words) == 1 and (sentence_start(tokens, i) or words[0].low in STOP_WORDS
+            if len(words) == 1 and lower:
+                continue
+            if len(words) == 1 and ((sentence_start(tokens, i) and not _beside_title(
+                    tokens, i, 1) and tokens[i + 1].text != ",") or words[0].low in STOP_WORDS
                                     or len(key) < 3 or not self._sure_word(words[0], popularity,
                                                                            tokens, i)):
                 continue
@@ -291,6 +325,8 @@ class TitleReader:
                 found = self._title_at(tokens, j)
                 if found is None:
                     written = self._capitalised_run(tokens, j)
+                    if self._names_person(written):
+                        return j  # "a fan of Christopher Nolan films": a person, not a title
                     if written and sentiment != "not_seen":
                         unresolved.append(written)
                         for t in tokens[j:j + len(written.split())]:
@@ -344,10 +380,9 @@ class TitleReader:
     def _title_at(self, tokens: list[Token], j: int) -> tuple[list[int], int] | None:
         """The longest run of tokens from j that names a film, and its films (not a person
         named there: "I like Robert Downey Jr." is about him)."""
-        for n in (3, 2):
-            if person_key(" ".join(t.text for t in tokens[j:j + n])) in self.vocab.people and (
-                    tokens[j].capitalised):
-                return None
+        if tokens[j].capitalised and self._names_person(
+                " ".join(t.text for t in tokens[j:j + 3])):
+            return None
         limit = min(len(tokens), j + MAX_TITLE_TOKENS)
         stop = next((k for k in range(j, limit) if tokens[k].text in (".", ",", ";", "!", "?",
                                                                      '"', "“", "”")), limit)
@@ -464,6 +499,17 @@ def sentence_tone(tokens: list[Token], i: int) -> int:
     if NEGATIVE.search(words):
         return -1
     return 1 if POSITIVE.search(words) else 0
+
+
+def _beside_title(tokens: list[Token], i: int, n: int) -> bool:
+    """Whether tokens[i:i+n] stand in a list next to a title already found ("Memento,
+    Donnie Darko and Eternal Sunshine")."""
+    for j, step in ((i - 1, -1), (i + n, 1)):
+        while 0 <= j < len(tokens) and tokens[j].low in (",", "and", "or", "&", "/"):
+            j += step
+        if 0 <= j < len(tokens) and tokens[j].used and tokens[j].text[:1].isalnum():
+            return True
+    return False
 
 
 def _year_after(tokens: list[Token], end: int) -> int | None:

@@ -194,4 +194,4 @@ def blanked(text: str, tokens: list[Token]) -> str:
 
 def sentence_start(tokens: list[Token], i: int) -> bool:
     """Whether tokens[i] begins a sentence (its capital proves nothing)."""
-    return i == 0 or tokens[i - 1].text in (".", "!", "?", ":", '"', "“", "(", "-", "—")
+    return i == 0 or tokens[i - 1].text in (".", "!", "?", ":", '"', "“", "-", "—")

@@ -8,6 +8,7 @@ BM25 index knows (a wish is only kept when it has words the catalog can match).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from convrec.tools.bm25 import load_bm25
@@ -17,6 +18,7 @@ from convrec.tools.filters import (
     LANGUAGE_NAMES,
     FilterVocab,
     get_vocab,
+    person_key,
     vocab_key,
 )
 from convrec.tools.lookup import TitleIndex, get_title_index
@@ -88,6 +90,10 @@ class AgentVocab:
     languages: dict[str, str]  # lower-case language word -> a name the filter resolves
     studios: dict[str, int]  # studio key ('pixar', 'walt disney') -> films made
     max_year: int
+
+    def is_person(self, written: str) -> bool:
+        """Whether `written` ("Quentin Tarantino's" too) is the full name of a person."""
+        return person_key(re.sub(r"'s$", "", written.strip())) in self.people
 
     def person_name(self, person_id: int) -> str:
         return self.filters.person_names[person_id]

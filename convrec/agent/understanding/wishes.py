@@ -16,7 +16,7 @@ import re
 
 from convrec.agent.ledger import LedgerUpdate
 from convrec.agent.understanding.acts import REQUEST_CUE
-from convrec.agent.understanding.grounding import get_grounder, term_counts
+from convrec.agent.understanding.grounding import TERMS_RESOURCE, get_grounder, term_counts
 from convrec.agent.understanding.lexicon import COMPARATIVE, GENERIC, STOP_WORDS
 from convrec.agent.understanding.tokens import Token
 from convrec.agent.understanding.vocab import AgentVocab, known_words
@@ -27,7 +27,6 @@ from convrec.tools.soft import SoftPreference
 MIN_TERM_FILMS = 8  # a wish word names a subject the catalog tags at least this often
 MAX_CONTEXT_CHARS = 400
 MIN_MEANING_KEYWORD = 0.72  # a mood read as a subject leaning only when this close
-TERMS_RESOURCE = "agent_term_counts"
 
 
 class WishReader:
@@ -64,6 +63,8 @@ class WishReader:
             if tok.used or tok.negated or tok.dropped or tok.cue or not (
                     tok.low.replace("-", "").isalpha()):
                 continue
+            if k + 1 < len(sentence) and sentence[k + 1].low in ("fan", "fans"):
+                continue  # "a huge fan of": how much, not what
             if tok.low in COMPARATIVE:
                 words.append(COMPARATIVE[tok.low])
                 continue

@@ -12,13 +12,16 @@ Films resolve by exact title key and a year within one; people by the catalog's 
 from __future__ import annotations
 
 import csv
+import json
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from convrec.catalog.db import Catalog
 from convrec.catalog.normalize import split_year
+from convrec.errors import ConvrecError
 from convrec.eval.extraction.paths import inspired_file
 from convrec.tools.filters import person_key
 from convrec.tools.lookup import TitleIndex, title_key
@@ -112,6 +115,36 @@ def load_inspired(split: str, root: Path | None = None) -> list[Utterance]:
             mapped = tuple(m for m in (map_genre(x) for x in labels) if m is not None)
             out.append(Utterance(row["dialog_id"], int(row["utt_id"]), text, labels, mapped,
                                  _split(row.get("people_names")), _split(row.get("movies"))))
+    return out
+
+
+CORRECTED = Path("benchmarks/extract/inspired_corrected.jsonl")
+
+
+def load_inspired_corrected(split: str, path: Path = CORRECTED,
+                            root: Path | None = None) -> list[Utterance]:
+    """The same seeker utterances with their labels corrected by hand (every genre, person
+    and film the utterance mentions, read by a person; see benchmarks/extract/README.md):
+    INSPIRED's own annotation misses many mentions ("rom-coms", "scary", "the Nolan
+    films") and names some that are not there ("Oscar (1991)" for the award)."""
+    if not path.is_file():
+        raise ConvrecError(f"no corrected INSPIRED labels at {path}")
+    fixed: dict[tuple[str, int], dict[str, Any]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            if row["split"] == split:
+                fixed[(row["dialog_id"], int(row["utt_id"]))] = row
+    out: list[Utterance] = []
+    for u in load_inspired(split, root):
+        row = fixed.get((u.dialog_id, u.utt_id))
+        if row is None:
+            raise ConvrecError(f"{path} has no labels for {u.dialog_id} #{u.utt_id}")
+        genres = tuple(GenreLabel(g.lower(), frozenset([g])) for g in row["genres"])
+        if row.get("genres_any_of"):
+            genres += (GenreLabel("any of", frozenset(row["genres_any_of"]), any_of=True),)
+        out.append(Utterance(u.dialog_id, u.utt_id, u.text, tuple(row["genres"]), genres,
+                             tuple(row["people"]), tuple(row["movies"])))
     return out
 
 

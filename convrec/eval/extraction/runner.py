@@ -22,6 +22,7 @@ from convrec.eval.extraction.false_hard import Verdict, judge_inspired, judge_re
 from convrec.eval.extraction.inspired import (
     catalog_people,
     load_inspired,
+    load_inspired_corrected,
     resolve_title,
     unmapped_labels,
 )
@@ -32,7 +33,7 @@ from convrec.eval.extraction.suite import Comparison, compare, load_suite
 from convrec.tools.context import ToolContext
 from convrec.tools.lookup import get_title_index
 
-DATASETS = ("inspired", "redial-mentions", "redial-judged", "paraphrase")
+DATASETS = ("inspired", "inspired-corrected", "redial-mentions", "redial-judged", "paraphrase")
 SHOW = 10  # false / failed examples kept for the --json output
 
 
@@ -75,9 +76,10 @@ def _false_summary(verdicts: Sequence[tuple[str, Verdict, Any]]) -> dict[str, An
 
 
 def run_inspired(ctx: ToolContext, timed: Timed, split: str,
-                 limit: int | None = None) -> dict[str, Any]:
-    """False hard constraints and slot P / R / F1 on INSPIRED seeker utterances."""
-    utterances = load_inspired(split)[:limit]
+                 limit: int | None = None, *, corrected: bool = False) -> dict[str, Any]:
+    """False hard constraints and slot P / R / F1 on INSPIRED seeker utterances, with
+    INSPIRED's own labels or the hand-corrected ones."""
+    utterances = (load_inspired_corrected(split) if corrected else load_inspired(split))[:limit]
     index = get_title_index(ctx)
     people_known = catalog_people(ctx.catalog, {p for u in utterances for p in u.people})
     counts = {"genres": SlotCounts(), "people": SlotCounts(), "films": SlotCounts()}
@@ -212,8 +214,9 @@ def run_extract_bench(ctx: ToolContext, datasets: Sequence[str], splits: Sequenc
                 progress(name, 0, None)
             timed = Timed(extractor)
             try:
-                if dataset == "inspired":
-                    out = run_inspired(ctx, timed, split, limit)
+                if dataset.startswith("inspired"):
+                    out = run_inspired(ctx, timed, split, limit,
+                                       corrected=dataset == "inspired-corrected")
                 elif dataset == "redial-mentions":
                     out = run_mentions(ctx, timed, split, limit)
                 elif dataset == "redial-judged":
