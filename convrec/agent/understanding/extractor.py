@@ -18,7 +18,7 @@ from convrec.agent.ledger import Ledger, LedgerUpdate
 from convrec.agent.understanding.acts import ActReader
 from convrec.agent.understanding.extraction import Extraction, UserAct
 from convrec.agent.understanding.genres import GenreReader
-from convrec.agent.understanding.grounding import get_grounder
+from convrec.agent.understanding.grounding import ALL_KINDS, get_grounder
 from convrec.agent.understanding.injection import drop_injection
 from convrec.agent.understanding.multilingual import looks_foreign, translate_common
 from convrec.agent.understanding.numbers import NumberReader
@@ -109,8 +109,11 @@ class Extractor(TitleReader, PeopleReader, GenreReader, NumberReader, WishReader
         if len(words) < 2:
             return False
         grounder = get_grounder(self.ctx)
-        unknown = sum(1 for w in words if not grounder.is_real_word(w))
-        return unknown / len(words) > 0.5
+        unknown = [w for w in words if not grounder.is_real_word(w)]
+        if len(unknown) / len(words) <= 0.5:
+            return False
+        # a misspelt genre or name ("somthing by quentin tarantnio") is no gibberish
+        return not any(grounder.spell(w, ALL_KINDS) is not None for w in unknown)
 
 
 _YES = re.compile(r"^\W*(yes|yeah|yep|yup|sure|right|correct|exactly|that'?s right|that one"

@@ -9,10 +9,9 @@ from convrec.agent.ledger import LedgerUpdate
 from convrec.agent.understanding.grounding import (
     GENRE_KIND,
     KEYWORD_KIND,
-    TERMS_RESOURCE,
     get_grounder,
-    term_counts,
 )
+from convrec.agent.understanding.grounding_tables import TERMS_RESOURCE, term_counts
 from convrec.agent.understanding.lexicon import (
     GENERIC,
     GENRE_DETERMINERS,
@@ -53,6 +52,10 @@ class GenreReader:
                     names = (self.vocab.filters.genre_keys[key],)
                 if not names or not all(g in genres for g in names):
                     continue
+                before = [t.low for t in tokens[max(0, i - 3):i] if t.low not in (
+                    "a", "an", "the", "some")]
+                if before and before[-1] in ("about", "involving", "featuring"):
+                    continue  # "a drama about a family": what it is about, a wish
                 if n == 1 and key in ("period", "music", "family", "war", "history", "kids",
                                       "children", "laugh", "heist", "doc", "docs", "sf"):
                     # words that are genres only in some sentences
@@ -63,6 +66,7 @@ class GenreReader:
                         continue
                 for t in window:
                     t.used = True
+                    t.subgenre = n == 1 and genre_key(t.low) not in self.vocab.filters.genre_keys
                 found.append((i, names, window[0]))
         found += self._misspelt_genres(tokens, notes, groundings, update.soft)
         found.sort(key=lambda f: f[0])

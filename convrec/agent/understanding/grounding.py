@@ -48,24 +48,33 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
-from rapidfuzz import fuzz, process
-
+from convrec.agent.understanding.grounding_tables import (
+    SPELL_MIN_FILMS,
+    SUFFIXES,
+    GroundKind,
+    by_initial,
+    closest,
+    exact_tables,
+    model_words,
+    ratio,
+    spelling_tables,
+    term_counts,
+)
 from convrec.agent.understanding.moods import (
     MeaningIndex,
     build_meaning_index,
     encode_phrase,
 )
-from convrec.agent.understanding.vocab import GENRE_WORDS, AgentVocab, get_agent_vocab
+from convrec.agent.understanding.vocab import AgentVocab, get_agent_vocab
 from convrec.tools.bm25 import Bm25Index, load_bm25, s_stem
 from convrec.tools.context import ToolContext
-from convrec.tools.dense import model_path
 from convrec.tools.filters import vocab_key
 
-GroundKind = Literal["genre", "keyword", "person", "language"]
 Method = Literal["exact", "spelling", "meaning", "ambiguous"]
 GENRE_KIND: tuple[GroundKind, ...] = ("genre",)
 KEYWORD_KIND: tuple[GroundKind, ...] = ("keyword",)
 PERSON_KIND: tuple[GroundKind, ...] = ("person",)
+ALL_KINDS: tuple[GroundKind, ...] = ("genre", "keyword", "person", "language")
 
 RESOURCE = "agent_grounder"
 MEANING_RESOURCE = "agent_grounder_meaning"
@@ -74,9 +83,6 @@ KIND_ORDER: tuple[GroundKind, ...] = ("genre", "language", "person", "keyword")
 # Fewest letters a word needs to be corrected, per table: a 4-5 letter word is one edit away
 # from too many surnames ("alle" / Allen, "sade" / Spade) and languages ("tami" / Tamil).
 MIN_LETTERS: dict[str, int] = {"genre": 4, "language": 5, "keyword": 5, "person": 4, "surname": 6}
-SPELL_MIN_FILMS = 20  # keyword / tag terms a typo may be corrected to
-EXACT_MIN_FILMS = 3  # keyword / tag terms a word grounds to exactly
-SPELL_MIN_CREDITS = 5  # people whose full name a typo may be corrected to
 REAL_WORD_MIN_DF = 3  # a word in this many catalog documents is a real word
 SPELL_THRESHOLDS: dict[str, float] = {
     "genre": 0.83,
@@ -117,11 +123,11 @@ class Grounder:
         self.vocab: AgentVocab = vocab
         self.bm25: Bm25Index = load_bm25(ctx)
         self.counts = term_counts(ctx)
-        self.exact: dict[GroundKind, dict[str, str]] = _exact_tables(vocab, self.counts)
+        self.exact: dict[GroundKind, dict[str, str]] = exact_tables(vocab, self.counts)
         self.tables = {
-            name: _by_initial(table) for name, table in _spelling_tables(vocab, self.counts).items()
+            name: by_initial(table) for name, table in spelling_tables(vocab, self.counts).items()
         }
-        self.dictionary = _model_words()
+        self.dictionary = model_words()
         self._df = self.bm25.retriever.scores["indptr"]
         self._cache: dict[tuple[str, frozenset[str]], Grounding | None] = {}
         self._lock = threading.Lock()
@@ -159,7 +165,7 @@ class Grounder:
             kind, value = variant
             if kind not in kinds:
                 return None
-            return Grounding(kind, value, _ratio(key, stemmed), "spelling", written)
+            return Grounding(kind, value, ratio(key, stemmed), "spelling", written)
         letters = len(key.replace(" ", ""))
         known: bool | None = None  # computed once, when a table needs it
         scored: dict[tuple[GroundKind, str], float] = {}
@@ -179,7 +185,7 @@ class Grounder:
                 if known:
                     continue
             candidates = self.tables[table].get(key[0], {})
-            for value, score in _closest(key, candidates).items():
+            for value, score in closest(key, candidates).items():
                 scored[(kind, value)] = max(scored.get((kind, value), 0.0), score)
         if not scored:
             return None
@@ -222,7 +228,7 @@ class Grounder:
         documents (the catalog's texts have their own words: "heist", "noir")."""
         if word in self.dictionary:
             return True
-        for suffix in _SUFFIXES:
+        for suffix in SUFFIXES:
             stem = word[: -len(suffix)]
             if (
                 word.endswith(suffix)
@@ -284,121 +290,3 @@ class Grounder:
 def get_grounder(ctx: ToolContext) -> Grounder:
     """The grounder of this process's Resources (built once: ~1 s of tables)."""
     return ctx.resources.get(RESOURCE, lambda: Grounder(ctx))
-
-
-# ---------------------------------------------------------------------- tables
-
-
-TERMS_RESOURCE = "agent_term_counts"
-
-
-def term_counts(ctx: ToolContext) -> dict[str, int]:
-    """vocab_key -> films carrying it: max(keyword films, tag films), a lower bound of both
-    together, read with two GROUP BY queries (an item set per key would cost ~0.5 s)."""
-    keywords: dict[str, int] = {}
-    for name, n in ctx.catalog.query(
-        "SELECT k.name, COUNT(*) FROM item_keywords ik JOIN keywords k USING (keyword_id) "
-        "GROUP BY k.keyword_id"
-    ):
-        key = vocab_key(name)
-        keywords[key] = keywords.get(key, 0) + n
-    tags: dict[str, int] = {}
-    for tag, n in ctx.catalog.query("SELECT tag, COUNT(DISTINCT item_id) FROM tags GROUP BY tag"):
-        key = vocab_key(tag)
-        tags[key] = tags.get(key, 0) + n
-    return {k: max(keywords.get(k, 0), tags.get(k, 0)) for k in keywords.keys() | tags.keys()}
-
-
-def _ratio(a: str, b: str) -> float:
-    return round(fuzz.ratio(a, b) / 100.0, 3)
-
-
-def _closest(key: str, table: dict[str, str]) -> dict[str, float]:
-    """The values of the few entries of `table` closest to `key`, with the best score each."""
-    found: dict[str, float] = {}
-    for entry, score, _ in process.extract(
-        key, table.keys(), scorer=fuzz.ratio, limit=5, score_cutoff=70
-    ):
-        value = table[entry]
-        found[value] = max(found.get(value, 0.0), score / 100.0)
-    return found
-
-
-# Inflections of a dictionary word are real words too. Plurals are not here: "witchs" and
-# "actions" are the plural of an entry, read before this check (and "japanes" is no "japan").
-_SUFFIXES = ("ing", "ed", "d", "ers", "er", "ly", "ism", "ist", "ise", "ize", "y")
-
-
-def _model_words() -> frozenset[str]:
-    """The whole words (no '##' pieces) of the embedding model's vocabulary."""
-    path = model_path() / "vocab.txt"
-    if not path.is_file():
-        return frozenset()
-    words = path.read_text(encoding="utf-8").split()
-    return frozenset(w for w in words if len(w) >= 2 and w.isascii() and w.isalpha())
-
-
-def _by_initial(table: dict[str, str]) -> dict[str, dict[str, str]]:
-    """A table split by first letter: typos rarely change a word's first letter, and
-    unrelated words that differ there ("lair" / Blair, "rime" / Crime) are the false
-    corrections a bare similarity makes."""
-    out: dict[str, dict[str, str]] = {}
-    for key, value in table.items():
-        out.setdefault(key[:1], {})[key] = value
-    return out
-
-
-def _single_genre_words() -> dict[str, str]:
-    """The everyday genre words that mean one genre ("scifi", "spooky"); "romcom" (two
-    genres) is the extractor's, never a spelling target."""
-    return {vocab_key(w): g[0] for w, g in GENRE_WORDS.items() if len(g) == 1}
-
-
-def _exact_tables(vocab: AgentVocab, counts: dict[str, int]) -> dict[GroundKind, dict[str, str]]:
-    filters = vocab.filters
-    genres = dict(filters.genre_keys)
-    genres.update(_single_genre_words())
-    # Every multi-word name (the best-known person of a shared name), and single words only
-    # for well-known surnames and one-word names with credits: an obscure "Love" is no entry.
-    people: dict[str, str] = {}
-    for pid, name in sorted(
-        filters.person_names.items(), key=lambda p: -filters.credit_counts.get(p[0], 0)
-    ):
-        key = vocab_key(name)
-        if " " in key or filters.credit_counts.get(pid, 0) >= SPELL_MIN_CREDITS:
-            people.setdefault(key, name)
-    for surname, pid in vocab.surnames.items():
-        people.setdefault(vocab_key(surname), vocab.person_name(pid))
-    languages = {vocab_key(w): name for w, name in vocab.languages.items()}
-    terms = {
-        k: filters.term_names[k]
-        for k, n in counts.items()
-        if n >= EXACT_MIN_FILMS and k in filters.term_names
-    }
-    return {"genre": genres, "language": languages, "person": people, "keyword": terms}
-
-
-def _spelling_tables(vocab: AgentVocab, counts: dict[str, int]) -> dict[str, dict[str, str]]:
-    filters = vocab.filters
-    genres = dict(filters.genre_keys)
-    genres.update(_single_genre_words())
-    full: dict[str, str] = {}
-    for pid, name in sorted(
-        filters.person_names.items(), key=lambda p: -filters.credit_counts.get(p[0], 0)
-    ):
-        if filters.credit_counts.get(pid, 0) >= SPELL_MIN_CREDITS and " " in name.strip():
-            full.setdefault(vocab_key(name), name)  # the best-known of a shared name
-    surnames = {vocab_key(s): vocab.person_name(pid) for s, pid in vocab.surnames.items()}
-    languages = {vocab_key(w): name for w, name in vocab.languages.items()}
-    terms = {
-        k: filters.term_names[k]
-        for k, n in counts.items()
-        if n >= SPELL_MIN_FILMS and k in filters.term_names
-    }
-    return {
-        "genre": genres,
-        "language": languages,
-        "person": full,
-        "surname": surnames,
-        "keyword": terms,
-    }

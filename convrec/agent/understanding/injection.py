@@ -26,7 +26,8 @@ _CLAUSE_START = re.compile(r"(?:--+|[—–;:,]|\s-\s|\b(?:and|but|also|then|now
 
 # Injected markup: a fake system / assistant turn or a comment, dropped as a whole span.
 _MARKUP = re.compile(
-    r"<!--.*?-->|<\s*(system|assistant)\s*>.*?<\s*/\s*\1\s*>|</?\s*(?:system|user|assistant)"
+    r"<!--.*?-->|#{3,}.*?#{3,}|<\s*(system|assistant)\s*>.*?<\s*/\s*\1\s*>"
+    r"|</?\s*(?:system|user|assistant)"
     r"\s*>|\[\[.*?\]\]", re.I | re.S)
 
 
@@ -44,7 +45,7 @@ def drop_injection(text: str) -> tuple[str, bool]:
             continue
         found = True
         starts = [m.start() for m in _CLAUSE_START.finditer(sentence[:hit.start()])]
-        cut = starts[-1] if starts else hit.start()
+        cut = starts[-1] if starts else 0
         before = sentence[:cut].strip(" -—–;:,(")
         if re.search(r"\w", before):
             kept.append(before + ".")

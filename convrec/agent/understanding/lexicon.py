@@ -14,6 +14,9 @@ STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | {
     "yes", "nah", "kinda", "sorta", "gonna", "wanna", "gotta", "stuff", "thing", "things",
     "really", "maybe", "guys", "hey", "hi", "hello", "ones", "one", "only", "just", "like",
     "movie", "movies", "film", "films", "flick", "flicks", "watch", "watching", "watched",
+    "week", "weekend", "month", "year", "lately", "recently", "tonight", "today", "tomorrow",
+    "yesterday", "night", "evening", "ago", "soon", "later", "download", "downloading",
+    "tell", "show", "give", "find", "recommend", "suggest", "pick", "help", "mind",
 }
 
 TOKEN = re.compile(r"[\w][\w'’\-.&]*[\w]|[\w]|[\"“”«»]|[^\w\s]")
@@ -62,8 +65,9 @@ DEGREE = {"too", "very", "overly", "full", "so", "much", "many", "lots", "lot", 
           "excessively", "that", "really", "extremely", "crazy", "heavy", "heavily"}
 # A subject disliked by what is said after it ("westerns aren't really my thing").
 DISLIKING_PREDICATE = re.compile(
-    r"\b(?:(?:is|are|'s|'re|has|have|'ve)\s+)?(?:just\s+|really\s+|honestly\s+)?(?:not|n't|"
-    r"never)\s+(?:really\s+|quite\s+|exactly\s+|ever\s+)?(?:been\s+)?(?:really\s+)?(?:my "
+    r"(?:\b(?:(?:is|are|'s|'re|has|have|'ve)\s+)?(?:just\s+|really\s+|honestly\s+)?(?:not|"
+    r"never)|\b(?:is|are|was|were|has|have|do|does)n'?t|n't)\s+(?:really\s+|quite\s+|exactly\s+"
+    r"|ever\s+)?(?:been\s+)?(?:really\s+)?(?:my "
     r"(?:thing|cup of tea|jam|style|genre|type|favou?rite)|for me|doing it for me)\b"
     r"|\btoo\s+(?:\w+\s+){1,2}for\s+(?:me|my taste|my liking)\b"
     r"|\bgets?\s+on\s+my\s+nerves\b|\b(?:is|are)n'?t\s+my\s+favou?rite\b"
@@ -166,15 +170,24 @@ COMPARATIVE = {
     "crazier": "crazy", "bloodier": "bloody", "stranger": "strange", "cuter": "cute",
     "grittier": "gritty", "campier": "campy", "quirkier": "quirky",
 }
+# Instructions to the system rather than wishes about films: overriding its rules, asking
+# for its prompt or secrets, role play, commands to run, ranking orders.
 INJECTION = re.compile(
-    r"ignore\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|previous\s+|prior\s+|above\s+|earlier\s+)*"
-    r"(?:instructions|rules|prompts?|directions|guidelines)|system\s+prompt|you\s+are\s+now\b"
-    r"|disregard\s+(?:all|any|your|the|previous)|pretend\s+(?:to\s+be|you\s+are)|jailbreak"
-    r"|developer\s+mode|reveal\s+(?:your|the)\s+(?:prompt|instructions)"
-    r"|(?:tell|show|give|print|repeat|translate|share)\s+(?:me\s+)?(?:your|the)\s+(?:system\s+)?"
-    r"(?:instructions|prompt|rules|guidelines)|\bapi\s+key|respond\s+only\s+in"
-    r"|you\s+are\s+(?:no\s+longer|not\s+a)\b|</?\s*(?:system|user|assistant)\s*>"
-    r"|\[\[?\s*(?:system|assistant)\s*:|\b(?:system|assistant)\s*:\s",
+    r"\b(?:ignore|disregard|forget|override|bypass|drop)\s+(?:all\s+|any\s+|the\s+|your\s+|"
+    r"my\s+|previous\s+|prior\s+|above\s+|earlier\s+|these\s+|of\s+)*(?:instructions|rules|"
+    r"prompts?|directions|guidelines|filters|constraints|film stuff|programming|restrictions)"
+    r"|\bsystem\s+(?:prompt|message|instructions)|\b(?:developer|admin|root|god)\s+(?:mode|"
+    r"override|says|access)|\bnew\s+instructions\b|\b(?:previous|prior|all|your)\s+(?:rules|"
+    r"instructions)\s+(?:are|is)\s+(?:now\s+)?(?:void|cancell?ed|null|invalid|off|lifted)"
+    r"|\bpretend\s+(?:to\s+be|you\s+are|you're|youre)|\byou\s+are\s+now\b|\byou(?:'re|\s+are)\s+"
+    r"(?:no\s+longer|not\s+a|now\s+allowed|allowed)\b|\byou\s+must\s+(?:reply|respond|"
+    r"answer|output|say)\b|\breply\s+(?:only\s+)?with\s+the\b|\brespond\s+only\s+(?:in|with)"
+    r"|\b(?:print|reveal|show|tell|repeat|translate|share|give|leak)\s+(?:me\s+)?(?:your|the)\s+"
+    r"(?:system\s+|secret\s+|hidden\s+)?(?:prompt|instructions|rules|guidelines|api\s+key|"
+    r"password|config)|\bapi\s+key\b|\bjailbreak|\bDAN\b|\b(?:write|run|execute)\s+(?:me\s+)?"
+    r"(?:a\s+)?(?:script|code|command|program)\b|\bdelete\s+all\b|\brm\s+-rf|\bbrowse\s+the"
+    r"\s+web\b|\bno\s+matter\s+what\b|\b(?:load|apply)\s+these\b|\bskip\s+the\s+rest\b"
+    r"|\b\w+\s*=\s*\{|#{3,}",
     re.I,
 )
 ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,

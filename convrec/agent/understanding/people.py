@@ -12,10 +12,9 @@ import re
 from convrec.agent.ledger import LedgerUpdate
 from convrec.agent.understanding.grounding import (
     PERSON_KIND,
-    TERMS_RESOURCE,
     get_grounder,
-    term_counts,
 )
+from convrec.agent.understanding.grounding_tables import TERMS_RESOURCE, term_counts
 from convrec.agent.understanding.lexicon import (
     GENERIC,
     NEGATORS,
@@ -54,7 +53,7 @@ class PeopleReader:
                     person = self._misspelt_person(written, notes)
                 if person is None:
                     continue
-                if not any(t.capitalised for t in window) and vocab.credits(person) < 5:
+                if not any(t.capitalised for t in window) and vocab.credits(person) < 3:
                     continue
                 for t in window:
                     t.used = True
@@ -80,10 +79,11 @@ class PeopleReader:
                     person = vocab.people.get(person_key(hit.value))
                     if person is not None:
                         notes.append(f"I read \"{tok.text}\" as {hit.value}")
-            if person is None or not (tok.capitalised or cue):
+            unusual = not get_grounder(self.ctx).is_real_word(tok.low)
+            if person is None or not (tok.capitalised or cue or unusual):
                 continue
             if not tok.capitalised and prev not in ("by", "director", "directed") and not (
-                    vocab.mainly_directs(person) and not self._subject_word(tok.low)):
+                    (vocab.mainly_directs(person) or unusual) and not self._subject_word(tok.low)):
                 continue  # "a good movie" is not Meagan Good, "zombie movies" not Rob Zombie;
                 # "a nolan movie" is Nolan
             if tok.capitalised and not cue and (

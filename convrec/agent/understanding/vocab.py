@@ -75,7 +75,7 @@ NATIONALITY_LANGUAGES: dict[str, str] = {
 
 MIN_DIRECTED_FOR_SURNAME = 4
 MIN_STUDIO_FILMS = 3  # a studio named in chat has made at least this many catalog films
-MIN_CREDITS_FOR_SURNAME = 12  # actors known by their surname alone ("a Pacino film")
+MIN_CREDITS_FOR_SURNAME = 8  # actors known by their surname alone ("a Pacino film")
 _PARTICLES = {"de", "van", "von", "del", "da", "di", "le", "la", "du", "dos", "der", "mc"}
 
 

@@ -16,7 +16,8 @@ import re
 
 from convrec.agent.ledger import LedgerUpdate
 from convrec.agent.understanding.acts import REQUEST_CUE
-from convrec.agent.understanding.grounding import TERMS_RESOURCE, get_grounder, term_counts
+from convrec.agent.understanding.grounding import get_grounder
+from convrec.agent.understanding.grounding_tables import TERMS_RESOURCE, term_counts
 from convrec.agent.understanding.lexicon import COMPARATIVE, GENERIC, STOP_WORDS
 from convrec.agent.understanding.tokens import Token
 from convrec.agent.understanding.vocab import AgentVocab, known_words
@@ -26,6 +27,10 @@ from convrec.tools.soft import SoftPreference
 
 MIN_TERM_FILMS = 8  # a wish word names a subject the catalog tags at least this often
 MAX_CONTEXT_CHARS = 400
+POSSESSIVES = {"my", "our", "his", "her", "their", "your"}
+FILM_TALK = {"movie", "movies", "film", "films", "flick", "flicks", "story", "stories", "stuff",
+             "kind", "genre", "genres", "ones", "like", "love", "loved", "into", "fan", "hooked",
+             "about", "enjoy", "enjoyed"}
 MIN_MEANING_KEYWORD = 0.72  # a mood read as a subject leaning only when this close
 
 
@@ -44,8 +49,11 @@ class WishReader:
             context = " ".join(" ".join(t.text for t in s) for s in rest)
             update.context = context[:MAX_CONTEXT_CHARS] or None
         words: list[str] = []
-        for sentence in intent:
-            words += self._subject_words(sentence)
+        for sentence in sentences:
+            found = self._subject_words(sentence)
+            if sentence not in intent:  # the story around the request: its subjects only
+                found = [w for w in found if self._talked_subject(w, sentence)]
+            words += found
         words = list(dict.fromkeys(words))
         if words:
             update.wishes.append(" ".join(words))
@@ -60,9 +68,14 @@ class WishReader:
         counts = self.ctx.resources.get(TERMS_RESOURCE, lambda: term_counts(self.ctx))
         words: list[str] = []
         for k, tok in enumerate(sentence):
-            if tok.used or tok.negated or tok.dropped or tok.cue or not (
-                    tok.low.replace("-", "").isalpha()):
+            if tok.negated or tok.dropped or tok.cue or not tok.low.replace("-", "").isalpha():
                 continue
+            if tok.used and not (tok.subgenre and counts.get(vocab_key(tok.low), 0)
+                                 >= MIN_TERM_FILMS):
+                continue  # a subgenre word ("slasher", "gangster") is a genre and a wish
+            if (k and sentence[k - 1].low in POSSESSIVES) or (k > 1 and sentence[k - 2].low in (
+                    POSSESSIVES) and sentence[k - 1].low.isalpha() and not sentence[k - 1].used):
+                continue  # "my nephew", "our date nights": the user's life, not the film's
             if k + 1 < len(sentence) and sentence[k + 1].low in ("fan", "fans"):
                 continue  # "a huge fan of": how much, not what
             if tok.low in COMPARATIVE:
@@ -83,6 +96,15 @@ class WishReader:
             return []
         known = set(known_words(self.ctx, " ".join(words)))
         return [w for w in words if w in known or w in COMPARATIVE.values()]
+
+    def _talked_subject(self, word: str, sentence: list[Token]) -> bool:
+        """A well-tagged subject in a clause that talks about films ("big fan of heist
+        movies", "survival stories basically"), not the user's own situation."""
+        counts = self.ctx.resources.get(TERMS_RESOURCE, lambda: term_counts(self.ctx))
+        if counts.get(vocab_key(word), 0) < MIN_TERM_FILMS:
+            return False
+        clause = next((t.clause for t in sentence if t.low == word), None)
+        return any(t.clause == clause and t.low in FILM_TALK for t in sentence)
 
     def _ground_meaning(self, phrase: str, update: LedgerUpdate, groundings: list[str]
                         ) -> None:
