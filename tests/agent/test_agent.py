@@ -175,3 +175,21 @@ def test_step_budget_ends_politely(agent):
     context = AgentContext(resources=agent.resources, policy=agent.policy)
     state = agent.graph.invoke({"message": "a comedy from the 90s"}, config, context=context)
     assert "couldn't finish" in state["reply"]
+
+
+def test_an_unsure_word_is_asked_about_and_a_yes_keeps_to_it(agent, real_resources):
+    first = agent.turn("i want a musicl from the 60s", thread_id="ask")
+    assert "Did you mean musical?" in first.reply
+    assert not Ledger.model_validate(first.ledger).genres_include  # only leaned so far
+    assert any(t.startswith("grounded:") for t in first.trace)
+    yes = agent.turn("yes", thread_id="ask")
+    assert Ledger.model_validate(yes.ledger).genres_include == {"Musical": 2}
+    ctx = ToolContext(real_resources)
+    assert yes.item_ids and all("Musical" in i.genres for i in ctx.catalog.items(yes.item_ids))
+
+
+def test_leanings_reorder_but_never_filter(agent, real_resources):
+    result = agent.turn("a comedy from the 90s, I'm not a fan of Jim Carrey", thread_id="lean")
+    ledger = Ledger.model_validate(result.ledger)
+    assert not ledger.people_exclude and "person:Jim Carrey" in ledger.soft
+    assert any(t.startswith("soft preferences") for t in result.trace)

@@ -7,6 +7,7 @@ import pytest
 from convrec.agent.ledger import Ledger, LedgerUpdate
 from convrec.agent.ledger_apply import apply_update
 from convrec.tools.filters import PersonRef
+from convrec.tools.soft import SoftPreference
 
 
 def test_update_builds_filter_and_chips():
@@ -126,3 +127,55 @@ def test_chips_name_what_without_removes():
         ledger.without("era:1990")
     with pytest.raises(ValueError, match="no constraint"):
         Ledger().without("era")
+
+
+def _lean(kind: str, value: str, polarity: int = 1, **kw) -> SoftPreference:
+    return SoftPreference(kind=kind, value=value, polarity=polarity, **kw)  # type: ignore[arg-type]
+
+
+def test_a_leaning_is_a_soft_chip_and_never_a_filter():
+    ledger = apply_update(Ledger(), LedgerUpdate(soft=[_lean("genre", "Horror", -1)]), 1)
+    assert ledger.to_filter() is None
+    chip = next(c for c in ledger.chips() if c.key == "soft:genre:Horror")
+    assert chip.label == "rather not Horror" and not chip.hard
+    assert ledger.without("soft:genre:Horror").soft == {}
+
+
+def test_a_leaning_said_again_becomes_hard():
+    first = apply_update(Ledger(), LedgerUpdate(soft=[_lean("genre", "Horror", -1)]), 1)
+    again = apply_update(first, LedgerUpdate(soft=[_lean("genre", "Horror", -1)]), 2)
+    assert again.genres_exclude == {"Horror": 2} and not again.soft
+    era = _lean("era", "1990-1999", low=1990, high=1999)
+    twice = apply_update(apply_update(Ledger(), LedgerUpdate(soft=[era]), 1),
+                         LedgerUpdate(soft=[era]), 2)
+    assert (twice.year_from.value, twice.year_to.value) == (1990, 1999)
+
+
+def test_confirming_and_denying_an_asked_leaning():
+    asked = apply_update(Ledger(), LedgerUpdate(
+        soft=[_lean("genre", "Musical", weight=0.4, ask=True)]), 1)
+    yes = apply_update(asked, LedgerUpdate(confirm=["genre:Musical"]), 2)
+    assert yes.genres_include == {"Musical": 2} and not yes.soft
+    no = apply_update(asked, LedgerUpdate(drop=["genre:Musical"]), 2)
+    assert not no.soft and not no.genres_include
+
+
+def test_a_hard_statement_replaces_a_leaning_and_a_leaning_away_lifts_a_requirement():
+    leaning = apply_update(Ledger(), LedgerUpdate(soft=[_lean("genre", "Horror", -1)]), 1)
+    hard = apply_update(leaning, LedgerUpdate(genres_include=["Horror"]), 2)
+    assert hard.genres_include == {"Horror": 2} and not hard.soft
+    lifted = apply_update(hard, LedgerUpdate(soft=[_lean("genre", "Horror", -1)]), 3)
+    assert not lifted.genres_include and "genre:Horror" in lifted.soft
+
+
+def test_instead_drops_without_refusing():
+    ledger = apply_update(Ledger(), LedgerUpdate(
+        people_include=[PersonRef(name="Tom Hanks")]), 1)
+    dropped = apply_update(ledger, LedgerUpdate(drop=["person:Tom Hanks"]), 2)
+    assert not dropped.people_include and not dropped.people_exclude
+
+
+def test_context_is_for_retrieval_not_a_chip():
+    ledger = apply_update(Ledger(), LedgerUpdate(wishes=["heist"], context="we loved Heat"), 1)
+    assert ledger.query() == "heist we loved Heat"
+    assert all("Heat" not in c.label for c in ledger.chips())

@@ -118,6 +118,7 @@ def mark_negation(text: str, tokens: list[Token]) -> None:
             part.cue = True
         refusing = phrase in REFUSING and phrase_at(tokens, i, LUKEWARM) <= n
         gap: list[str] = []
+        previous_refused = False
         for later in tokens[i + n:]:
             if later.clause != tok.clause:
                 break
@@ -129,7 +130,11 @@ def mark_negation(text: str, tokens: list[Token]) -> None:
                 set(gap) & DEGREE
             ):
                 later.refused = True
+            if later.low in ("and", "or", "nor", "&", "/") and gap and previous_refused:
+                gap = []  # "except musicals and westerns": the next item of a list of refusals
+                continue
             gap.append(later.low)
+            previous_refused = later.refused
     _mark_disliking_predicates(text, tokens)
     for i, tok in enumerate(tokens):
         rest = text[tok.end:]

@@ -27,11 +27,13 @@ from convrec.tools.soft import SoftPreference
 
 MIN_TERM_FILMS = 8  # a wish word names a subject the catalog tags at least this often
 MAX_CONTEXT_CHARS = 400
+MAX_GROUNDED = 3  # words of a wish grounded by meaning (one encode each)
 POSSESSIVES = {"my", "our", "his", "her", "their", "your"}
 FILM_TALK = {"movie", "movies", "film", "films", "flick", "flicks", "story", "stories", "stuff",
              "kind", "genre", "genres", "ones", "like", "love", "loved", "into", "fan", "hooked",
              "about", "enjoy", "enjoyed"}
 MIN_MEANING_KEYWORD = 0.72  # a mood read as a subject leaning only when this close
+MIN_MEANING_GENRE = 0.8  # and as a genre leaning only when closer still
 
 
 class WishReader:
@@ -59,8 +61,8 @@ class WishReader:
             update.wishes.append(" ".join(words))
             counts = self.ctx.resources.get(TERMS_RESOURCE, lambda: term_counts(self.ctx))
             untagged = [w for w in words if counts.get(vocab_key(w), 0) < MIN_TERM_FILMS]
-            if untagged:  # moods the catalog doesn't tag: "uplifting", "mind-bending"
-                self._ground_meaning(" ".join(untagged), update, groundings)
+            for word in untagged[:MAX_GROUNDED]:  # moods the catalog doesn't tag: "uplifting"
+                self._ground_meaning(word, update, groundings)
 
     def _subject_words(self, sentence: list[Token]) -> list[str]:
         """The sentence's content words the catalog's texts use (its BM25 vocabulary),
@@ -110,7 +112,7 @@ class WishReader:
                         ) -> None:
         """Moods and subjects the wish means ('uplifting' -> feel-good): leanings, said."""
         for hit in get_grounder(self.ctx).meaning(phrase, ("genre", "keyword"), k=2):
-            if hit.kind == "keyword" and hit.score < MIN_MEANING_KEYWORD:
+            if hit.score < (MIN_MEANING_KEYWORD if hit.kind == "keyword" else MIN_MEANING_GENRE):
                 continue
             if any(p.kind == hit.kind and p.value == hit.value for p in update.soft):
                 continue
