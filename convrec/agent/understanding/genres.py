@@ -228,8 +228,10 @@ class GenreReader:
             nxt = tokens[i + 1].low if i + 1 < len(tokens) else ""
             if prev == "in" and nxt == ":":
                 continue  # "sorry, in English: ..." is about the message, not the film
-            if prev in ("in",) or nxt in LANGUAGE_NOUNS or genre_key(nxt) in GENRE_WORDS or (
-                    tok.low.endswith("-language")):
+            listed = nxt in ("or", "and", ",", "/") and i + 2 < len(tokens) and (
+                tokens[i + 2].low.removesuffix("-language") in self.vocab.languages)
+            if prev in ("in", "something", "anything") or nxt in LANGUAGE_NOUNS or listed or (
+                    genre_key(nxt) in GENRE_WORDS or tok.low.endswith("-language")):
                 tok.used = True
                 if name not in update.languages:
                     update.languages.append(name)

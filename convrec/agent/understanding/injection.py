@@ -12,7 +12,7 @@ import re
 
 from convrec.agent.understanding.lexicon import INJECTION
 
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+_SENTENCE = re.compile(r"(?:[^.!?\n]|(?<=\d)\.(?=\d))+[.!?]*")
 # Where a request resumes after an injected instruction: "..., then suggest a Tarantino film"
 _RESUME = re.compile(
     r"(?:[,;]\s*|\s)(?:and\s+then|and|then|but|also|now|so|after that)\s+(?:please\s+)?"
@@ -36,6 +36,8 @@ def drop_injection(text: str) -> tuple[str, bool]:
     stripped = _MARKUP.sub(" ", text)
     found = stripped != text
     text = " ".join(stripped.split())
+    if not INJECTION.search(text):
+        return text, found  # nothing more to drop: the text as it was
     kept: list[str] = []
     for match in _SENTENCE.finditer(text):
         sentence = match.group()

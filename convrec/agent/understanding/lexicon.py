@@ -109,7 +109,8 @@ LIKE = ("like", "likes", "liked", "love", "loved", "loves", "enjoyed", "enjoy", 
          "more like", "something like")
 DISLIKE = ("hated", "hate", "disliked", "didn't like", "did not like", "dont like",
             "don't like", "can't stand", "couldn't stand", "not a fan of", "didn't enjoy",
-            "did not enjoy", "not like", "was boring", "bored me")
+            "did not enjoy", "not like", "was boring", "bored me", "didn't care for",
+            "did not care for", "couldn't get into", "couldn't get through", "never liked")
 SEEN = ("seen", "watched", "saw", "already seen", "have seen", "'ve seen", "already watched")
 NOT_SEEN = ("haven't seen", "have not seen", "never seen", "not seen", "haven't watched",
              "never watched", "didn't see", "not watched")

@@ -50,7 +50,7 @@ class TitleSpotter:
             ids, n = found
             written = " ".join(t.text for t in tokens[i:i + n])
             for t in tokens[i:i + n]:
-                t.used = True
+                t.used = t.title = True
             tone = sentence_tone(tokens, i)
             sentiment = "disliked" if tone < 0 else "liked"
             mentions.append(self._mention(ids, written, sentiment, position=i))
@@ -142,10 +142,11 @@ POSITIVE = re.compile(
     r"\b(lov(?:e|ed|es|ing)|lik(?:e|ed)|enjoy(?:ed)?|great|amazing|awesome|favou?rite|fav|perfect"
     r"|brilliant|fantastic|excellent|cried|hooked|insane|incredible|masterpiece|best|good|fun"
     r"|classic|can'?t stop thinking|still thinking|blew me away|fell in love|obsessed|grew up on"
-    r"|gets me|rewatch\w*)\b")
+    r"|gets me|rewatch\w*|comfort|go-?to|got (?:me )?into|wrecked me|cried|hooked)\b")
 NEGATIVE = re.compile(
     r"\b(hat(?:e|ed)|boring|bored|awful|terrible|disliked|didn'?t (?:like|enjoy)|did not (?:like"
-    r"|enjoy)|bad|worst|overrated|meh|annoying|couldn'?t stand|can'?t stand|waste|sucked)\b")
+    r"|enjoy)|bad|worst|overrated|meh|annoying|couldn'?t stand|can'?t stand|waste|sucked"
+    r"|didn'?t (?:care for|get the hype)|couldn'?t get (?:into|through)|not impressed)\b")
 
 
 def sentence_tone(tokens: list[Token], i: int) -> int:
@@ -156,7 +157,7 @@ def sentence_tone(tokens: list[Token], i: int) -> int:
     end = i
     while end < len(tokens) and tokens[end].text not in (".", "!", "?"):
         end += 1
-    words = " ".join(t.low for t in tokens[start:end] if not t.used or t is tokens[i])
+    words = " ".join(t.low for t in tokens[start:end] if not t.title)
     if NEGATIVE.search(words):
         return -1
     return 1 if POSITIVE.search(words) else 0

@@ -95,7 +95,7 @@ class TitleReader(TitleSpotter, QuestionReader):
                     if ids:
                         mentions.append(self._mention(ids, written, sentiment, position=i))
                         for t in tokens[i:end + 1]:
-                            t.used = True
+                            t.used = t.title = True
                     else:
                         unresolved.append(written)
                     i = end + 1
@@ -176,7 +176,7 @@ class TitleReader(TitleSpotter, QuestionReader):
                     n += 3
                 mentions.append(self._mention(ids, written, sentiment, position=j))
                 for t in tokens[j:j + n]:
-                    t.used = True
+                    t.used = t.title = True
                 j += n
             if j < len(tokens) and tokens[j].low in ("and", "or", ",", "&", "nor"):
                 j += 1

@@ -39,6 +39,7 @@ class Token:
     refused: bool = False  # negated, and surely a refusal: "no horror", not "not too bloody"
     dropped: bool = False  # "instead of X": X is no longer wanted (nor refused)
     cue: bool = False  # part of a negator ("not a huge fan of"): never a wish
+    title: bool = False  # part of a film title the turn names
     subgenre: bool = False  # a genre word that names a kind within it ("slasher")
     allowed: bool = False
     used: bool = False
