@@ -28,6 +28,12 @@ from convrec.tools.context import ToolContext
 from convrec.tools.filters import vocab_key
 from convrec.tools.soft import SoftPreference
 
+SOMETIMES_GENRES = {"period", "music", "family", "war", "history", "kid", "children", "laugh",
+                    "heist", "doc", "sf"}
+# Adjectives for a genre: the genre only when they describe the films ("something funny").
+DESCRIBING = {"funny", "hilarious", "comedic", "scary", "spooky", "frightening",
+              "suspenseful", "romantic", "dramatic", "animated", "historical"}
+
 
 class GenreReader:
     """Genres, subgenre keywords and original languages."""
@@ -44,7 +50,7 @@ class GenreReader:
         for n in (3, 2, 1):
             for i in range(len(tokens) - n + 1):
                 window = tokens[i:i + n]
-                if any(t.used for t in window):
+                if any(t.used or not re.match(r"\w", t.text) for t in window):
                     continue
                 key = genre_key(" ".join(t.text for t in window))
                 names = GENRE_WORDS.get(key)
@@ -56,14 +62,24 @@ class GenreReader:
                     "a", "an", "the", "some")]
                 if before and before[-1] in ("about", "involving", "featuring"):
                     continue  # "a drama about a family": what it is about, a wish
-                if n == 1 and key in ("period", "music", "family", "war", "history", "kids",
-                                      "children", "laugh", "heist", "doc", "docs", "sf"):
+                prev = tokens[i - 1].low if i else ""
+                nxt = tokens[i + n].low if i + n < len(tokens) else ""
+                if n == 1 and key.removesuffix("ies").removesuffix("s") + (
+                        "y" if key.endswith("ies") else "") in SOMETIMES_GENRES:
                     # words that are genres only in some sentences
-                    prev = tokens[i - 1].low if i else ""
-                    nxt = tokens[i + 1].low if i + 1 < len(tokens) else ""
                     kids = key in ("family", "kids", "children") and prev == "for"
                     if nxt not in GENRE_NOUNS and prev not in GENRE_DETERMINERS and not kids:
                         continue
+                if n == 1 and key in DESCRIBING and not self._describes_films(tokens, i):
+                    # "it was so funny": a leaning; "he's very funny": a person, nothing
+                    if not _about_a_person(tokens, i):
+                        window[0].used = True
+                        update.soft.extend(SoftPreference(
+                            kind="genre", value=g, polarity=-1 if window[0].negated else 1,
+                            weight=0.3, written=window[0].text) for g in names)
+                    continue
+                if key == "action" and prev in ("live", "live-"):
+                    continue  # "live action" is how a film is made, not what it is
                 for t in window:
                     t.used = True
                     t.subgenre = n == 1 and genre_key(t.low) not in self.vocab.filters.genre_keys
@@ -72,6 +88,7 @@ class GenreReader:
         found.sort(key=lambda f: f[0])
         include: list[str] = []
         mode = "any"
+        compounds = 0  # "rom-com": Comedy and Romance at once
         for idx, (i, names, tok) in enumerate(found):
             if tok.dropped:
                 update.drop.extend(f"genre:{g}" for g in names)
@@ -84,12 +101,15 @@ class GenreReader:
                                                   weight=0.6, written=tok.text) for g in names)
             else:
                 if len(names) > 1:
-                    mode = "all"
+                    compounds += 1
                 if include and idx > 0 and found[idx - 1][2].clause == tok.clause:
                     between = {t.low for t in tokens[found[idx - 1][0] + 1:i]} - {"-"}
                     if not between or (between <= {"but", "also", "and"} and "also" in between):
                         mode = "all"  # "a horror comedy", "scary but also funny"
                 include.extend(g for g in names if g not in include)
+        wanted = [f for f in found if not (f[2].allowed or f[2].negated or f[2].dropped)]
+        if compounds == 1 and len(wanted) == 1:
+            mode = "all"  # only a rom-com; "a sci-fi or a rom-com" can't be both at once
         # "Japanese animated films ... not the violent action anime stuff": what is wanted
         # outright wins over a lukewarm aside about the same genre
         update.soft = [p for p in update.soft if not (
@@ -117,6 +137,17 @@ class GenreReader:
                 for k, _, tok in found)
             update.genre_mode = "all" if update.genres_add else mode  # type: ignore[assignment]
 
+
+    @staticmethod
+    def _describes_films(tokens: list[Token], i: int) -> bool:
+        """Whether an adjective for a genre ("funny", "scary") describes the films wanted:
+        "something funny", "a scary movie", "funny or romantic", not "he's very funny"."""
+        prev = tokens[i - 1].low if i else ""
+        nxt = tokens[i + 1].low if i + 1 < len(tokens) else ""
+        if nxt in GENRE_NOUNS or nxt in ("one", "ones", "stuff", "or", "and", "/", ","):
+            return True
+        return prev in ("something", "anything", "nothing", "some", "a", "an", "more", "and",
+                        "or", "/", "but", "really", "super", "pretty", "kinda", "bit")
 
     def _misspelt_genres(self, tokens: list[Token], notes: list[str], groundings: list[str],
                          pending: list[SoftPreference]
@@ -236,3 +267,20 @@ class GenreReader:
                 if name not in update.languages:
                     update.languages.append(name)
 
+
+
+_PERSON_WORDS = {"he", "she", "they", "him", "her", "his", "he's", "she's", "they're", "actor",
+                 "actress", "comedian", "guy", "girl", "man", "woman", "director"}
+
+
+def _about_a_person(tokens: list[Token], i: int) -> bool:
+    """Whether the adjective at token i is said of a person ("he's very funny", "Danny
+    DeVito is hilarious"), looking back over its clause."""
+    for tok in reversed(tokens[:i]):
+        if tok.clause != tokens[i].clause:
+            break
+        if tok.low in _PERSON_WORDS or (tok.used and tok.capitalised and not tok.title):
+            return True
+        if tok.low in ("it", "it's", "this", "that", "movie", "film", "one", "these", "those"):
+            return False
+    return False

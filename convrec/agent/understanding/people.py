@@ -199,6 +199,8 @@ def _in_capitalised_run(tokens: list[Token], i: int, n: int = 1) -> bool:
     title ("Black Panther", "The Rock"), not a name of their own."""
     before = tokens[i - 1] if i else None
     after = tokens[i + n] if i + n < len(tokens) else None
+    if before is not None and before.text == "&" and i >= 2:
+        before = tokens[i - 2] if tokens[i - 2].capitalised else before  # "Hobbs & Shaw"
     return any(t is not None and t.capitalised and not t.used and t.low.isalpha()
                and not (t is before and sentence_start(tokens, i - 1) and (
                    t.low in STOP_WORDS or t.low in NEGATORS))
