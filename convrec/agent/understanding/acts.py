@@ -85,7 +85,9 @@ REQUEST_CUE = re.compile(
     r"\?|\b(recommend\w*|suggest\w*|recs?|ideas?|looking for|look for|searching for|after "
     r"(?:a|an|some|something|more)|want|wanna|need|find me|show me|give me|get me|in the "
     r"mood|mood for|something|anything|any good|what (?:should|can|could|would)|how about|"
-    r"what about|can you|could you|would like|i'd like|id like|let'?s|make it|instead|prefer"
+    r"what about|can you|could you|would like|i'd like|id like|let'?s|make it|prefer"
+    r"|what else|what(?:'s| is) next|what (?:are|should|can) we (?:watch|see)\w*|what to watch"
+    r"|(?:has|have|needs?) to be|must be"
     r"|please|pls|plz|hit me|options?|similar|like it|like that|like this)\b"
 )
 
@@ -97,8 +99,9 @@ def _wants(update: LedgerUpdate) -> bool:
         or update.year_to is not None or update.runtime_min is not None
         or update.runtime_max is not None or update.languages or update.min_rating is not None
         or update.keywords_include or update.studios_include
+        or update.genres_exclude or update.people_exclude or update.keywords_exclude
         or any(p.polarity > 0 for p in update.soft)
-        or (bool(update.wishes) and not _dislikes(update))
+        or (bool(update.wishes) and not _dislikes(update) and not update.liked_ids)
     )
 
 

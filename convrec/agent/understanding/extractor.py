@@ -44,7 +44,7 @@ class Extractor(TitleReader, PeopleReader, GenreReader, NumberReader, WishReader
             text = text[:MAX_CHARS].rsplit(" ", 1)[0]
             notes.append(f"the message was long; I read its first {MAX_CHARS} characters")
         if not text:
-            act: UserAct = "unclear" if str(raw).strip() else "empty"  # only emoji
+            act: UserAct = "empty"  # nothing readable: only emoji, control characters
             return Extraction(text="", update=LedgerUpdate(), user_act=act, notes=notes)
         text, injection = drop_injection(text)
         if not text:

@@ -17,6 +17,8 @@ STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | {
     "week", "weekend", "month", "year", "lately", "recently", "tonight", "today", "tomorrow",
     "yesterday", "night", "evening", "ago", "soon", "later", "download", "downloading",
     "tell", "show", "give", "find", "recommend", "suggest", "pick", "help", "mind",
+    "honestly", "basically", "literally", "seriously", "obviously", "probably", "definitely",
+    "totally", "absolutely", "ngl", "idk", "btw", "say", "guess", "think", "know",
 }
 
 TOKEN = re.compile(r"[\w][\w'’\-.&]*[\w]|[\w]|[\"“”«»]|[^\w\s]")
@@ -79,6 +81,11 @@ DISLIKING_PREDICATE = re.compile(
     r"|\b(?:is|are)\s+hit\s+(?:or|and)\s+miss\b"
     r"|\b(?:has|have)\s+never\s+(?:really\s+)?(?:clicked|worked|landed)\s+(?:with|for)\s+me\b"
     r"|\b(?:are|is)\s+(?:ok|okay|fine|alright)\s+i\s+guess\b"
+)
+# Double negations that welcome what follows ("I wouldn't say no to a western").
+WELCOMING = re.compile(
+    r"\b(?:wouldn'?t|would not|couldn'?t|can'?t|could not)\s+say\s+no\s+to\b|\bnot\s+(?:against|"
+    r"opposed to|averse to)\b|\bno\s+objections?\s+to\b|\bwouldn'?t\s+hate\b"
 )
 # A subject refused outright by what is said after it ("musicals are a no from me").
 REFUSING_PREDICATE = re.compile(
@@ -175,7 +182,7 @@ COMPARATIVE = {
 # for its prompt or secrets, role play, commands to run, ranking orders.
 INJECTION = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass|drop)\s+(?:all\s+|any\s+|the\s+|your\s+|"
-    r"my\s+|previous\s+|prior\s+|above\s+|earlier\s+|these\s+|of\s+)*(?:instructions|rules|"
+    r"my\s+|previous\s+|prior\s+|above\s+|earlier\s+|these\s+|of\s+|\w+'s\s+)*(?:instructions|rules|"
     r"prompts?|directions|guidelines|filters|constraints|film stuff|programming|restrictions)"
     r"|\bsystem\s+(?:prompt|message|instructions)|\b(?:developer|admin|root|god)\s+(?:mode|"
     r"override|says|access)|\bnew\s+instructions\b|\b(?:previous|prior|all|your)\s+(?:rules|"
@@ -188,7 +195,9 @@ INJECTION = re.compile(
     r"password|config)|\bapi\s+key\b|\bjailbreak|\bDAN\b|\b(?:write|run|execute)\s+(?:me\s+)?"
     r"(?:a\s+)?(?:script|code|command|program)\b|\bdelete\s+all\b|\brm\s+-rf|\bbrowse\s+the"
     r"\s+web\b|\bno\s+matter\s+what\b|\b(?:load|apply)\s+these\b|\bskip\s+the\s+rest\b"
-    r"|\b\w+\s*=\s*\{|#{3,}",
+    r"|\b\w+\s*=\s*\{|#{3,}|\bdisregard\s+(?:all|any|your|the|previous)\b"
+    r"|(?:^|[\s.!?])(?:system|assistant|admin)\s*:\s|\breveal\s+(?:your|the)\s+(?:prompt|"
+    r"instructions)",
     re.I,
 )
 ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from convrec.agent.ledger import Ledger, LedgerUpdate
+from convrec.agent.understanding.acts import REQUEST_CUE
 from convrec.agent.understanding.extraction import (
     TitleMention,
 )
@@ -47,8 +48,11 @@ class NumberReader:
                      r"length)\b", low):
             update.runtime_clear = True
         eras = 0
+        story = _story_spans(text)
         for q in find_quantities(blanked(text, tokens), max_year=self.vocab.max_year):
             start, stop = q.span
+            if q.vague and any(a <= start < b for a, b in story):
+                continue  # "an old sitcom episode" in the story of a long post: no wish
             consume(tokens, start, stop)
             negated = q.kind == "era" and negated_at(tokens, start)
             allowed = allowed_at(tokens, start) or bool(re.search(
@@ -176,3 +180,11 @@ class NumberReader:
 
 SETTING = re.compile(r"\b(set in|setting|takes? place|taking place|period piece|era of)\b")
 WHEN_WATCHED = re.compile(r"(?:last|this|past|next)\s+(?:year|month|week|night)\b")
+
+
+def _story_spans(text: str) -> list[tuple[int, int]]:
+    """The sentences of a long post (3+) that ask for nothing: its story, not its wishes."""
+    spans = [(m.start(), m.end()) for m in re.finditer(r"[^.!?]+[.!?]*", text)]
+    if len(spans) < 3:
+        return []
+    return [(a, b) for a, b in spans if not REQUEST_CUE.search(text[a:b].lower())]

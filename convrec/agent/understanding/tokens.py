@@ -25,6 +25,7 @@ from convrec.agent.understanding.lexicon import (
     REFUSING,
     REFUSING_PREDICATE,
     TOKEN,
+    WELCOMING,
 )
 
 
@@ -115,6 +116,8 @@ def mark_negation(text: str, tokens: list[Token]) -> None:
         ):
             continue
         phrase = " ".join(t.low for t in tokens[i:i + n])
+        if WELCOMING.search(before[-30:] + " " + phrase + " " + text[tok.end:tok.end + 12].lower()):
+            continue  # "I wouldn't say no to a western", "not against a rom com": wanted
         for part in tokens[i:i + n]:
             part.cue = True
         refusing = phrase in REFUSING and phrase_at(tokens, i, LUKEWARM) <= n

@@ -27,6 +27,8 @@ from convrec.tools.soft import SoftPreference
 
 MIN_TERM_FILMS = 8  # a wish word names a subject the catalog tags at least this often
 MAX_CONTEXT_CHARS = 400
+SHORT_POST = 2  # sentences: a message this short is all intent even without a request cue
+MAX_WISH_WORDS = 8  # a wish is a few words; the rest of a long post is context
 MAX_GROUNDED = 3  # words of a wish grounded by meaning (one encode each)
 POSSESSIVES = {"my", "our", "his", "her", "their", "your"}
 FILM_TALK = {"movie", "movies", "film", "films", "flick", "flicks", "story", "stories", "stuff",
@@ -45,7 +47,10 @@ class WishReader:
     def _wishes(self, tokens: list[Token], update: LedgerUpdate, groundings: list[str]) -> None:
         sentences = _sentences(tokens)
         asking = [s for s in sentences if _asks(s)]
-        intent = asking if len(sentences) > 1 and asking else sentences
+        # a long story that asks nothing has no intent sentence: only its film talk counts
+        intent = asking if len(sentences) > 1 else sentences
+        if not asking and len(sentences) <= SHORT_POST:
+            intent = sentences
         if len(sentences) > 1:
             rest = [s for s in sentences if s not in intent]
             context = " ".join(" ".join(t.text for t in s) for s in rest)
@@ -56,7 +61,7 @@ class WishReader:
             if sentence not in intent:  # the story around the request: its subjects only
                 found = [w for w in found if self._talked_subject(w, sentence)]
             words += found
-        words = list(dict.fromkeys(words))
+        words = list(dict.fromkeys(words))[:MAX_WISH_WORDS]
         if words:
             update.wishes.append(" ".join(words))
             counts = self.ctx.resources.get(TERMS_RESOURCE, lambda: term_counts(self.ctx))
