@@ -49,8 +49,13 @@ class NumberReader:
             update.runtime_clear = True
         eras = 0
         story = _story_spans(text)
-        for q in find_quantities(blanked(text, tokens), max_year=self.vocab.max_year):
+        found = find_quantities(blanked(text, tokens), max_year=self.vocab.max_year)
+        precise_era = any(q.kind == "era" and not q.vague for q in found)
+        for q in sorted(found, key=lambda q: (q.kind != "era" or q.vague, q.span)):
             start, stop = q.span
+            if q.kind == "era" and q.vague and precise_era:
+                consume(tokens, start, stop)
+                continue  # "something newer, from the 2000s": the years said outright
             if q.vague and any(a <= start < b for a, b in story):
                 continue  # "an old sitcom episode" in the story of a long post: no wish
             consume(tokens, start, stop)
