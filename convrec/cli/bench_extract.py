@@ -39,6 +39,8 @@ def bench_extract(
         min=1, help="Read only the first N utterances / messages / cases of each.")] = None,
     judged: Annotated[Path, typer.Option(help="The hand-judged ReDial messages.")] = Path(
         "benchmarks/extract/redial_judged.jsonl"),
+    corrected: Annotated[Path, typer.Option(help="The hand-corrected INSPIRED labels.")] = Path(
+        "benchmarks/extract/inspired_corrected.jsonl"),
     suite: Annotated[Path, typer.Option(help="The paraphrase suite.")] = Path(
         "benchmarks/extract/paraphrase_suite.jsonl"),
     write: Annotated[bool, typer.Option(help="Write the results into the benchmarks doc.")] = False,
@@ -61,6 +63,7 @@ def bench_extract(
     splits = ["dev", "test"] if split is None else [split]
     with step_progress() as progress:
         results = run_extract_bench(ctx, datasets, splits, limit=limit, judged=judged,
+                                    corrected=corrected,
                                     suite=suite, progress=progress)
     if as_json:
         print_json(results)

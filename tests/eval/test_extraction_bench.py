@@ -13,7 +13,12 @@ from typer.testing import CliRunner
 
 from convrec.agent.ledger import Ledger, PersonPref, Stamped, Wish
 from convrec.eval.extraction.false_hard import has_negation, judge_inspired, judge_redial
-from convrec.eval.extraction.inspired import load_inspired, map_genre, unmapped_labels
+from convrec.eval.extraction.inspired import (
+    load_inspired,
+    load_inspired_corrected,
+    map_genre,
+    unmapped_labels,
+)
 from convrec.eval.extraction.redial_mentions import load_mention_messages, user_text, written_title
 from convrec.eval.extraction.slots import Hard, person_matches
 from convrec.eval.extraction.stats import SlotCounts, rate, wilson
@@ -210,6 +215,18 @@ def test_inspired_loader_counts(real_data_dir, monkeypatch):
     assert any("Tom Hanks" in u.people for u in dev)
     assert all(u.text for u in dev + test)
     assert "news" in unmapped_labels(dev)
+
+
+def test_corrected_inspired_labels_cover_every_seeker_utterance(real_data_dir, monkeypatch):
+    monkeypatch.setenv("CONVREC_DATA_DIR", str(real_data_dir))
+    path = REPO / "benchmarks" / "extract" / "inspired_corrected.jsonl"
+    for split in ("dev", "test"):
+        original, fixed = load_inspired(split), load_inspired_corrected(split, path)
+        assert [(u.dialog_id, u.utt_id, u.text) for u in fixed] == [
+            (u.dialog_id, u.utt_id, u.text) for u in original]
+    rom_coms = next(u for u in load_inspired_corrected("dev", path)
+                    if u.text.startswith("I like comedies, rom-coms"))
+    assert {"Comedy", "Romance"} <= rom_coms.genre_union  # INSPIRED labels comedy only
 
 
 @pytest.mark.integration

@@ -20,6 +20,7 @@ from convrec.errors import ConvrecError
 from convrec.eval.extraction.adapter import fold, fresh_ledger, load_extractor
 from convrec.eval.extraction.false_hard import Verdict, judge_inspired, judge_redial
 from convrec.eval.extraction.inspired import (
+    CORRECTED,
     catalog_people,
     load_inspired,
     load_inspired_corrected,
@@ -76,10 +77,11 @@ def _false_summary(verdicts: Sequence[tuple[str, Verdict, Any]]) -> dict[str, An
 
 
 def run_inspired(ctx: ToolContext, timed: Timed, split: str,
-                 limit: int | None = None, *, corrected: bool = False) -> dict[str, Any]:
+                 limit: int | None = None, *, corrected: Path | None = None) -> dict[str, Any]:
     """False hard constraints and slot P / R / F1 on INSPIRED seeker utterances, with
-    INSPIRED's own labels or the hand-corrected ones."""
-    utterances = (load_inspired_corrected(split) if corrected else load_inspired(split))[:limit]
+    INSPIRED's own labels or (`corrected`: their file) the hand-corrected ones."""
+    utterances = (load_inspired(split) if corrected is None
+                  else load_inspired_corrected(split, corrected))[:limit]
     index = get_title_index(ctx)
     people_known = catalog_people(ctx.catalog, {p for u in utterances for p in u.people})
     counts = {"genres": SlotCounts(), "people": SlotCounts(), "films": SlotCounts()}
@@ -198,6 +200,7 @@ Progress = Callable[[str, int, int | None], None]
 
 def run_extract_bench(ctx: ToolContext, datasets: Sequence[str], splits: Sequence[str], *,
                       limit: int | None = None, judged: Path, suite: Path,
+                      corrected: Path = CORRECTED,
                       progress: Progress | None = None) -> dict[str, Any]:
     """Every requested dataset x split; a missing hand-made file is noted, not fatal,
     unless it was the only dataset asked for."""
@@ -216,7 +219,8 @@ def run_extract_bench(ctx: ToolContext, datasets: Sequence[str], splits: Sequenc
             try:
                 if dataset.startswith("inspired"):
                     out = run_inspired(ctx, timed, split, limit,
-                                       corrected=dataset == "inspired-corrected")
+                                       corrected=corrected if dataset == "inspired-corrected"
+                                       else None)
                 elif dataset == "redial-mentions":
                     out = run_mentions(ctx, timed, split, limit)
                 elif dataset == "redial-judged":
