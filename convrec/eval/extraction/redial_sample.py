@@ -25,10 +25,7 @@ from pathlib import Path
 from convrec.catalog.ensure import find_or_download_sources
 from convrec.catalog.sources import locate_files
 from convrec.config import get_settings
-
-MENTION = re.compile(r"@(\d+)")
-LETTER = re.compile(r"[^\W\d_]")
-SPACES = re.compile(r"\s{2,}")
+from convrec.eval.extraction.redial_mentions import LETTERS, MENTION, SPACES
 
 
 @dataclass(frozen=True)
@@ -69,7 +66,8 @@ def seeker_messages(path: Path | None = None) -> list[SeekerMessage]:
         names = dialogue.get("movieMentions") or {}
         for message in dialogue["messages"]:
             raw = message["text"]
-            if message["senderWorkerId"] != dialogue["initiatorWorkerId"] or not LETTER.search(raw):
+            seeker = message["senderWorkerId"] == dialogue["initiatorWorkerId"]
+            if not seeker or not LETTERS.search(raw):
                 continue
             out.append(SeekerMessage(str(dialogue["conversationId"]), int(message["messageId"]),
                                      _substitute(raw, names), raw))
