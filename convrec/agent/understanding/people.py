@@ -73,6 +73,10 @@ class PeopleReader:
             nxt = tokens[i + 1].low if i + 1 < len(tokens) else ""
             cue = prev in PERSON_CUES or nxt in FILM_NOUNS
             person = vocab.surnames.get(tok.low)
+            if person is None and tok.capitalised and tok.low in vocab.first_names and not (
+                    sentence_start(tokens, i) or _in_capitalised_run(tokens, i)
+                    or self._subject_word(tok.low) or prev in ("the", "a", "an")):
+                person = vocab.first_names[tok.low]  # "I really like Keanu"
             if person is None and (cue or tok.capitalised) and tok.low not in GENERIC:
                 hit = get_grounder(self.ctx).spell(tok.low, PERSON_KIND)
                 if hit is not None and hit.method == "spelling" and len(tok.low) >= 6:

@@ -43,6 +43,10 @@ class TitleSpotter:
             if self._names_person(" ".join(t.text for t in tokens[i:i + 3])):
                 i += 2  # a person's name: neither word is a title
                 continue
+            if tok.capitalised and tok.low in self.vocab.first_names and not (
+                    i + 1 < len(tokens) and tokens[i + 1].capitalised):
+                i += 1  # "Keanu" alone: the person, not the film "Keanu"
+                continue
             found = self._sure_title_at(tokens, i)
             if found is None:
                 i += 1

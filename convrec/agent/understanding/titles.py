@@ -159,7 +159,8 @@ class TitleReader(TitleSpotter, QuestionReader):
                 found = self._title_at(tokens, j)
                 if found is None:
                     written = self._capitalised_run(tokens, j)
-                    if self._names_person(written) or written.lower() in self.vocab.surnames:
+                    if self._names_person(written) or written.lower() in self.vocab.surnames or (
+                            written.lower() in self.vocab.first_names):
                         return j  # "a fan of Christopher Nolan films": a person, not a title
                     if written and sentiment != "not_seen":
                         unresolved.append(written)
@@ -214,9 +215,11 @@ class TitleReader(TitleSpotter, QuestionReader):
     def _title_at(self, tokens: list[Token], j: int) -> tuple[list[int], int] | None:
         """The longest run of tokens from j that names a film, and its films (not a person
         named there: "I like Robert Downey Jr." is about him)."""
-        if tokens[j].capitalised and self._names_person(
-                " ".join(t.text for t in tokens[j:j + 3])):
-            return None
+        if tokens[j].capitalised and (self._names_person(
+                " ".join(t.text for t in tokens[j:j + 3])) or (
+                tokens[j].low in self.vocab.first_names and not (
+                    j + 1 < len(tokens) and tokens[j + 1].capitalised))):
+            return None  # "I like Keanu": the person, not the film "Keanu"
         limit = min(len(tokens), j + MAX_TITLE_TOKENS)
         stop = next((k for k in range(j, limit) if tokens[k].text in (".", ",", ";", "!", "?",
                                                                      '"', "“", "”")), limit)

@@ -75,6 +75,7 @@ NATIONALITY_LANGUAGES: dict[str, str] = {
 
 MIN_DIRECTED_FOR_SURNAME = 4
 MIN_STUDIO_FILMS = 3  # a studio named in chat has made at least this many catalog films
+MIN_CREDITS_FOR_FIRST_NAME = 25  # "Keanu": the only famous Keanu, with this many credits
 MIN_CREDITS_FOR_SURNAME = 8  # actors known by their surname alone ("a Pacino film")
 _PARTICLES = {"de", "van", "von", "del", "da", "di", "le", "la", "du", "dos", "der", "mc"}
 
@@ -85,6 +86,7 @@ class AgentVocab:
     titles: TitleIndex
     people: dict[str, int]  # person_key -> the best-known person id with that name
     surnames: dict[str, int]  # well-known surname (lower case) -> person id
+    first_names: dict[str, int]  # a first name only one famous person has -> person id
     directors: frozenset[int]  # people with director credits
     directed: dict[int, int]  # person id -> films directed
     languages: dict[str, str]  # lower-case language word -> a name the filter resolves
@@ -146,6 +148,14 @@ def _load(ctx: ToolContext) -> AgentVocab:
         found.sort(reverse=True)
         if len(found) == 1 or found[0][0] >= 2 * found[1][0]:
             unique_surnames[surname] = found[0][1]
+    first_names: dict[str, list[tuple[int, int]]] = {}
+    for person_id, n in filters.credit_counts.items():
+        parts = filters.person_names[person_id].split()
+        if n >= MIN_CREDITS_FOR_SURNAME and len(parts) >= 2 and len(parts[0]) >= 4:
+            first_names.setdefault(parts[0].lower(), []).append((n, person_id))
+    # a first name alone is a person only when one famous person has it ("Keanu", "Denzel")
+    unique_first = {name: found[0][1] for name, found in first_names.items() if len(found) == 1
+                    and found[0][0] >= MIN_CREDITS_FOR_FIRST_NAME}
     languages = {name.lower(): name for name in LANGUAGE_NAMES.values()}
     languages.update({alias: alias.capitalize() for alias in _LANGUAGE_ALIASES})
     languages.update(NATIONALITY_LANGUAGES)
@@ -164,6 +174,7 @@ def _load(ctx: ToolContext) -> AgentVocab:
         titles=get_title_index(ctx),
         people=people,
         surnames=unique_surnames,
+        first_names=unique_first,
         directors=frozenset(directed),
         directed=directed,
         languages=languages,
