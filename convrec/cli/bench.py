@@ -117,13 +117,9 @@ def bench_agent(
     """
     from convrec.cli.chat import BACKENDS
     from convrec.errors import ConvrecError
-    from convrec.eval.bench_agent import (
-        agent_markdown,
-        load_conversations,
-        make_bench_agent,
-        run_agent_bench,
-        temporary_sessions,
-    )
+    from convrec.eval.agent_report import agent_markdown
+    from convrec.eval.bench_agent import make_bench_agent, run_agent_bench, temporary_sessions
+    from convrec.eval.conversations import load_conversations
     from convrec.tools.context import Resources
     from convrec.tools.index_build import build_indexes
     from convrec.tools.warmup import load_all

@@ -40,7 +40,8 @@ def redial(
     Systems side by side (popularity, BM25, dense, the agent's pipeline), published figures
     beside them.
     """
-    from convrec.eval.redial import parse_systems, redial_markdown, run_redial_bench
+    from convrec.eval.redial import parse_systems
+    from convrec.eval.redial_bench import redial_markdown, run_redial_bench
     from convrec.eval.report import machine_line
     from convrec.tools.context import Resources, ToolContext
     from convrec.tools.index_build import build_indexes

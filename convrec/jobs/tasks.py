@@ -27,63 +27,10 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from convrec.config import Settings
 from convrec.errors import ConvrecError
-from convrec.jobs.store import STATUS, STOP, Job, Progress, Status, write_json
+from convrec.jobs.reporter import Reporter
+from convrec.jobs.store import Job, write_json
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-class JobStopped(Exception):
-    """Raised inside a task when the job was asked to stop."""
-
-
-class Reporter:
-    """A task's link to the server: progress into status.json (at most a few writes a second),
-    and the stop request (a STOP file in the job folder), seen at every progress call."""
-
-    MIN_INTERVAL_S = 0.5
-
-    def __init__(self, folder: Path, status: Status | None = None) -> None:
-        self.folder = folder
-        self.status = status or Status()
-        self._written = 0.0
-        self._lock = threading.Lock()
-
-    @property
-    def stop_requested(self) -> bool:
-        return (self.folder / STOP).exists()
-
-    def check(self) -> None:
-        if self.stop_requested:
-            raise JobStopped
-
-    def stage(self, name: str) -> None:
-        self.status.progress = Progress(stage=name, label=name, updated=time.time())
-        self.write()
-
-    def progress(self, label: str, done: int, total: int | None) -> None:
-        current = self.status.progress
-        self.status.progress = Progress(stage=current.stage, label=label, done=done, total=total,
-                                        updated=time.time())
-        if done == total or time.monotonic() - self._written >= self.MIN_INTERVAL_S:
-            self.write()
-        self.check()
-
-    def stage_done(self, name: str, seconds: float) -> None:
-        self.status.stages[name] = round(seconds, 1)
-        self.write()
-
-    def finish(self, state: str, *, result: dict[str, Any] | None = None,
-               error: str | None = None) -> None:
-        self.status.state = state  # type: ignore[assignment]
-        self.status.result = result or self.status.result
-        self.status.error = error
-        self.status.finished = time.time()
-        self.write()
-
-    def write(self) -> None:
-        with self._lock:
-            write_json(self.folder / STATUS, self.status.model_dump(mode="json"))
-            self._written = time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -235,7 +182,7 @@ def _prepare_redial(params: dict[str, Any], settings: Settings, runs: Path) -> P
 
 def _run_redial(job: Job, settings: Settings, reporter: Reporter) -> dict[str, Any]:
     from convrec.catalog.db import Catalog
-    from convrec.eval.redial import redial_markdown, run_redial_bench
+    from convrec.eval.redial_bench import redial_markdown, run_redial_bench
     from convrec.eval.report import machine_line
     from convrec.tools.context import Resources, ToolContext
     from convrec.tools.index_build import build_indexes

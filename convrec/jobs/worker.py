@@ -24,7 +24,7 @@ INTERRUPTED = "the server stopped while this job ran; its partial outputs are ke
 
 def _watch_parent(parent: int, reporter: object) -> None:
     """End the job (and its process group) when the server that started it is gone."""
-    from convrec.jobs.tasks import Reporter
+    from convrec.jobs.reporter import Reporter
 
     assert isinstance(reporter, Reporter)
 
@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from convrec.config import Settings
     from convrec.errors import ConvrecError
-    from convrec.jobs.tasks import JobStopped, Reporter, task
+    from convrec.jobs.reporter import JobStopped, Reporter
+    from convrec.jobs.tasks import task
 
     folder = args.folder.resolve()
     job = JobStore(folder.parent).load(folder.name)

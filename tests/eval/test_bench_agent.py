@@ -24,15 +24,13 @@ from convrec.agent.service import TurnResult
 from convrec.errors import ConvrecError
 from convrec.eval.bench_agent import (
     MUST_BE_ZERO,
-    Conversation,
-    Expect,
     check_turn,
-    load_conversations,
     make_bench_agent,
     run_agent_bench,
     run_conversation,
     summarize,
 )
+from convrec.eval.conversations import Conversation, Expect, load_conversations
 from convrec.tools.context import Resources, ToolContext
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

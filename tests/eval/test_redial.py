@@ -25,9 +25,9 @@ from convrec.eval.redial import (
     load_redial_turns,
     parse_systems,
     real_items,
-    run_redial_bench,
     variant_qrels_and_run,
 )
+from convrec.eval.redial_bench import run_redial_bench
 from convrec.tools.context import Resources, ToolContext
 from tests.test_cli import assert_one_line_error, run_cli
 
