@@ -22,6 +22,7 @@ from convrec.agent.understanding.lexicon import (
 )
 from convrec.agent.understanding.tokens import (
     Token,
+    word_windows,
 )
 from convrec.agent.understanding.vocab import GENRE_WORDS, AgentVocab, genre_key
 from convrec.tools.context import ToolContext
@@ -47,43 +48,40 @@ class GenreReader:
                 groundings: list[str]) -> None:
         found: list[tuple[int, tuple[str, ...], Token]] = []
         genres = self.vocab.filters.genre_ids
-        for n in (3, 2, 1):
-            for i in range(len(tokens) - n + 1):
-                window = tokens[i:i + n]
-                if any(t.used or not re.match(r"\w", t.text) for t in window):
+        for i, window in word_windows(tokens, (3, 2, 1)):
+            n = len(window)
+            key = genre_key(" ".join(t.text for t in window))
+            names = GENRE_WORDS.get(key)
+            if names is None and key in self.vocab.filters.genre_keys:
+                names = (self.vocab.filters.genre_keys[key],)
+            if not names or not all(g in genres for g in names):
+                continue
+            before = [t.low for t in tokens[max(0, i - 3):i] if t.low not in (
+                "a", "an", "the", "some")]
+            if before and before[-1] in ("about", "involving", "featuring"):
+                continue  # "a drama about a family": what it is about, a wish
+            prev = tokens[i - 1].low if i else ""
+            nxt = tokens[i + n].low if i + n < len(tokens) else ""
+            if n == 1 and key.removesuffix("ies").removesuffix("s") + (
+                    "y" if key.endswith("ies") else "") in SOMETIMES_GENRES:
+                # words that are genres only in some sentences
+                kids = key in ("family", "kids", "children") and prev == "for"
+                if nxt not in GENRE_NOUNS and prev not in GENRE_DETERMINERS and not kids:
                     continue
-                key = genre_key(" ".join(t.text for t in window))
-                names = GENRE_WORDS.get(key)
-                if names is None and key in self.vocab.filters.genre_keys:
-                    names = (self.vocab.filters.genre_keys[key],)
-                if not names or not all(g in genres for g in names):
-                    continue
-                before = [t.low for t in tokens[max(0, i - 3):i] if t.low not in (
-                    "a", "an", "the", "some")]
-                if before and before[-1] in ("about", "involving", "featuring"):
-                    continue  # "a drama about a family": what it is about, a wish
-                prev = tokens[i - 1].low if i else ""
-                nxt = tokens[i + n].low if i + n < len(tokens) else ""
-                if n == 1 and key.removesuffix("ies").removesuffix("s") + (
-                        "y" if key.endswith("ies") else "") in SOMETIMES_GENRES:
-                    # words that are genres only in some sentences
-                    kids = key in ("family", "kids", "children") and prev == "for"
-                    if nxt not in GENRE_NOUNS and prev not in GENRE_DETERMINERS and not kids:
-                        continue
-                if n == 1 and key in DESCRIBING and not self._describes_films(tokens, i):
-                    # "it was so funny": a leaning; "he's very funny": a person, nothing
-                    if not _about_a_person(tokens, i):
-                        window[0].used = True
-                        update.soft.extend(SoftPreference(
-                            kind="genre", value=g, polarity=-1 if window[0].negated else 1,
-                            weight=0.3, written=window[0].text) for g in names)
-                    continue
-                if key == "action" and prev in ("live", "live-"):
-                    continue  # "live action" is how a film is made, not what it is
-                for t in window:
-                    t.used = True
-                    t.subgenre = n == 1 and genre_key(t.low) not in self.vocab.filters.genre_keys
-                found.append((i, names, window[0]))
+            if n == 1 and key in DESCRIBING and not self._describes_films(tokens, i):
+                # "it was so funny": a leaning; "he's very funny": a person, nothing
+                if not _about_a_person(tokens, i):
+                    window[0].used = True
+                    update.soft.extend(SoftPreference(
+                        kind="genre", value=g, polarity=-1 if window[0].negated else 1,
+                        weight=0.3, written=window[0].text) for g in names)
+                continue
+            if key == "action" and prev in ("live", "live-"):
+                continue  # "live action" is how a film is made, not what it is
+            for t in window:
+                t.used = True
+                t.subgenre = n == 1 and genre_key(t.low) not in self.vocab.filters.genre_keys
+            found.append((i, names, window[0]))
         found += self._misspelt_genres(tokens, notes, groundings, update.soft)
         found.sort(key=lambda f: f[0])
         include: list[str] = []

@@ -23,6 +23,7 @@ from convrec.agent.understanding.lexicon import (
 from convrec.agent.understanding.tokens import (
     Token,
     sentence_start,
+    word_windows,
 )
 from convrec.agent.understanding.vocab import GENRE_WORDS, AgentVocab
 from convrec.tools.context import ToolContext
@@ -40,24 +41,21 @@ class PeopleReader:
 
     def _people(self, tokens: list[Token], update: LedgerUpdate, notes: list[str]) -> None:
         vocab = self.vocab
-        for n in (3, 2):
-            for i in range(len(tokens) - n + 1):
-                window = tokens[i:i + n]
-                if any(t.used or not re.match(r"\w", t.text) for t in window):
-                    continue
-                written = re.sub(r"'s$", "", " ".join(t.text for t in window))
-                person = vocab.people.get(person_key(written))
-                if person is None and n == 2 and all(
-                        t.low.isalpha() and len(t.low) >= 3 and t.low not in STOP_WORDS
-                        for t in window):
-                    person = self._misspelt_person(written, notes)
-                if person is None:
-                    continue
-                if not any(t.capitalised for t in window) and vocab.credits(person) < 3:
-                    continue
-                for t in window:
-                    t.used = True
-                self._add_person(tokens, i, window, person, update)
+        for i, window in word_windows(tokens, (3, 2)):
+            n = len(window)
+            written = re.sub(r"'s$", "", " ".join(t.text for t in window))
+            person = vocab.people.get(person_key(written))
+            if person is None and n == 2 and all(
+                    t.low.isalpha() and len(t.low) >= 3 and t.low not in STOP_WORDS
+                    for t in window):
+                person = self._misspelt_person(written, notes)
+            if person is None:
+                continue
+            if not any(t.capitalised for t in window) and vocab.credits(person) < 3:
+                continue
+            for t in window:
+                t.used = True
+            self._add_person(tokens, i, window, person, update)
         for i, tok in enumerate(tokens):
             if tok.used:
                 continue
@@ -149,35 +147,31 @@ class PeopleReader:
     def _studios(self, tokens: list[Token], update: LedgerUpdate) -> None:
         """'no Pixar', 'a Studio Ghibli film', 'something from Disney': capitalised (or
         after 'by' / 'from'), matched to the TMDB production companies."""
-        for n in (3, 2, 1):
-            for i in range(len(tokens) - n + 1):
-                window = tokens[i:i + n]
-                if any(t.used or not re.match(r"\w", t.text) for t in window):
-                    continue
-                key = vocab_key(" ".join(t.text for t in window))
-                if key not in self.vocab.studios or key in GENERIC or key in GENRE_WORDS:
-                    continue
-                nxt = tokens[i + n].low if i + n < len(tokens) else ""
-                prev = tokens[i - 1].low if i else ""
-                named = nxt in STUDIO_NOUNS or nxt in FILM_NOUNS or prev in ("by", "from") or (
-                    self.vocab.studios[key] >= MIN_BARE_STUDIO_FILMS)
-                if not window[0].capitalised:
-                    continue  # "by house or room" is not a studio
-                cued = nxt in STUDIO_NOUNS or nxt in FILM_NOUNS or prev in ("by", "from")
-                if (sentence_start(tokens, i) and not cued) or (
-                        not named and _in_capitalised_run(tokens, i, n)):
-                    continue  # a capital at the start of a sentence proves nothing
-                for t in window:
-                    t.used = True
-                if window[0].allowed:
-                    update.studios_allow.append(key)
-                elif window[0].refused:
-                    update.studios_exclude.append(key)
-                elif window[0].negated:
-                    update.soft.append(SoftPreference(kind="studio", value=key, polarity=-1,
-                                                      weight=0.5, written=key))
-                else:
-                    update.studios_include.append(key)
+        for i, window in word_windows(tokens, (3, 2, 1)):
+            n = len(window)
+            key = vocab_key(" ".join(t.text for t in window))
+            if key not in self.vocab.studios or key in GENERIC or key in GENRE_WORDS:
+                continue
+            nxt = tokens[i + n].low if i + n < len(tokens) else ""
+            prev = tokens[i - 1].low if i else ""
+            if not window[0].capitalised:
+                continue  # "by house or room" is not a studio
+            cued = nxt in STUDIO_NOUNS or nxt in FILM_NOUNS or prev in ("by", "from")
+            named = cued or self.vocab.studios[key] >= MIN_BARE_STUDIO_FILMS
+            if (sentence_start(tokens, i) and not cued) or (
+                    not named and _in_capitalised_run(tokens, i, n)):
+                continue  # a capital at the start of a sentence proves nothing
+            for t in window:
+                t.used = True
+            if window[0].allowed:
+                update.studios_allow.append(key)
+            elif window[0].refused:
+                update.studios_exclude.append(key)
+            elif window[0].negated:
+                update.soft.append(SoftPreference(kind="studio", value=key, polarity=-1,
+                                                  weight=0.5, written=key))
+            else:
+                update.studios_include.append(key)
 
 
     def _unknown_negations(self, tokens: list[Token], notes: list[str]) -> None:

@@ -7,7 +7,9 @@ so the same words never count twice (and never become a wish).
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from convrec.agent.understanding.lexicon import (
@@ -205,3 +207,13 @@ def blanked(text: str, tokens: list[Token]) -> str:
 def sentence_start(tokens: list[Token], i: int) -> bool:
     """Whether tokens[i] begins a sentence (its capital proves nothing)."""
     return i == 0 or tokens[i - 1].text in (".", "!", "?", ":", '"', "“", "-", "—")
+
+
+def word_windows(tokens: list[Token], sizes: tuple[int, ...]) -> Iterator[tuple[int, list[Token]]]:
+    """Every run of `sizes` word tokens none of which is understood yet, longest first
+    (a reader marks what it takes as it goes, so later windows skip it)."""
+    for n in sizes:
+        for i in range(len(tokens) - n + 1):
+            window = tokens[i:i + n]
+            if not any(t.used or not re.match(r"\w", t.text) for t in window):
+                yield i, window
