@@ -1,7 +1,8 @@
 """A small synthetic copy of shared/data for tests that must not depend on the real datasets.
 
 `write_synthetic_dataset(root)` writes every file that `convrec.catalog.sources` looks for
-(DATASET_FILES and the two ReDial train_partial files) under `root`, with the same file
+(DATASET_FILES, the two ReDial train_partial files and the two train_more files) under
+`root`, with the same file
 names, folder layout, compression, encodings, line endings, column order, CSV quoting and
 JSON cell shapes as the real files in shared/data (see shared/data/README.md):
 
@@ -9,6 +10,9 @@ JSON cell shapes as the real files in shared/data (see shared/data/README.md):
 * TMDB 5000 movies as ``tmdb_5000_movies.csv.zip`` (one member, LF, JSON-list cells written
   like ``json.dumps``) and credits as ``tmdb_5000_credits.csv.gz``;
 * ReDial dialogues as jsonl in the real key order (``[]`` for an unfilled questions form),
+  and the train_more files (jsonl.gz) in the layouts their sources kept: per-message roles
+  with null or per-dialogue worker ids, no conversationId (uss_redial), a whole dialogue as
+  one role-less message (vachon_*), dialogues known only up to a prefix (``_partial``);
   ``movies_with_mentions.csv`` (CRLF) and the derived ``redial_movie_links.csv``;
 * Rotten Tomatoes reviews (tsv.gz, cp1252, CRLF), movie info (tsv.gz, UTF-8, CRLF) and the
   derived ``rt_movie_links.csv``.
@@ -36,6 +40,7 @@ import json
 import random
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,6 +65,8 @@ REDIAL_TEST = "redial/test_data.jsonl"
 REDIAL_LINKS = "redial/redial_movie_links.csv"
 REDIAL_KGSF = "redial/train_partial/kgsf_valid_data.jsonl"
 REDIAL_KEPLER = "redial/train_partial/kepler_train_data_subset.jsonl"
+REDIAL_MORE_FULL = "redial/train_more/train_more_full.jsonl.gz"
+REDIAL_MORE_PARTIAL = "redial/train_more/train_more_partial.jsonl.gz"
 RT_DIR = "reviews/rotten_tomatoes_flatiron"
 RT_REVIEWS_GZ = f"{RT_DIR}/rt.reviews.tsv.gz"
 RT_INFO_GZ = f"{RT_DIR}/rt.movie_info.tsv.gz"
@@ -78,6 +85,8 @@ ALL_FILES: tuple[str, ...] = (
     REDIAL_LINKS,
     REDIAL_KGSF,
     REDIAL_KEPLER,
+    REDIAL_MORE_FULL,
+    REDIAL_MORE_PARTIAL,
     RT_REVIEWS_GZ,
     RT_INFO_GZ,
     RT_LINKS,
@@ -1667,6 +1676,94 @@ KEPLER_DIALOGUES: tuple[_Dialogue, ...] = (
     ),
 )
 
+
+
+@dataclass(frozen=True)
+class _MoreDialogue:
+    """One train_more dialogue, written in its source's layout (key order as in the real file).
+
+    Messages are (role, senderWorkerId, text); role None is written as null (the vachon
+    sources). `workers` (initiatorWorkerId, respondentWorkerId) is written only for the
+    sources that have the fields. A conversation_id of None is written as null.
+    """
+
+    source: str
+    conversation_id: str | None
+    messages: tuple[tuple[str | None, int | None, str], ...]
+    workers: tuple[int, int] | None = None
+    partial: bool = False
+
+
+# _format as in the real files (shortened).
+MORE_FORMATS: dict[str, str] = {
+    "uss_redial": "USS ReDial.txt: role-labelled utterances; no conversationId",
+    "vachon_val_full": "Vachon SentimentAnalysis/Val.csv: ALL messages concatenated into one "
+    "string (speaker + message boundaries lost), @ids kept",
+    "vachon_prefix_chronotextsr": "Vachon prefix file: text only up to the LAST recommendation "
+    "turn (tail missing); S::/R:: speaker turns",
+    "vachon_prefix_chrono": "Vachon prefix file: text only up to the LAST recommendation turn "
+    "(tail missing); @ids kept, no speaker labels",
+}
+
+# redial/train_more/train_more_full.jsonl.gz: complete dialogues.
+MORE_FULL_DIALOGUES: tuple[_MoreDialogue, ...] = (
+    _MoreDialogue(
+        "uss_redial",
+        None,
+        (
+            ("seeker", 0, "hi, any scary movies? I liked @202190"),
+            ("recommender", 1, "Sure, @184951 is a fun one."),
+            ("seeker", 0, "Seen @184951 twice. Something newer?"),
+            ("recommender", 1, "@204334 came out last year."),
+            ("seeker", 0, "thanks, bye"),
+        ),
+        workers=(0, 1),
+    ),
+    _MoreDialogue(
+        "vachon_val_full",
+        "6731",
+        (
+            (
+                None,
+                None,
+                "Hi! I want a sci-fi movie. I loved @101264 Have you seen @85036 ? "
+                "Yes, @85036 was great. Then try @197213 Thanks!",
+            ),
+        ),
+    ),
+    _MoreDialogue(
+        "uss_redial",
+        None,
+        (
+            ("recommender", 1, "Hello! What do you like?"),
+            ("seeker", 0, "Comedies like @157394"),
+            ("recommender", 1, "@178472 and @181301 then."),
+        ),
+        workers=(0, 1),
+    ),
+)
+
+# redial/train_more/train_more_partial.jsonl.gz: dialogues known only up to a prefix.
+MORE_PARTIAL_DIALOGUES: tuple[_MoreDialogue, ...] = (
+    _MoreDialogue(
+        "vachon_prefix_chronotextsr",
+        "6741",
+        (
+            ("seeker", None, "hey, I want something like @143623"),
+            ("recommender", None, "ok, maybe @122385 ?"),
+            ("seeker", None, "seen it. another?"),
+            ("recommender", None, "@150451 or @120948"),
+        ),
+        partial=True,
+    ),
+    _MoreDialogue(
+        "vachon_prefix_chrono",
+        "6742",
+        ((None, None, "Hi can you help me find a film for kids I liked @80067 How about @161259"),),
+        partial=True,
+    ),
+)
+
 # ----------------------------------------------------------------------------- Rotten Tomatoes
 
 RT_INFO_COLUMNS: tuple[str, ...] = (
@@ -1973,6 +2070,15 @@ class SyntheticExpectations:
     redial_tmdb_via_movielens: tuple[int, int]  # (redial id, tmdb id)
     redial_links: dict[int, tuple[int | None, int | None]]  # redial id -> (ml, tmdb)
     empty_questions_conversations: tuple[str, ...]
+    # ReDial training dialogues by origin (`_source`, else the file name), conversation ids
+    # given to dialogues without one, dialogues known only up to a prefix, and for the
+    # train_more dialogues the role of each message and the (position, @id) mentions in
+    # text order that the catalog should hold
+    redial_train_by_origin: dict[str, int]
+    redial_synthetic_conversations: tuple[str, ...]
+    redial_prefix_conversations: tuple[str, ...]
+    redial_more_roles: dict[str, tuple[str, ...]]
+    redial_more_mentions: dict[str, tuple[tuple[int, int], ...]]
 
     # Rotten Tomatoes
     rt_links: dict[int, int]  # rt id -> tmdb id
@@ -2181,6 +2287,47 @@ def _dialogues_text(dialogues: Sequence[_Dialogue], first_id: int, *, final_newl
         record, next_id = _dialogue_json(dialogue, next_id)
         lines.append(json.dumps(record))
     return "\n".join(lines) + ("\n" if final_newline else "")
+
+
+def _more_dialogue_json(dialogue: _MoreDialogue, ordinal: int) -> dict[str, object]:
+    names = {mid: name for mid, name, _ in REDIAL_MOVIE_ROWS}
+    mentioned = dict.fromkeys(
+        int(m) for _, _, text in dialogue.messages for m in re.findall(r"@(\d+)", text)
+    )
+    messages: list[dict[str, object]] = []
+    for role, sender, text in dialogue.messages:
+        message: dict[str, object] = {"text": text, "senderWorkerId": sender, "role": role}
+        if dialogue.source == "uss_redial":
+            message["uss_satisfaction"] = "3,4,3,3" if role == "seeker" else ""
+        messages.append(message)
+    record: dict[str, object] = {
+        "conversationId": dialogue.conversation_id,
+        "movieMentions": {str(mid): names[mid] for mid in mentioned},
+        "messages": messages,
+    }
+    if dialogue.workers is not None:
+        record["initiatorWorkerId"], record["respondentWorkerId"] = dialogue.workers
+    if dialogue.source == "vachon_val_full":
+        record["vachon_ratings"] = "[(1903, 1), (1577, 1), (-1, 0), (-1, 0)]"
+    elif dialogue.source.startswith("vachon_prefix"):
+        record["vachon_rated_uids"] = [79 + ordinal, 1223, 4903]
+    record["_source"] = dialogue.source
+    if dialogue.partial:
+        record["_partial"] = True
+    record["_format"] = MORE_FORMATS[dialogue.source]
+    record["_alt_sources"] = []
+    return record
+
+
+def _more_dialogues_gz(dialogues: Sequence[_MoreDialogue]) -> bytes:
+    lines = [json.dumps(_more_dialogue_json(d, i)) for i, d in enumerate(dialogues, start=1)]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def more_conversation_ids(dialogues: Sequence[_MoreDialogue]) -> list[str]:
+    """The catalog's ids of a train_more file's dialogues: a dialogue without
+    conversationId is `<_source>-<ordinal in the file>` (1-based)."""
+    return [d.conversation_id or f"{d.source}-{i}" for i, d in enumerate(dialogues, start=1)]
 
 
 def _reviews_rows() -> list[tuple[str, ...]]:
@@ -2509,6 +2656,10 @@ def write_synthetic_dataset(
     text(REDIAL_KGSF, _dialogues_text(KGSF_DIALOGUES, 150001, final_newline=True))
     # the real kepler file has no newline after its last line
     text(REDIAL_KEPLER, _dialogues_text(KEPLER_DIALOGUES, 160001, final_newline=False))
+    for rel, more in ((REDIAL_MORE_FULL, MORE_FULL_DIALOGUES),
+                      (REDIAL_MORE_PARTIAL, MORE_PARTIAL_DIALOGUES)):
+        _write_gzip(root / rel, _more_dialogues_gz(more))
+        written.append(rel)
     redial_links = redial_link_rows()
     if include_derived_links:
         text(
@@ -2625,6 +2776,27 @@ def _expectations(
         if not (d.initiator_form and d.respondent_form)
     )
 
+    more = (*MORE_FULL_DIALOGUES, *MORE_PARTIAL_DIALOGUES)
+    more_ids = more_conversation_ids(MORE_FULL_DIALOGUES) + more_conversation_ids(
+        MORE_PARTIAL_DIALOGUES
+    )
+    by_origin = Counter({"kgsf_valid_data.jsonl": len(KGSF_DIALOGUES),
+                         "kepler_train_data_subset.jsonl": len(KEPLER_DIALOGUES)})
+    by_origin.update(d.source for d in more)
+    assert all(role or sender is None for d in more for role, sender, _ in d.messages)
+    more_roles = {
+        conv: tuple(role or "unknown" for role, _, _ in d.messages)
+        for conv, d in zip(more_ids, more, strict=True)
+    }
+    more_mentions = {
+        conv: tuple(
+            (pos, int(rid))
+            for pos, (_, _, text) in enumerate(d.messages)
+            for rid in dict.fromkeys(re.findall(r"@(\d+)", text))
+        )
+        for conv, d in zip(more_ids, more, strict=True)
+    }
+
     # RT
     rt_link_map = {r[0]: r[1] for r in rt_links}
     with_text = [r for r in reviews if r[1]]
@@ -2656,9 +2828,10 @@ def _expectations(
         n_tmdb_credits=len(TMDB_FILMS),
         n_redial_movies=len(REDIAL_MOVIE_ROWS),
         n_redial_test_dialogues=len(TEST_DIALOGUES),
-        n_redial_train_dialogues=len(KGSF_DIALOGUES) + len(KEPLER_DIALOGUES),
+        n_redial_train_dialogues=len(KGSF_DIALOGUES) + len(KEPLER_DIALOGUES) + len(more),
         n_redial_test_messages=sum(len(d.messages) for d in TEST_DIALOGUES),
-        n_redial_train_messages=sum(len(d.messages) for d in (*KGSF_DIALOGUES, *KEPLER_DIALOGUES)),
+        n_redial_train_messages=sum(len(d.messages) for d in (*KGSF_DIALOGUES, *KEPLER_DIALOGUES))
+        + sum(len(d.messages) for d in more),
         n_rt_movies=len(RT_MOVIES),
         n_rt_links=len(rt_links),
         n_reviews_rows=len(reviews),
@@ -2699,6 +2872,15 @@ def _expectations(
         redial_tmdb_via_movielens=(via_ml[0][0], _req(via_ml[0][1])),
         redial_links={r[0]: (r[4], r[5]) for r in redial_links},
         empty_questions_conversations=empty_forms,
+        redial_train_by_origin=dict(sorted(by_origin.items())),
+        redial_synthetic_conversations=tuple(
+            conv for conv, d in zip(more_ids, more, strict=True) if d.conversation_id is None
+        ),
+        redial_prefix_conversations=tuple(
+            conv for conv, d in zip(more_ids, more, strict=True) if d.partial
+        ),
+        redial_more_roles=more_roles,
+        redial_more_mentions=more_mentions,
         rt_links=rt_link_map,
         rt_linked_ids=tuple(sorted(rt_link_map)),
         rt_unlinked_reviewed_ids=tuple(i for i in reviewed_ids if i not in rt_link_map),

@@ -35,6 +35,8 @@ from tests.synthetic_data import (
     REDIAL_KEPLER,
     REDIAL_KGSF,
     REDIAL_LINKS,
+    REDIAL_MORE_FULL,
+    REDIAL_MORE_PARTIAL,
     REDIAL_MOVIES,
     REDIAL_TEST,
     RT_INFO_GZ,
@@ -108,6 +110,11 @@ def jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def jsonl_gz(path: Path) -> list[dict]:
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def files_under(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
 
@@ -122,6 +129,8 @@ def test_writes_every_file_in_the_shared_data_layout(full: SyntheticExpectations
     for rel in REDIAL_TRAIN_FILES:
         if "train_partial" in rel:
             assert (full.root / rel).is_file()
+        if "train_more" in rel:
+            assert (full.root / (rel + ".gz")).is_file()  # gzipped, as in shared/data
     assert not (full.root / "redial/train_data.jsonl").exists()
 
 
@@ -144,7 +153,7 @@ def test_locate_files_accepts_the_folder(variant: str, request: pytest.FixtureRe
     assert found.require("rt_reviews").name == "rt.reviews.tsv.gz"
     assert found.require("rt_movie_info").name == "rt.movie_info.tsv.gz"
     assert sorted(p.relative_to(exp.root).as_posix() for p in found.redial_train) == sorted(
-        [REDIAL_KEPLER, REDIAL_KGSF]
+        [REDIAL_KEPLER, REDIAL_KGSF, REDIAL_MORE_FULL, REDIAL_MORE_PARTIAL]
     )
     assert set(found.redial_train.values()) == {"train"}
 
@@ -280,11 +289,12 @@ def test_redial_files(full: SyntheticExpectations) -> None:
 
     test = jsonl(full.root / REDIAL_TEST)
     train = jsonl(full.root / REDIAL_KGSF) + jsonl(full.root / REDIAL_KEPLER)
+    more = jsonl_gz(full.root / REDIAL_MORE_FULL) + jsonl_gz(full.root / REDIAL_MORE_PARTIAL)
     assert len(test) == full.n_redial_test_dialogues
-    assert len(train) == full.n_redial_train_dialogues == 4
+    assert len(train) == 4 and len(train) + len(more) == full.n_redial_train_dialogues
     assert len(jsonl(full.root / REDIAL_KGSF)) == len(jsonl(full.root / REDIAL_KEPLER)) == 2
     assert sum(len(d["messages"]) for d in test) == full.n_redial_test_messages
-    assert sum(len(d["messages"]) for d in train) == full.n_redial_train_messages
+    assert sum(len(d["messages"]) for d in train + more) == full.n_redial_train_messages
     ids = [d["conversationId"] for d in test + train]
     assert len(set(ids)) == len(ids)
 
@@ -315,6 +325,40 @@ def test_redial_files(full: SyntheticExpectations) -> None:
     assert (full.root / REDIAL_TEST).read_bytes().endswith(b"}\n")
     assert (full.root / REDIAL_KGSF).read_bytes().endswith(b"}\n")
     assert (full.root / REDIAL_KEPLER).read_bytes().endswith(b"}}")
+
+
+def test_redial_train_more_files(full: SyntheticExpectations) -> None:
+    names = pd.read_csv(full.root / REDIAL_MOVIES)
+    known = set(names["movieId"].astype(str))
+    more_full = jsonl_gz(full.root / REDIAL_MORE_FULL)
+    more_partial = jsonl_gz(full.root / REDIAL_MORE_PARTIAL)
+    for rel in (REDIAL_MORE_FULL, REDIAL_MORE_PARTIAL):
+        raw = raw_bytes(full.root / rel)
+        assert raw.endswith(b"}\n") and b"\r" not in raw
+    every = more_full + more_partial
+    # the cases the builder must handle
+    no_id = [d for d in more_full if d["conversationId"] is None]
+    assert len(no_id) == len(full.redial_synthetic_conversations) == 2
+    assert all(d["_source"] == "uss_redial" for d in no_id)
+    role_only = [d for d in every
+                 if all(m["role"] and m["senderWorkerId"] is None for m in d["messages"])]
+    assert role_only and all("initiatorWorkerId" not in d for d in role_only)
+    merged = [d for d in every if len(d["messages"]) == 1 and d["messages"][0]["role"] is None]
+    assert any(not d.get("_partial") for d in merged) and any(d.get("_partial") for d in merged)
+    assert all(d["_partial"] is True for d in more_partial)
+    assert not any("_partial" in d for d in more_full)
+    assert {d["conversationId"] for d in more_partial} == set(full.redial_prefix_conversations)
+    origins = Counter(d["_source"] for d in every)
+    assert {k: v for k, v in full.redial_train_by_origin.items() if k in origins} == origins
+    # ids: training range, none repeated across every dialogue file
+    old = jsonl(full.root / REDIAL_TEST) + jsonl(full.root / REDIAL_KGSF) + jsonl(
+        full.root / REDIAL_KEPLER)
+    ids = [d["conversationId"] for d in old + every if d["conversationId"] is not None]
+    assert len(set(ids)) == len(ids)
+    assert all(int(d["conversationId"]) < 20000 for d in every if d["conversationId"])
+    for d in every:
+        mentioned = {x for m in d["messages"] for x in re.findall(r"@(\d+)", m["text"])}
+        assert set(d["movieMentions"]) == mentioned <= known
 
 
 def test_redial_links_file(full: SyntheticExpectations) -> None:
@@ -379,6 +423,17 @@ def test_header_and_line_endings_match_the_real_file(rel: str, full: SyntheticEx
     real_path = SHARED_DATA / rel
     if not real_path.is_file():
         pytest.skip(f"{rel} not in shared/data")
+    if "train_more" in rel:
+        # several sources in one file, each with its own layout: same keys in the same
+        # order as the real file's dialogues of that source, for dialogue and message
+        layouts: dict[str, set[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+        for real in jsonl_gz(real_path):
+            layouts.setdefault(real["_source"], set()).add(
+                (tuple(real), tuple(real["messages"][0])))
+        for d in jsonl_gz(full.root / rel):
+            assert all(list(m) == list(d["messages"][0]) for m in d["messages"])
+            assert (tuple(d), tuple(d["messages"][0])) in layouts[d["_source"]], d["_source"]
+        return
     real_head = first_line(real_path)
     ours = raw_bytes(full.root / rel)
     our_head = ours[: ours.index(b"\n") + 1]

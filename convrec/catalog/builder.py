@@ -21,13 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from convrec import __version__
-from convrec.catalog.ingest import (
-    Rows,
-    ingest_movielens,
-    ingest_redial,
-    ingest_reviews,
-    ingest_tmdb,
-)
+from convrec.catalog.ingest import Rows, ingest_movielens, ingest_reviews, ingest_tmdb
+from convrec.catalog.ingest_redial import ingest_redial
 from convrec.catalog.schema import DDL, INDEXES, SCHEMA_VERSION
 from convrec.catalog.sources import SourceFiles, locate_files
 from convrec.errors import CatalogError
@@ -260,7 +255,11 @@ def _insert_reviews_and_dialogues(conn: sqlite3.Connection, rows: Rows) -> None:
         "INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows.reviews
     )
     conn.executemany("INSERT INTO redial_movies VALUES (?, ?, ?, ?, ?)", rows.redial_movies)
-    conn.executemany("INSERT INTO redial_dialogues VALUES (?, ?, ?, ?, ?, ?)", rows.dialogues)
+    conn.executemany(
+        "INSERT INTO redial_dialogues (conversation_id, split, source_file, origin, complete, "
+        "seeker_id, recommender_id, n_messages) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows.dialogues,
+    )
     conn.executemany("INSERT INTO redial_messages VALUES (?, ?, ?, ?, ?, ?, ?)", rows.messages)
     conn.executemany(
         "INSERT INTO redial_message_mentions VALUES (?, ?, ?, ?)", rows.message_mentions

@@ -1,13 +1,13 @@
 """Turn each dataset into catalog rows. One function per dataset; all of them fill `Rows`.
 
 The order matters and is fixed by the builder: MovieLens creates the items,
-TMDB enriches or adds films, ReDial and the reviews attach to what exists.
+TMDB enriches or adds films, ReDial (ingest_redial.py) and the reviews attach to what
+exists.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,14 +18,11 @@ from convrec.catalog.items import ItemTable
 from convrec.catalog.normalize import (
     canonical_genre,
     norm_name,
-    norm_title,
     parse_movielens_title,
     parse_review_score,
-    split_year,
 )
 from convrec.catalog.readers import (
     Skips,
-    iter_jsonl,
     parse_json_cell,
     read_csv,
     read_tsv_text,
@@ -34,10 +31,7 @@ from convrec.catalog.sources import SourceFiles
 
 log = logging.getLogger(__name__)
 
-_MENTION_RE = re.compile(r"@(\d+)")
-
-# Skip reasons that `convrec data stats` reports by name.
-SKIP_UNRESOLVED_MENTION = "redial: @mention of an unknown movie id"
+# Skip reasons that `convrec data stats` reports by name (ReDial's: ingest_redial.py).
 SKIP_REVIEW_NO_TEXT = "reviews: no text"
 _WRITER_JOBS = {"Screenplay", "Writer"}
 
@@ -68,7 +62,7 @@ class Rows:
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def _int_or_none(value: Any) -> int | None:
+def int_or_none(value: Any) -> int | None:
     if value is None or value is pd.NA or (isinstance(value, str) and not value.strip()):
         return None
     try:
@@ -86,7 +80,7 @@ def _float_or_none(value: Any) -> float | None:
     return None if pd.isna(number) else number
 
 
-def _text_or_none(value: Any) -> str | None:
+def text_or_none(value: Any) -> str | None:
     if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return None
     text = str(value).strip()
@@ -108,7 +102,7 @@ def ingest_movielens(files: SourceFiles, rows: Rows) -> None:
     rows.frames["ml_movies"] = movies
     rows.frames["ml_links"] = links
     link_by_ml = {
-        int(m): (_int_or_none(t), f"tt{i}" if i else None)
+        int(m): (int_or_none(t), f"tt{i}" if i else None)
         for m, i, t in zip(links["movieId"], links["imdbId"], links["tmdbId"], strict=True)
         if str(m).strip().isdigit()
     }
@@ -175,8 +169,8 @@ def ingest_tmdb(files: SourceFiles, rows: Rows) -> None:
     table, skips = rows.table, rows.skips
     seen: set[int] = set()
     for rec in movies.to_dict("records"):
-        tmdb_id = _int_or_none(rec["id"])
-        title = _text_or_none(rec["title"]) or _text_or_none(rec["original_title"])
+        tmdb_id = int_or_none(rec["id"])
+        title = text_or_none(rec["title"]) or text_or_none(rec["original_title"])
         if tmdb_id is None or title is None:
             skips.add("tmdb: row without id or title")
             continue
@@ -184,35 +178,35 @@ def ingest_tmdb(files: SourceFiles, rows: Rows) -> None:
             skips.add("tmdb: repeated id")
             continue
         seen.add(tmdb_id)
-        release = _text_or_none(rec["release_date"])
-        year = _int_or_none(release[:4]) if release and release[:4].isdigit() else None
-        item = table.attach_tmdb(tmdb_id, title, _text_or_none(rec["original_title"]) or "", year)
-        runtime = _int_or_none(rec["runtime"])
+        release = text_or_none(rec["release_date"])
+        year = int_or_none(release[:4]) if release and release[:4].isdigit() else None
+        item = table.attach_tmdb(tmdb_id, title, text_or_none(rec["original_title"]) or "", year)
+        runtime = int_or_none(rec["runtime"])
         item.fields.update(
-            original_title=_text_or_none(rec["original_title"]),
-            original_language=_text_or_none(rec["original_language"]),
-            overview=_text_or_none(rec["overview"]),
-            tagline=_text_or_none(rec["tagline"]),
+            original_title=text_or_none(rec["original_title"]),
+            original_language=text_or_none(rec["original_language"]),
+            overview=text_or_none(rec["overview"]),
+            tagline=text_or_none(rec["tagline"]),
             runtime=runtime if runtime else None,  # TMDB writes 0 for unknown
             release_date=release,
             vote_average=_float_or_none(rec["vote_average"]),
-            vote_count=_int_or_none(rec["vote_count"]),
+            vote_count=int_or_none(rec["vote_count"]),
             popularity=_float_or_none(rec["popularity"]),
-            budget=_int_or_none(rec["budget"]) or None,
-            revenue=_int_or_none(rec["revenue"]) or None,
+            budget=int_or_none(rec["budget"]) or None,
+            revenue=int_or_none(rec["revenue"]) or None,
         )
         for genre in parse_json_cell(rec["genres"], skips, "tmdb: malformed genres cell"):
             name = canonical_genre(genre.get("name", ""))
             if name:
                 item.add_genre(name, "tmdb")
         for kw in parse_json_cell(rec["keywords"], skips, "tmdb: malformed keywords cell"):
-            kw_id, kw_name = _int_or_none(kw.get("id")), _text_or_none(kw.get("name"))
+            kw_id, kw_name = int_or_none(kw.get("id")), text_or_none(kw.get("name"))
             if kw_id is not None and kw_name:
                 rows.keywords[kw_id] = kw_name
                 rows.item_keywords.add((item.item_id, kw_id))
         for co in parse_json_cell(rec["production_companies"], skips,
                                   "tmdb: malformed production_companies cell"):
-            co_id, co_name = _int_or_none(co.get("id")), _text_or_none(co.get("name"))
+            co_id, co_name = int_or_none(co.get("id")), text_or_none(co.get("name"))
             if co_id is not None and co_name:
                 rows.companies[co_id] = co_name
                 rows.item_companies.add((item.item_id, co_id))
@@ -220,14 +214,14 @@ def ingest_tmdb(files: SourceFiles, rows: Rows) -> None:
     for movie_id, cast, crew in zip(
         credits["movie_id"], credits["cast"], credits["crew"], strict=True
     ):
-        tmdb_id = _int_or_none(movie_id)
+        tmdb_id = int_or_none(movie_id)
         item_id = table.by_tmdb.get(tmdb_id) if tmdb_id is not None else None
         if item_id is None or tmdb_id not in seen:
             skips.add("tmdb credits: film not in the movies file")
             continue
         for person in parse_json_cell(cast, skips, "tmdb credits: malformed cast cell"):
             _add_credit(rows, item_id, person, "actor", person.get("character"),
-                        _int_or_none(person.get("order")))
+                        int_or_none(person.get("order")))
         counters: dict[str, int] = defaultdict(int)
         for person in parse_json_cell(crew, skips, "tmdb credits: malformed crew cell"):
             job = person.get("job")
@@ -241,115 +235,14 @@ def _add_credit(
     rows: Rows, item_id: int, person: dict[str, Any], role: str,
     character: Any, order: int | None,
 ) -> None:
-    person_id, name = _int_or_none(person.get("id")), _text_or_none(person.get("name"))
+    person_id, name = int_or_none(person.get("id")), text_or_none(person.get("name"))
     if person_id is None or name is None:
         rows.skips.add("tmdb credits: person without id or name")
         return
-    rows.people.setdefault(person_id, (name, norm_name(name), _int_or_none(person.get("gender"))))
+    rows.people.setdefault(person_id, (name, norm_name(name), int_or_none(person.get("gender"))))
     key = (item_id, person_id, role)
     if key not in rows.credits:  # an actor playing two parts keeps the first billing
-        rows.credits[key] = (_text_or_none(character), order if order is not None else 9999)
-
-
-# ---------------------------------------------------------------- ReDial
-
-
-def ingest_redial(files: SourceFiles, rows: Rows) -> None:
-    movies = read_csv(files.require("redial_movies"), ["movieId", "movieName", "nbMentions"],
-                      dtype={"movieName": str}, keep_default_na=False)
-    links_path = files.get("redial_links")
-    if links_path is not None:
-        links = read_csv(links_path, ["redial_movieId", "ml_movieId", "tmdb_id", "match_rule"],
-                         dtype=str, keep_default_na=False)
-        rows.notes["redial_links"] = f"shipped ({links_path.name})"
-    else:
-        from convrec.catalog import linking  # only needed without the shipped link file
-
-        links = linking.link_redial_movies(
-            movies, rows.frames["ml_movies"], rows.frames["ml_links"], rows.frames["tmdb_movies"]
-        )
-        rows.notes["redial_links"] = "computed (no redial_movie_links.csv)"
-    link_by_id = {
-        int(r): (_int_or_none(m), _int_or_none(t), _text_or_none(rule))
-        for r, m, t, rule in zip(
-            links["redial_movieId"], links["ml_movieId"], links["tmdb_id"], links["match_rule"],
-            strict=True,
-        )
-    }
-    table = rows.table
-    for movie_id, name, n in zip(
-        movies["movieId"], movies["movieName"], movies["nbMentions"], strict=True
-    ):
-        redial_id = int(movie_id)
-        title, year = split_year(name)
-        ml_id, tmdb_id, rule = link_by_id.get(redial_id, (None, None, None))
-        if not norm_title(title) and (ml_id or tmdb_id):
-            # A name with no title left (" (2015)") matches any empty-titled film,
-            # e.g. through a Chinese original title: such links are wrong.
-            ml_id = tmdb_id = rule = None
-            rows.skips.add("redial: link dropped, name has no title")
-        item = table.attach_redial(redial_id, title or str(name), year, ml_id, tmdb_id)
-        rows.redial_movies.append((redial_id, str(name), int(n), item.item_id, rule))
-
-    files_and_splits = [(files.require("redial_test"), "test"), *files.redial_train.items()]
-    seen: set[str] = set()
-    for path, split in files_and_splits:
-        for dialogue in iter_jsonl(path, rows.skips):
-            conv_id = str(dialogue["conversationId"])
-            if conv_id in seen:
-                rows.skips.add("redial: repeated conversationId")
-                continue
-            seen.add(conv_id)
-            _ingest_dialogue(rows, dialogue, conv_id, split, path.name)
-
-
-def _answers(raw: Any) -> dict[str, dict[str, Any]]:
-    # A questionnaire nobody filled in is an empty list, not a dict.
-    return raw if isinstance(raw, dict) else {}
-
-
-def _ingest_dialogue(
-    rows: Rows, dialogue: dict[str, Any], conv_id: str, split: str, source_file: str
-) -> None:
-    by_redial = rows.table.by_redial
-    seeker = _int_or_none(dialogue.get("initiatorWorkerId"))
-    recommender = _int_or_none(dialogue.get("respondentWorkerId"))
-    messages = dialogue.get("messages") or []
-    rows.dialogues.append((conv_id, split, source_file, seeker, recommender, len(messages)))
-    for position, message in enumerate(messages):
-        if not isinstance(message, dict):
-            rows.skips.add("redial: malformed message")
-            continue
-        sender = _int_or_none(message.get("senderWorkerId"))
-        role = "seeker" if sender == seeker else "recommender" if sender == recommender \
-            else "unknown"
-        text = str(message.get("text") or "")
-        rows.messages.append((conv_id, position, _int_or_none(message.get("messageId")),
-                              sender, role, text, _int_or_none(message.get("timeOffset"))))
-        for redial_id in dict.fromkeys(int(m) for m in _MENTION_RE.findall(text)):
-            mentioned_item = by_redial.get(redial_id)
-            if mentioned_item is None:
-                rows.skips.add(SKIP_UNRESOLVED_MENTION)
-                continue
-            rows.message_mentions.append((conv_id, position, redial_id, mentioned_item))
-    mentioned = dialogue.get("movieMentions")
-    seeker_answers = _answers(dialogue.get("initiatorQuestions"))
-    rec_answers = _answers(dialogue.get("respondentQuestions"))
-    ids = dict.fromkeys([*(mentioned or {}), *seeker_answers, *rec_answers])
-    for raw_id in ids:
-        movie_id = _int_or_none(raw_id)
-        item_id = by_redial.get(movie_id) if movie_id is not None else None
-        if movie_id is None or item_id is None:
-            rows.skips.add("redial: movieMentions id unknown")
-            continue
-        s, r = seeker_answers.get(raw_id) or {}, rec_answers.get(raw_id) or {}
-        name = (mentioned or {}).get(raw_id) if isinstance(mentioned, dict) else None
-        rows.mentions.append((
-            conv_id, movie_id, item_id, _text_or_none(name),
-            _int_or_none(s.get("suggested")), _int_or_none(s.get("seen")),
-            _int_or_none(s.get("liked")), _int_or_none(r.get("suggested")),
-            _int_or_none(r.get("seen")), _int_or_none(r.get("liked")),
-        ))
+        rows.credits[key] = (text_or_none(character), order if order is not None else 9999)
 
 
 # ---------------------------------------------------------------- reviews
@@ -379,20 +272,20 @@ def ingest_reviews(files: SourceFiles, rows: Rows) -> None:
     rt_to_item: dict[int, tuple[int, str]] = {}
     for rt_id, tmdb_id, rule in zip(links["rt_id"], links["tmdb_id"], links["match_rule"],
                                     strict=True):
-        rt, tmdb = _int_or_none(rt_id), _int_or_none(tmdb_id)
+        rt, tmdb = int_or_none(rt_id), int_or_none(tmdb_id)
         if rt is not None and tmdb is not None and tmdb in by_tmdb:
             rt_to_item[rt] = (by_tmdb[tmdb], rule)
     for rec in info.to_dict("records"):
-        rt_id = _int_or_none(rec["id"])
+        rt_id = int_or_none(rec["id"])
         if rt_id is None:
             rows.skips.add("rt movie info: row without id")
             continue
         item_id, rule = rt_to_item.get(rt_id, (None, None))
         runtime = str(rec["runtime"]).split(" ")[0]
         rows.rt_movies.append((
-            rt_id, item_id, rule, _text_or_none(rec["director"]),
-            _text_or_none(rec["theater_date"]), _int_or_none(runtime) if runtime else None,
-            _text_or_none(rec["genre"]), _text_or_none(rec["synopsis"]),
+            rt_id, item_id, rule, text_or_none(rec["director"]),
+            text_or_none(rec["theater_date"]), int_or_none(runtime) if runtime else None,
+            text_or_none(rec["genre"]), text_or_none(rec["synopsis"]),
         ))
         if item_id is not None:
             rows.table.sources.append(("rt", str(rt_id), item_id))
@@ -403,8 +296,8 @@ def ingest_reviews(files: SourceFiles, rows: Rows) -> None:
     dates = pd.to_datetime(reviews["date"], format="%B %d, %Y", errors="coerce")
     iso_dates = dates.dt.strftime("%Y-%m-%d").where(dates.notna(), None)
     for rec, date in zip(reviews.to_dict("records"), iso_dates, strict=True):
-        text = _text_or_none(rec["review"])
-        rt_id = _int_or_none(rec["id"])
+        text = text_or_none(rec["review"])
+        rt_id = int_or_none(rec["id"])
         if text is None:
             rows.skips.add(SKIP_REVIEW_NO_TEXT)
             continue
@@ -412,10 +305,10 @@ def ingest_reviews(files: SourceFiles, rows: Rows) -> None:
             rows.skips.add("reviews: no movie id")
             continue
         fresh = {"fresh": 1, "rotten": 0}.get(str(rec["fresh"]).strip().lower())
-        score_raw = _text_or_none(rec["rating"])
+        score_raw = text_or_none(rec["rating"])
         rows.reviews.append((
             len(rows.reviews) + 1, rt_id, rt_to_item.get(rt_id, (None, None))[0],
-            _text_or_none(rec["critic"]), 1 if str(rec["top_critic"]).strip() == "1" else 0,
-            _text_or_none(rec["publisher"]), text, score_raw, parse_review_score(score_raw),
+            text_or_none(rec["critic"]), 1 if str(rec["top_critic"]).strip() == "1" else 0,
+            text_or_none(rec["publisher"]), text, score_raw, parse_review_score(score_raw),
             fresh, date,
         ))

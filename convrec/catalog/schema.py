@@ -1,7 +1,7 @@
 """The catalog's SQLite schema. Bump SCHEMA_VERSION whenever it changes: readers refuse a
 catalog of another version and tell the user to rebuild it."""
 
-SCHEMA_VERSION = 2  # 2: production companies
+SCHEMA_VERSION = 3  # 2: production companies; 3: redial_dialogues.origin and .complete
 
 # Canonical item ids are stable across rebuilds, so feedback logs, sessions and
 # trained models that store them stay valid: a MovieLens film keeps its movieId,
@@ -164,10 +164,16 @@ CREATE TABLE redial_movies (
     match_rule      TEXT
 );
 
+-- conversation_id: ReDial's id, or '<origin>-<ordinal in file>' for a dialogue that has
+-- none (never all digits). origin: the `_source` a train_more dialogue names, else the
+-- file name without compression suffix. complete: 0 for a dialogue known only up to a
+-- prefix (`_partial`).
 CREATE TABLE redial_dialogues (
     conversation_id TEXT PRIMARY KEY,
     split           TEXT NOT NULL CHECK (split IN ('train', 'test')),
     source_file     TEXT NOT NULL,
+    origin          TEXT NOT NULL,
+    complete        INTEGER NOT NULL DEFAULT 1 CHECK (complete IN (0, 1)),
     seeker_id       INTEGER,
     recommender_id  INTEGER,
     n_messages      INTEGER NOT NULL

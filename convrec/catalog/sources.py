@@ -30,11 +30,16 @@ DATASET_FILES: dict[str, tuple[str, bool]] = {
 }
 
 # ReDial training-split files, any of which may be present: the full upstream
-# train_data (10,006 dialogues) or the partial copies shipped in shared/data.
+# train_data (10,006 dialogues), the partial copies shipped in shared/data, and the
+# dialogues gathered from other public copies (redial/train_more/README.md: complete
+# dialogues, then dialogues known only up to a prefix). Read in this order: a
+# conversationId already read (test split included) is skipped.
 REDIAL_TRAIN_FILES: dict[str, str] = {
     "redial/train_data.jsonl": "train",
     "redial/train_partial/kgsf_valid_data.jsonl": "train",
     "redial/train_partial/kepler_train_data_subset.jsonl": "train",
+    "redial/train_more/train_more_full.jsonl": "train",
+    "redial/train_more/train_more_partial.jsonl": "train",
 }
 
 COMPRESSION_SUFFIXES = ("", ".gz", ".zip")

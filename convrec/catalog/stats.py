@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from convrec.catalog.db import Catalog
-from convrec.catalog.ingest import SKIP_REVIEW_NO_TEXT, SKIP_UNRESOLVED_MENTION
+from convrec.catalog.ingest import SKIP_REVIEW_NO_TEXT
+from convrec.catalog.ingest_redial import SKIP_REPEATED_CONVERSATION, SKIP_UNRESOLVED_MENTION
 
 
 def catalog_stats(catalog: Catalog) -> dict[str, Any]:
@@ -19,6 +20,9 @@ def catalog_stats(catalog: Catalog) -> dict[str, Any]:
 
     by_source = counts("SELECT source, COUNT(*) FROM items GROUP BY source")
     splits = counts("SELECT split, COUNT(*) FROM redial_dialogues GROUP BY split")
+    train_origins = counts(
+        "SELECT origin, COUNT(*) FROM redial_dialogues WHERE split = 'train' "
+        "GROUP BY origin ORDER BY origin")
     skips = json.loads(meta.get("skips", "{}"))
     return {
         "catalog": str(catalog.path),
@@ -59,6 +63,10 @@ def catalog_stats(catalog: Catalog) -> dict[str, Any]:
         },
         "redial": {
             "dialogues": {"test": splits.get("test", 0), "train": splits.get("train", 0)},
+            "train_by_origin": train_origins,
+            "prefix_only_dialogues": one(
+                "SELECT COUNT(*) FROM redial_dialogues WHERE complete = 0"),
+            "repeated_skipped": skips.get(SKIP_REPEATED_CONVERSATION, 0),
             "messages": one("SELECT COUNT(*) FROM redial_messages"),
             "mentions_in_text": one("SELECT COUNT(*) FROM redial_message_mentions"),
             "mentions_unresolved": skips.get(SKIP_UNRESOLVED_MENTION, 0),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import shutil
 import sqlite3
@@ -12,7 +13,8 @@ import pytest
 
 from convrec.catalog.builder import build_catalog
 from convrec.catalog.db import Catalog
-from convrec.catalog.schema import REDIAL_ID_BASE, TMDB_ID_BASE
+from convrec.catalog.ingest_redial import message_role
+from convrec.catalog.schema import REDIAL_ID_BASE, SCHEMA_VERSION, TMDB_ID_BASE
 from convrec.errors import CatalogError, DataSourceError
 from tests import synthetic_data as sd
 
@@ -179,6 +181,67 @@ def test_redial_questionnaires_and_mentions(synthetic_catalog, synthetic_source)
     assert synthetic_catalog.query("SELECT COUNT(*) FROM redial_message_mentions")[0][0] > 0
 
 
+def test_redial_train_dialogues_keep_origin_completeness_and_roles(
+    synthetic_catalog, synthetic_source
+):
+    _, exp = synthetic_source
+    query = synthetic_catalog.query
+    by_origin = {r[0]: r[1] for r in query(
+        "SELECT origin, COUNT(*) FROM redial_dialogues WHERE split = 'train' GROUP BY origin")}
+    assert by_origin == exp.redial_train_by_origin
+    assert {r[0] for r in query("SELECT origin FROM redial_dialogues WHERE split = 'test'")} \
+        == {"test_data.jsonl"}
+    prefixes = {r[0] for r in query(
+        "SELECT conversation_id FROM redial_dialogues WHERE complete = 0")}
+    assert prefixes == set(exp.redial_prefix_conversations)
+    # dialogues without conversationId: one row each, under an id no ReDial id can take
+    for conv in exp.redial_synthetic_conversations:
+        row = query("SELECT split, origin, source_file FROM redial_dialogues "
+                    "WHERE conversation_id = ?", [conv])
+        assert [tuple(r) for r in row] == [("train", "uss_redial", "train_more_full.jsonl.gz")]
+        assert not conv.isdigit()
+    assert not query("SELECT 1 FROM redial_dialogues WHERE conversation_id = 'None'")
+    for conv, roles in exp.redial_more_roles.items():
+        got = query("SELECT role FROM redial_messages WHERE conversation_id = ? "
+                    "ORDER BY position", [conv])
+        assert tuple(r[0] for r in got) == roles, conv
+        n = query("SELECT n_messages FROM redial_dialogues WHERE conversation_id = ?", [conv])
+        assert n[0][0] == len(roles)
+    for conv, mentions in exp.redial_more_mentions.items():
+        got = query("SELECT position, redial_movie_id FROM redial_message_mentions "
+                    "WHERE conversation_id = ? ORDER BY rowid", [conv])
+        assert tuple(tuple(r) for r in got) == mentions, conv  # text order
+    assert "redial: repeated conversationId" not in synthetic_catalog.meta()["skips"]
+
+
+def test_message_role_prefers_the_role_field():
+    assert message_role({"role": "seeker"}, 7, 8, 7) == "seeker"  # over the worker ids
+    assert message_role({"role": "Recommender"}, None, None, None) == "recommender"
+    assert message_role({"role": None}, 8, 8, 7) == "seeker"
+    assert message_role({}, 7, 8, 7) == "recommender"
+    assert message_role({"role": "narrator"}, 9, 8, 7) == "unknown"
+    assert message_role({"role": None}, None, None, None) == "unknown"  # not None == None
+
+
+def test_repeated_conversation_id_keeps_the_first(fresh_source, tmp_path):
+    root, exp = fresh_source
+    kgsf_first = json.loads((root / sd.REDIAL_KGSF).read_text(encoding="utf-8").splitlines()[0])
+    copy = {**kgsf_first, "messages": [{"text": "a later copy", "senderWorkerId": None,
+                                         "role": "seeker"}], "_source": "vachon_prefix_chrono",
+            "_partial": True}
+    path = root / sd.REDIAL_MORE_PARTIAL
+    path.write_bytes(gzip.compress(gzip.decompress(path.read_bytes())
+                                   + json.dumps(copy).encode() + b"\n"))
+    report = build_catalog(root, tmp_path / "cat.sqlite")
+    assert report.skips["redial: repeated conversationId"] == 1
+    query = Catalog(tmp_path / "cat.sqlite").query
+    row = query("SELECT origin, complete, n_messages FROM redial_dialogues "
+                "WHERE conversation_id = ?", [kgsf_first["conversationId"]])
+    assert tuple(row[0]) == ("kgsf_valid_data.jsonl", 1, len(kgsf_first["messages"]))
+    train = query("SELECT COUNT(*) FROM redial_dialogues WHERE split = 'train'")
+    assert train[0][0] == exp.n_redial_train_dialogues
+
+
 def test_recomputed_links_give_the_same_items(tmp_path, synthetic_catalog):
     root = tmp_path / "data"
     exp = sd.write_synthetic_dataset(root, include_derived_links=False)
@@ -224,6 +287,17 @@ def test_a_catalog_of_another_schema_is_refused(fresh_source, tmp_path):
         Catalog(dest)
     assert build_catalog(root, dest).built  # a stale catalog is rebuilt, not trusted
     Catalog(dest)
+
+
+def test_a_catalog_of_the_previous_schema_is_refused_clearly(fresh_source, tmp_path):
+    root, _ = fresh_source
+    dest = tmp_path / "cat.sqlite"
+    build_catalog(root, dest)
+    with sqlite3.connect(dest) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    with pytest.raises(CatalogError, match=rf"schema {SCHEMA_VERSION - 1}, this convrec needs "
+                       rf"{SCHEMA_VERSION}; rebuild it with `convrec data build --force`"):
+        Catalog(dest)
 
 
 # ----------------------------------------------------------------------- bad input

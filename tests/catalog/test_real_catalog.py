@@ -86,21 +86,97 @@ def test_reviews(stats, real_data_dir, real_catalog):
     assert real_catalog.query("SELECT COUNT(*) FROM reviews WHERE text LIKE '%\xa0%'")[0][0] == 1
 
 
+def read_dialogues(path):
+    """The dialogues of a ReDial jsonl file, plain or gzipped."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def redial_files(real_data_dir):
+    train = sorted((real_data_dir / "redial/train_partial").glob("*.jsonl"))
+    train += sorted((real_data_dir / "redial/train_more").glob("*.jsonl.gz"))
+    assert len(train) == 4
+    return real_data_dir / "redial/test_data.jsonl", train
+
+
+# Training dialogues per origin (redial/train_more/README.md, and the two train_partial files).
+TRAIN_BY_ORIGIN = {
+    "kgsf_valid_data.jsonl": 901, "kepler_train_data_subset.jsonl": 500,  # 1,401
+    "cfcrs_valid": 866, "vachon_val_full": 699, "uss_redial": 695, "iard": 242,
+    "eredial_test": 85, "redial_head_amit": 15,  # train_more_full: 2,602
+    "vachon_prefix_chrono": 567, "vachon_prefix_chronotextsr": 538,
+    "vachon_prefix_chronotextsrgenres": 446, "vachon_prefix_old_chronotextsrgenres": 401,
+    "vachon_prefix_chronotext": 374,  # train_more_partial: 2,326
+}
+TEST_ID_RANGE = range(20001, 23323)  # ReDial's test split
+
+
 def test_redial_dialogues_and_every_mention_resolved(stats, real_data_dir, real_catalog):
-    assert stats["redial"]["dialogues"] == {"test": 1342, "train": 1401}
+    assert stats["redial"]["dialogues"] == {"test": 1342, "train": 1401 + 2602 + 2326}
     assert stats["redial"]["mentions_unresolved"] == 0
     written = 0
-    for path in [real_data_dir / "redial/test_data.jsonl",
-                 *sorted((real_data_dir / "redial/train_partial").glob("*.jsonl"))]:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                for message in json.loads(line)["messages"]:
-                    written += len(dict.fromkeys(re.findall(r"@(\d+)", message["text"])))
+    test_file, train_files = redial_files(real_data_dir)
+    for path in [test_file, *train_files]:
+        for dialogue in read_dialogues(path):
+            for message in dialogue["messages"]:
+                written += len(dict.fromkeys(re.findall(r"@(\d+)", message["text"])))
     assert stats["redial"]["mentions_in_text"] == written
     orphans = real_catalog.query(
         "SELECT COUNT(*) FROM redial_message_mentions m LEFT JOIN items i USING (item_id) "
         "WHERE i.item_id IS NULL")
     assert orphans[0][0] == 0
+
+
+def test_no_training_dialogue_is_a_test_dialogue(stats, real_data_dir, real_catalog):
+    """The guard of redial/train_more/README.md: training files hold no test dialogue, the
+    files were deduplicated against each other, and every dialogue of them is loaded."""
+    test_file, train_files = redial_files(real_data_dir)
+    test_ids = {str(d["conversationId"]) for d in read_dialogues(test_file)}
+    assert len(test_ids) == 1342 and all(int(i) in TEST_ID_RANGE for i in test_ids)
+    file_ids: list[str] = []
+    for path in train_files:
+        file_ids += [str(d["conversationId"]) for d in read_dialogues(path)
+                     if d["conversationId"] is not None]
+    assert len(file_ids) == len(set(file_ids))  # deduplicated across the files
+    assert all(i.isdigit() and int(i) not in TEST_ID_RANGE for i in file_ids)
+    assert test_ids.isdisjoint(file_ids)
+
+    train = {r[0] for r in real_catalog.query(
+        "SELECT conversation_id FROM redial_dialogues WHERE split = 'train'")}
+    in_catalog_test = {r[0] for r in real_catalog.query(
+        "SELECT conversation_id FROM redial_dialogues WHERE split = 'test'")}
+    assert in_catalog_test == test_ids and train.isdisjoint(in_catalog_test)
+    assert not any(c.isdigit() and int(c) in TEST_ID_RANGE for c in train)
+    given = {c for c in train if not c.isdigit()}  # dialogues without conversationId
+    assert len(given) == 357 and all(re.fullmatch(r"uss_redial-\d+", c) for c in given)
+    assert train - given == set(file_ids)
+
+    assert stats["redial"]["repeated_skipped"] == 0
+    assert stats["redial"]["dialogues"]["train"] == sum(TRAIN_BY_ORIGIN.values()) == 6329
+    assert stats["redial"]["train_by_origin"] == TRAIN_BY_ORIGIN
+    assert stats["redial"]["prefix_only_dialogues"] == 2326
+    partial = real_catalog.query(
+        "SELECT COUNT(*) FROM redial_dialogues WHERE complete = 0 "
+        "AND source_file = 'train_more_partial.jsonl.gz'")
+    assert partial[0][0] == 2326
+
+
+def test_redial_message_roles(real_catalog):
+    roles = {(r[0], r[1]): r[2] for r in real_catalog.query(
+        "SELECT d.origin, m.role, COUNT(*) FROM redial_messages m "
+        "JOIN redial_dialogues d USING (conversation_id) GROUP BY 1, 2")}
+    # a whole dialogue as one role-less message: kept as one 'unknown' message
+    for origin, n in [("vachon_val_full", 699), ("vachon_prefix_chrono", 567),
+                      ("vachon_prefix_chronotext", 374)]:
+        assert roles[(origin, "unknown")] == n
+        assert (origin, "seeker") not in roles and (origin, "recommender") not in roles
+    # every other message has a speaker (from its role, or from the worker ids)
+    assert {o for o, role in roles if role == "unknown"} == {
+        "vachon_val_full", "vachon_prefix_chrono", "vachon_prefix_chronotext"}
+    # role-labelled messages with a null senderWorkerId
+    assert roles[("vachon_prefix_chronotextsr", "seeker")] == 1861
+    assert roles[("vachon_prefix_chronotextsr", "recommender")] == 1851
 
 
 def test_unmatched_redial_films_become_items(stats, real_catalog):

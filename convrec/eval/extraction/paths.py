@@ -15,9 +15,6 @@ BENCH_DIR = Path("benchmarks/extract")
 JUDGED = BENCH_DIR / "redial_judged.jsonl"
 SUITE = BENCH_DIR / "paraphrase_suite.jsonl"
 INSPIRED_SPLITS = ("dev", "test")
-# ReDial training dialogues beyond the ones the catalog reads (train_more/README.md there)
-REDIAL_TRAIN_MORE = ("redial/train_more/train_more_full.jsonl",
-                     "redial/train_more/train_more_partial.jsonl")
 
 
 def data_root() -> Path:
@@ -52,8 +49,7 @@ def redial_files(split: str, root: Path | None = None) -> list[Path]:
         return [files.require("redial_test")]
     if split != "dev":
         raise DataSourceError(f"ReDial mentions have no split {split!r}: choose dev or test")
-    found = sorted(files.redial_train)
-    found += [p for rel in REDIAL_TRAIN_MORE if (p := _variant(root, rel)) is not None]
+    found = sorted(files.redial_train)  # train_more included (catalog.sources lists it)
     if not found:
         raise DataSourceError(f"no ReDial training dialogues under {root}")
     return found

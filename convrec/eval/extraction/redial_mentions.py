@@ -124,7 +124,7 @@ def load_mention_messages(
     out: list[MentionMessage] = []
     for path in redial_files(split, root):
         stats.files.append(path.name)
-        for line in _lines(path):
+        for lineno, line in enumerate(_lines(path)):
             if limit is not None and len(out) >= limit:
                 return out, stats
             if not line.strip():
@@ -132,7 +132,8 @@ def load_mention_messages(
             dialogue = json.loads(line)
             stats.dialogues += 1
             names = {str(k): v for k, v in (dialogue.get("movieMentions") or {}).items() if v}
-            conv = str(dialogue.get("conversationId"))
+            # some training sources have no conversationId: the line number stands in
+            conv = str(dialogue.get("conversationId") or f"{path.name}:{lineno}")
             for n, message in enumerate(dialogue.get("messages") or []):
                 if not _is_seeker(message, dialogue):
                     continue
