@@ -69,6 +69,12 @@ def candidate_stats(ledger: Ledger, ctx: ToolContext) -> CandidateStats:
     return CandidateStats(len(ids), len(genres), len(decades), note, matching)
 
 
+def mentioned_in_order(ledger: Ledger) -> list[int]:
+    """Films liked, named or shown so far, by the turn they came up (the ranker's context)."""
+    turns = {**ledger.shown, **ledger.seen, **ledger.liked}
+    return sorted(turns, key=lambda i: turns[i])
+
+
 def run_recommend(plan: Plan, ledger: Ledger, ctx: ToolContext, k: int) -> ActResult:
     rankers = [c.tool for c in plan.calls if c.tool not in ("filter_items", "lookup_items")]
     query = next((c.args.get("query") for c in plan.calls
@@ -77,6 +83,7 @@ def run_recommend(plan: Plan, ledger: Ledger, ctx: ToolContext, k: int) -> ActRe
         constraints=ledger.to_filter(),
         query=query,
         like_ids=sorted(ledger.liked),
+        context_ids=mentioned_in_order(ledger),
         exclude_ids=ledger.excluded_ids(),
         soft=ledger.soft_preferences(),
         k=k,

@@ -14,7 +14,19 @@ import typer
 from rich.table import Table
 
 from convrec import __version__
-from convrec.cli import bench, chat, data, eval_compare, evaluate, indexes, llm, rl, simulate, ui
+from convrec.cli import (
+    bench,
+    chat,
+    data,
+    eval_compare,
+    evaluate,
+    indexes,
+    llm,
+    rank,
+    rl,
+    simulate,
+    ui,
+)
 from convrec.cli.common import console, err_console, print_json
 from convrec.config import get_settings
 from convrec.errors import ConvrecError
@@ -30,6 +42,7 @@ config_app = typer.Typer(help="Show the settings.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(data.app, name="data")
 indexes.register(app)
+app.add_typer(rank.app, name="rank")
 chat.register(app)
 ui.register(app)
 simulate.register(app)

@@ -55,7 +55,7 @@ def _summary_table(results: dict[str, dict[str, Any]]) -> Table:
 @index_app.command("build")
 def index_build(
     only: Annotated[
-        str | None, typer.Option(help="Comma-separated subset: bm25, dense, cf, profiles.")
+        str | None, typer.Option(help="Comma-separated subset: bm25, dense, cf, profiles, ranker.")
     ] = None,
     force: Annotated[bool, typer.Option(help="Rebuild even if current.")] = False,
 ) -> None:

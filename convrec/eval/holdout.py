@@ -6,7 +6,8 @@ heldout_pairs`), the person's ratings and tags of the target (MovieLens) or thei
 (critics). The catalog is copied without those rows, the films' rating means and counts are
 recomputed, and the indexes that read who-liked-what are rebuilt from the copy: the CF model
 (the main model's kind and hyper-parameters, refitted on the remaining ratings) and the profile
-memory. The text indexes (BM25, dense) describe films, not people; they are shared with the
+memory. The text indexes (BM25, dense) describe films, not people, and the ranker learns from
+ReDial dialogues, not from these people; they are shared with the
 main home through symlinks. The copy keeps the main catalog's fingerprint, so those indexes
 stay current for it, and records the held-out pairs' digest in its meta table.
 
@@ -33,8 +34,10 @@ from convrec.tools import indexes
 
 log = logging.getLogger(__name__)
 
-HOLDOUT_VERSION = 1
-SHARED_INDEXES = ("bm25", "dense")
+HOLDOUT_VERSION = 2  # 2: the ranker shared
+# The ranker learns from ReDial dialogues, not from MovieLens users, so it is shared too
+# (its CF features read the evaluation home's refitted CF model).
+SHARED_INDEXES = ("bm25", "dense", "ranker")
 DONE = "holdout.json"
 
 

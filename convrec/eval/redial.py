@@ -51,7 +51,7 @@ tests); the counts then describe that prefix.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from convrec.catalog.db import Catalog
@@ -65,7 +65,8 @@ Progress = Callable[[str, int, int | None], None]
 Rankings = dict[str, list[int]]  # turn id -> item ids, best first
 Ranker = Callable[[Sequence["RedialTurn"], Progress | None], Rankings]
 
-SYSTEMS: tuple[str, ...] = ("popularity", "bm25", "dense", "agent")
+SYSTEMS: tuple[str, ...] = ("popularity", "bm25", "dense", "co_mention", "cf", "agent_fusion",
+                            "agent")
 VARIANTS: tuple[str, ...] = ("raw", "mentioned_removed")
 KS: tuple[int, ...] = (1, 10, 50)
 CUTOFF = 50  # the length of the ranking evaluated
@@ -121,6 +122,7 @@ class RedialTurn:
     targets: set[int]  # raw: the resolved films the message mentions
     context_items: set[int]  # every film mentioned before (either role, stubs included)
     seeker_items: list[int]  # films the seeker mentioned before, first mention first
+    context_order: list[int] = field(default_factory=list)  # context_items, in mention order
 
     @property
     def new_targets(self) -> set[int]:
@@ -182,30 +184,33 @@ def load_redial_turns(
         stats.dialogues += 1
         seen_rids: set[int] = set()
         seen_items: set[int] = set()
+        seen_order: list[int] = []
         seeker_items: list[int] = []
         for n, message in enumerate(dialogue.messages):
             if limit is not None and len(turns) >= limit:
                 break
             if message.role == "recommender" and message.rids:
                 turn = _turn(dialogue.conversation_id, dialogue.messages[:n], message, real,
-                             seen_rids, seen_items, seeker_items, stats)
+                             seen_rids, seen_order, seeker_items, stats)
                 if turn is not None:
                     turns.append(turn)
             found = [message.items[r] for r in message.rids if r in message.items]
             if message.role == "seeker":
                 seeker_items += [i for i in dict.fromkeys(found) if i not in seeker_items]
             seen_rids.update(message.rids)
+            seen_order += [i for i in dict.fromkeys(found) if i not in seen_items]
             seen_items.update(found)
     return turns, stats
 
 
 def _turn(conversation_id: str, context: list[Message], message: Message, real: set[int],
-          seen_rids: set[int], seen_items: set[int], seeker_items: list[int],
+          seen_rids: set[int], seen_order: list[int], seeker_items: list[int],
           stats: RedialStats) -> RedialTurn | None:
     """The turn a recommender message makes (None when it has no resolved target), counted."""
     stats.recommender_turns_with_mentions += 1
     rids = list(dict.fromkeys(message.rids))
     resolved = {r: message.items[r] for r in rids if message.items.get(r) in real}
+    seen_items = set(seen_order)
     new = [r for r in rids if r not in seen_rids and message.items.get(r) not in seen_items]
     stats.target_mentions += len(rids)
     stats.resolved_target_mentions += len(resolved)
@@ -215,7 +220,8 @@ def _turn(conversation_id: str, context: list[Message], message: Message, real: 
         stats.skipped_no_resolved_target += 1
         return None
     turn = RedialTurn(f"{conversation_id}:{message.position}", conversation_id, context,
-                      set(resolved.values()), set(seen_items), list(seeker_items))
+                      set(resolved.values()), set(seen_items), list(seeker_items),
+                      list(seen_order))
     if not turn.new_targets:
         stats.skipped_all_mentioned_before += 1
     if not context:

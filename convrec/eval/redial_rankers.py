@@ -103,6 +103,54 @@ def dense_ranker(ctx: ToolContext) -> Ranker:
     return rank
 
 
+def co_mention_ranker(ctx: ToolContext) -> Ranker:
+    """The learned ranker's co-mention generator alone: what recommenders of the training
+    dialogues suggested after the films mentioned so far; the suggestion count fills up."""
+    from convrec.tools.ranking.model import load_ranker
+
+    signals = load_ranker(ctx).source.signals
+    ids = signals.space.item_ids
+    prior = [int(i) for i in ids[np.argsort(-signals.suggested, kind="stable")]]
+
+    def rank(turns: Sequence[RedialTurn], progress: Progress | None) -> Rankings:
+        out: Rankings = {}
+        for t in counted(turns, "co_mention", progress):
+            rows = signals.space.positions(t.context_order).tolist()
+            scores = signals.co_mention(rows).balanced
+            top = np.argsort(-scores, kind="stable")[:t.depth]
+            found = [int(ids[r]) for r in top if scores[r] > 0]
+            out[t.turn_id] = list(dict.fromkeys([*found, *prior]))[:t.depth]
+        return out
+
+    return rank
+
+
+def cf_ranker(ctx: ToolContext) -> Ranker:
+    """The shipped CF model from the films the seeker mentioned so far (every film mentioned,
+    when the seeker named none); popularity fills up."""
+    from convrec.tools.cf import load_cf
+
+    cf = load_cf(ctx)
+    model_ids = np.asarray(cf.model.item_ids)
+    counts = np.asarray(cf.popularity.counts)  # type: ignore[attr-defined]
+    prior = [int(i) for i in np.asarray(cf.popularity.item_ids)[
+        np.argsort(-counts, kind="stable")]]
+
+    def rank(turns: Sequence[RedialTurn], progress: Progress | None) -> Rankings:
+        out: Rankings = {}
+        for t in counted(turns, "cf", progress):
+            history = [i for i in (t.seeker_items or t.context_order)
+                       if cf.model.columns([i])[0] >= 0]
+            found: list[int] = []
+            if history:
+                scores = cf.model.score(history)
+                found = [int(i) for i in model_ids[np.argsort(-scores, kind="stable")[:t.depth]]]
+            out[t.turn_id] = list(dict.fromkeys([*found, *prior]))[:t.depth]
+        return out
+
+    return rank
+
+
 class AgentRanker:
     """convrec's understanding and recommendation pipeline, turn by turn.
 
@@ -110,11 +158,12 @@ class AgentRanker:
     understand node does), so consecutive turns of one dialogue read each message once.
     """
 
-    def __init__(self, ctx: ToolContext) -> None:
+    def __init__(self, ctx: ToolContext, learned: bool = True) -> None:
         from convrec.agent.ledger import Ledger
         from convrec.agent.understanding import get_extractor
 
         self.ctx = ctx
+        self.learned = learned
         self.extractor = get_extractor(ctx)
         self._empty = Ledger()
         self._ledger = self._empty
@@ -159,6 +208,7 @@ class AgentRanker:
             return None
         return RecommendRequest(
             constraints=constraints, query=query, like_ids=likes,
+            context_ids=turn.context_order, learned=self.learned,
             exclude_ids=sorted(set(ledger.excluded_ids()) | turn.context_items), k=CUTOFF,
         )
 
@@ -192,7 +242,8 @@ class AgentRanker:
 def make_ranker(name: str, ctx: ToolContext) -> Ranker:
     makers: dict[str, Callable[[ToolContext], Ranker]] = {
         "popularity": popularity_ranker, "bm25": bm25_ranker, "dense": dense_ranker,
-        "agent": AgentRanker,
+        "co_mention": co_mention_ranker, "cf": cf_ranker,
+        "agent_fusion": lambda c: AgentRanker(c, learned=False), "agent": AgentRanker,
     }
     if name not in makers:
         raise ConvrecError(f"unknown system {name!r}; choose from {', '.join(SYSTEMS)}")

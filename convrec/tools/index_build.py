@@ -22,6 +22,7 @@ INDEXES: dict[str, tuple[str, str]] = {
     "dense": ("convrec.tools.dense", "build_dense_index"),
     "cf": ("convrec.tools.cf", "train_cf"),
     "profiles": ("convrec.tools.profiles", "build_profiles"),
+    "ranker": ("convrec.tools.ranking.model", "build_ranker"),  # reads dense and cf
 }
 
 

@@ -59,6 +59,17 @@ class RecommendRequest(BaseModel):
         description="What the user leans toward or away from: scored over the candidates, "
         "never filtered on.",
     )
+    context_ids: list[int] = Field(
+        default_factory=list,
+        description="Every film that came up in the conversation so far (named, liked or "
+        "shown), first mention first: the learned ranker reads what people suggested after "
+        "them.",
+    )
+    learned: bool = Field(
+        default=True,
+        description="Rank with the learned ranker when one is trained (False: reciprocal-rank "
+        "fusion of the retrievers only, the ranking before the learned ranker).",
+    )
     rankers: list[Ranker] | None = Field(
         default=None,
         description="Which retrievers and rankers run (a planner's choice); default: every "
@@ -134,6 +145,44 @@ def _demote_told_dislikes(fused: list[ScoredItem], ctx: ToolContext, bus: Candid
     return kept + moved
 
 
+# With the learned ranker in, fusion keeps its order and lets these nudge it (the retrievers
+# and CF are already its features).
+LEARNED_FUSION: dict[str, float] = {"ranker": 1.0, "soft_preferences": 0.5, "user_profile": 0.5}
+
+
+def learned_weights(bus: CandidateBus, asked: dict[str, float] | None) -> dict[str, float]:
+    weights = {name: LEARNED_FUSION.get(name, 0.0) for name in bus.rankings}
+    if asked:
+        weights.update({k: v for k, v in asked.items() if k in LEARNED_FUSION})
+    return weights
+
+
+def _rank_learned(request: RecommendRequest, ctx: ToolContext, bus: CandidateBus,
+                  pool: list[int] | None) -> bool:
+    """Add the learned ranker's ranking to the bus; False (and a trace line saying why) when
+    no current ranker is trained."""
+    from convrec.tools.ranking.features import RankQuery
+    from convrec.tools.ranking.model import load_ranker, ranker_status
+    from convrec.tools.ranking.tool import rank_learned
+
+    problem = ranker_status(ctx)
+    if problem is not None:
+        bus.trace.append(f"ranker: not used ({problem}); ranked by fusion")
+        return False
+    context = list(dict.fromkeys([*request.context_ids, *request.like_ids]))
+    query = RankQuery(liked=tuple(request.like_ids), context=tuple(context),
+                      text=request.query or "", exclude=frozenset(bus.exclude_ids))
+    retrieved = list(dict.fromkeys(i for ranking in bus.rankings.values() for i in ranking))
+    output = rank_learned(load_ranker(ctx), query, ctx, allowed=bus.candidates,
+                          extra=retrieved or (pool or []), k=request.pool)
+    bus.add_ranking(output)
+    for scored in output.items:  # the dialogue evidence is the strongest: it goes first
+        if scored.evidence:
+            rest = [e for e in bus.evidence.get(scored.item_id, []) if e not in scored.evidence]
+            bus.evidence[scored.item_id] = [*scored.evidence, *rest]
+    return True
+
+
 def recommend(request: RecommendRequest, ctx: ToolContext) -> RecommendResult:
     from convrec.tools.bm25 import Bm25Args, search_bm25
     from convrec.tools.cf import CfArgs, rank_cf
@@ -172,7 +221,11 @@ def recommend(request: RecommendRequest, ctx: ToolContext) -> RecommendResult:
     if request.soft:
         bus.add_ranking(timer.run("soft", lambda: soft_preferences(
             request.soft, ctx, candidates=pool)))
-    fused = timer.run("fuse", lambda: bus.fused(request.weights, limit=request.pool))
+    weights = request.weights
+    wanted = request.learned and bool(request.like_ids or request.context_ids or request.query)
+    if wanted and timer.run("ranker", lambda: _rank_learned(request, ctx, bus, pool)):
+        weights = learned_weights(bus, request.weights)
+    fused = timer.run("fuse", lambda: bus.fused(weights, limit=request.pool))
     if ctx.user_id is not None and request.runs("user_profile"):
         fused = timer.run("edits", lambda: _demote_told_dislikes(fused, ctx, bus))
     check = None

@@ -53,6 +53,7 @@ def test_recommends_within_constraints(agent, real_resources):
         assert ctx.catalog.query(ADAM_SANDLER_SQL, [item.item_id])[0][0] == 0
     assert all(card["reason"] for card in result.cards)
     assert result.plan[0] == "filter_items" and result.trace
+    assert any(t.startswith("ranker (learned") for t in result.trace)  # the learned ranker
     assert set(result.timings_ms) >= {"understand", "policy", "plan", "tools", "respond"}
     shown = set(result.item_ids)
     more = agent.turn("more", thread_id="t1")

@@ -14,7 +14,7 @@ from convrec.tools.pipeline import RecommendRequest, history_ids, recommend
 def resources(synthetic_catalog, tmp_path_factory) -> Resources:
     index_dir = tmp_path_factory.mktemp("pipeline-index")
     results = build_indexes(synthetic_catalog, index_dir)
-    assert set(results) == {"bm25", "dense", "cf", "profiles"}
+    assert set(results) == {"bm25", "dense", "cf", "profiles", "ranker"}
     again = build_indexes(synthetic_catalog, index_dir)
     assert all(not r.get("built", False) for r in again.values())  # idempotent
     return Resources(synthetic_catalog, index_dir)

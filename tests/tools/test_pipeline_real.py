@@ -71,3 +71,15 @@ def test_a_profile_entry_flipped_to_dislike_pushes_its_films_last(real_resources
                        for s in after.items)
     finally:
         store.restore_entry("ml:608", "genre:Crime")
+
+
+def test_the_learned_ranker_cites_the_conversations(real_resources):
+    """Films suggested after Alien in the training dialogues come first, and say so."""
+    catalog = real_resources.catalog
+    alien = catalog.query("SELECT item_id FROM items WHERE title = 'Alien' AND year = 1979")[0][0]
+    result = recommend(RecommendRequest(like_ids=[alien], k=5), ToolContext(real_resources))
+    assert any(t.startswith("ranker (learned") for t in result.trace)
+    assert alien not in {s.item_id for s in result.items}
+    cited = [s for s in result.items
+             if s.evidence and s.evidence[0] == "suggested in conversations about Alien (1979)"]
+    assert len(cited) >= 3

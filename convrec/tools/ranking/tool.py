@@ -1,0 +1,55 @@
+"""The learned ranker as a step of the recommend pipeline: it scores the candidates the
+pipeline's retrievers found together with its own generators' (dialogue co-mention, CF from
+the liked films, the text, the suggestion prior), inside the hard filter's set."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from convrec.tools.base import ScoredItem, ToolOutput
+from convrec.tools.context import ToolContext
+from convrec.tools.ranking.features import FEATURE_NAMES, RankQuery, build_candidates
+from convrec.tools.ranking.model import NAME, LearnedRanker
+
+_CO_MENTION = FEATURE_NAMES.index("co_mention_total")
+
+
+def _titles(ctx: ToolContext, ids: Sequence[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    return {i: f"{t} ({y})" if y else t for i, t, y in ctx.catalog.query(
+        f"SELECT item_id, title, year FROM items WHERE item_id IN ({marks})", list(ids))}
+
+
+def rank_learned(ranker: LearnedRanker, query: RankQuery, ctx: ToolContext, *,
+                 allowed: Sequence[int] | None = None, extra: Sequence[int] = (),
+                 k: int = 100) -> ToolOutput:
+    """The top `k` candidates by the learned model, each with its dialogue evidence."""
+    source = ranker.source
+    found = build_candidates(query, source, allowed=allowed, extra=extra)
+    scores = ranker.score(found.features)
+    order = np.argsort(-scores, kind="stable")[:k]
+    rows = found.rows[order]
+    signals = source.signals
+    sources: dict[int, int] = {}
+    for row, feature_row in zip(rows, found.features[order], strict=True):
+        if feature_row[_CO_MENTION] > 0:
+            best = signals.strongest_source(found.context_rows.tolist(), int(row))
+            if best is not None:
+                sources[int(row)] = best
+    ids = source.space.item_ids
+    titles = _titles(ctx, [int(ids[r]) for r in set(sources.values())])
+    items = []
+    for row, score in zip(rows, scores[order], strict=True):
+        evidence = []
+        if int(row) in sources:
+            about = titles.get(int(ids[sources[int(row)]]))
+            if about:
+                evidence.append(f"suggested in conversations about {about}")
+        items.append(ScoredItem(item_id=int(ids[row]), score=float(score), evidence=evidence))
+    trace = (f"ranker (learned, {len(FEATURE_NAMES)} features): {len(found.rows):,} candidates "
+             f"-> {len(items):,}")
+    return ToolOutput(tool=NAME, items=items, trace=trace)
