@@ -28,8 +28,9 @@ def redial(
     limit: Annotated[int | None, typer.Option(
         help="Evaluate only the first N turns (default: all).")] = None,
     systems: Annotated[str, typer.Option(
-        help="Comma-separated systems: popularity, bm25, dense, agent.")
-    ] = "popularity,bm25,dense,agent",
+        help="Comma-separated systems: popularity, bm25, dense, co_mention, cf, agent_fusion "
+        "(the pipeline without the learned ranker), agent.")
+    ] = "popularity,bm25,dense,co_mention,cf,agent_fusion,agent",
     write: Annotated[bool, typer.Option(
         help="Write the results into the benchmarks doc (section redial).")] = False,
     doc: Annotated[Path, typer.Option(help="The benchmarks doc.")] = DEFAULT_DOC,
@@ -37,7 +38,8 @@ def redial(
 ) -> None:
     """Recall@1/10/50 on ReDial recommender turns, raw and with mentioned films removed.
 
-    Systems side by side (popularity, BM25, dense, the agent's pipeline), published figures
+    Systems side by side (popularity, BM25, dense, the ranker's co-mention and CF generators,
+    the agent's pipeline without and with the learned ranker), published figures
     beside them.
     """
     from convrec.eval.redial import parse_systems

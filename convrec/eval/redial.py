@@ -28,16 +28,28 @@ Protocol (`run_redial_bench`; `convrec eval redial` calls it and writes docs/BEN
     text's embedding plus the mean vector of the films the seeker mentioned so far, as the
     dense tool combines a query and like_ids. MiniLM reads 256 word pieces, so the text is
     cut to its last 180 words (the latest turns).
+  - co_mention: the learned ranker's co-mention generator alone (`tools/ranking/signals.py`):
+    what recommenders of the training dialogues suggested after the films mentioned so far
+    (either role), each film's counts over the square root of its total; films never
+    co-mentioned follow by how often recommenders suggest them.
+  - cf: the shipped CF model from the films the seeker mentioned so far (every film
+    mentioned, when the seeker named none); popularity fills up.
   - agent: convrec's own understanding and recommendation: the rule-based extractor reads
     the seeker's messages in order into the constraint ledger (films the recommender
     mentioned count as shown); then the tools' pipeline (`recommend`, its defaults: pool 100,
-    MMR diversity 0.7) returns k=50 with the ledger's hard constraints as the filter, its
-    wishes as the query (the seeker's text when it has none) and the films the seeker
-    mentioned or liked (not disliked; the latest 20) as like_ids. Like the agent in a chat,
-    it never recommends a film mentioned before, so in the raw variant it cannot find a
-    repeated target. An empty ranking (counted) is a turn where the ledger holds nothing
-    yet, or where no film meets all its hard constraints (in a chat the agent would ask
-    which one to relax).
+    MMR diversity 0.7) returns k=50 with the ledger's hard constraints as
+    the filter, its wishes as the query (the seeker's text when it has none), the films the
+    seeker mentioned or liked (not disliked; the latest 20) as like_ids and every film
+    mentioned so far as context_ids; the learned ranker orders the candidates. Like the
+    agent in a chat, it never recommends a film mentioned before, so in the raw variant it
+    cannot find a repeated target. An empty ranking (counted) is a turn where the ledger
+    holds nothing yet, or where no film meets all its hard constraints (in a chat the agent
+    would ask which one to relax).
+  - agent_fusion: the same pipeline without the learned ranker (`learned=False`):
+    reciprocal-rank fusion of its retrievers, the ranking before issue 17.
+* Training data: the learned ranker and the co-mention signals come from the training-split
+  dialogues only (`tools/ranking/dialogues.py` reads split 'train'; a test checks that no
+  test dialogue reaches them).
 * Metrics: Recall@1, @10 and @50 with ranx (Qrels / Run / evaluate) over the top 50 of
   each ranking, averaged over turns (every turn counts once, a target counts once however
   often it is mentioned). The published figures beside ours rank their own catalogs (and

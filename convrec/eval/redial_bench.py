@@ -80,9 +80,10 @@ def run_redial_bench(
 
 def redial_markdown(report: dict[str, Any], command: str, machine: str) -> str:
     """The benchmarks-doc section: command, machine, protocol, one table per variant."""
+    from convrec.eval import redial
     from convrec.eval.report import markdown_table
 
-    protocol = (__doc__ or "").split("Protocol", 1)[-1].rstrip()
+    protocol = (redial.__doc__ or "").split("Protocol", 1)[-1].rstrip()
     headers = ["system", *[f"Recall@{k}" for k in KS], "seconds"]
     parts = [
         "## ReDial recommendation benchmark",
