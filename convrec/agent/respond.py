@@ -156,7 +156,8 @@ def named_films(text: str, ctx: ToolContext) -> set[str]:
 
     A quoted or bold span is a title if it is one, whole. In a run of Title Case
     words, any two or more consecutive words that form a title count (single
-    capitalised words are too often names or the start of a sentence).
+    capitalised words are too often names or the start of a sentence), but never
+    a number alone ("2007", "1917"): in prose that is a year.
     """
     index = get_title_index(ctx)
     found = set()
@@ -176,6 +177,10 @@ def named_films(text: str, ctx: ToolContext) -> set[str]:
                 # "The Big" -> "big": a one-word title counts only as the whole run
                 window = [w for w in words[start:start + size]
                           if w.lower() not in ("the", "a", "an")]
+                # a bare number in prose is a year or a count ("a 2007 thriller"); a
+                # numeric title counts only quoted or bold, above
+                if key.isdigit():
+                    continue
                 if key in index.titles and (len(window) > 1 or size == len(words)):
                     found.add(key)
     return found

@@ -44,6 +44,12 @@ def check_clean(result: TurnResult, ctx: ToolContext, earlier: set[int]) -> None
         assert not any(violations(ids, constraints, ctx).values())
 
 
+def test_films_like_one_named_are_ranked_by_the_learned_ranker(agent):
+    result = agent.turn("something like Alien (1979)", thread_id="t-ranker")
+    assert result.act == "recommend" and result.item_ids
+    assert any(t.startswith("ranker (learned") for t in result.trace)
+
+
 def test_recommends_within_constraints(agent, real_resources):
     ctx = ToolContext(real_resources)
     result = agent.turn("a comedy from the 90s, nothing with Adam Sandler", thread_id="t1")
@@ -53,7 +59,6 @@ def test_recommends_within_constraints(agent, real_resources):
         assert ctx.catalog.query(ADAM_SANDLER_SQL, [item.item_id])[0][0] == 0
     assert all(card["reason"] for card in result.cards)
     assert result.plan[0] == "filter_items" and result.trace
-    assert any(t.startswith("ranker (learned") for t in result.trace)  # the learned ranker
     assert set(result.timings_ms) >= {"understand", "policy", "plan", "tools", "respond"}
     shown = set(result.item_ids)
     more = agent.turn("more", thread_id="t1")

@@ -74,6 +74,7 @@ class FeatureSource:
     year: np.ndarray  # 0 when unknown
     cf_scores: Callable[[Sequence[int]], np.ndarray]  # liked ids -> scores (nan: unknown)
     encode: Callable[[str], np.ndarray]  # text -> unit vector
+    described: np.ndarray  # bool: items with metadata (ReDial-only stubs are False)
 
     @property
     def space(self) -> ItemSpace:
@@ -111,13 +112,12 @@ def build_candidates(query: RankQuery, source: FeatureSource,
                      extra: Sequence[int] = ()) -> Candidates:
     """Candidates from every generator (co-mention, CF, text, the suggestion prior) plus
     `extra` (what the pipeline's retrievers found), limited to `allowed` when given, never a
-    context or excluded film; with their features."""
+    context or excluded film nor a ReDial-only stub; with their features."""
     space = source.space
     n = len(space)
-    mask = np.ones(n, dtype=bool)
+    mask = source.described.copy()
     if allowed is not None:
-        mask[:] = False
-        mask[space.positions(allowed)] = True
+        mask &= np.isin(np.arange(n), space.positions(allowed))
     context = space.positions(query.context)
     liked = space.positions(query.liked)
     mask[context] = False

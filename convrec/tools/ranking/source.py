@@ -25,9 +25,12 @@ def feature_source(catalog: Catalog, signals: DialogueSignals, dense: object, cf
     ratings = np.zeros(n, dtype=np.float32)
     popularity = np.zeros(n, dtype=np.float32)
     year = np.zeros(n, dtype=np.float32)
-    rows = catalog.query("SELECT item_id, rating_count, popularity, year FROM items "
+    rows = catalog.query("SELECT item_id, rating_count, popularity, year, source FROM items "
                          "ORDER BY item_id")
     pos = space.positions(r[0] for r in rows)
+    # ReDial-only films are stubs (a title, nothing to show or to check): never candidates
+    described = np.zeros(n, dtype=bool)
+    described[pos] = [r[4] != "redial" for r in rows]
     ratings[pos] = np.log1p([r[1] or 0 for r in rows])
     popularity[pos] = np.log1p([max(r[2] or 0.0, 0.0) for r in rows])
     year[pos] = [r[3] or 0 for r in rows]
@@ -54,4 +57,4 @@ def feature_source(catalog: Catalog, signals: DialogueSignals, dense: object, cf
         return dense.encode([text])[0]  # type: ignore[attr-defined]
 
     return FeatureSource(signals, vectors, genres, ratings, popularity, year, cf_scores,
-                         encode)
+                         encode, described)
