@@ -12,10 +12,7 @@ again, so the command can be re-run after a failure.
 
 The derived link files (redial/redial_movie_links.csv and
 reviews/rotten_tomatoes_flatiron/rt_movie_links.csv) are ours, not upstream data: they
-are not downloadable and the catalog builder recomputes them when they are absent. The
-same holds for redial/train_more/ (ReDial training dialogues gathered from many public
-repositories, see its README in shared/data): no single upstream file to pin, so it is
-not downloaded; the builder reads it when present and goes without it otherwise.
+are not downloadable and the catalog builder recomputes them when they are absent.
 """
 
 from __future__ import annotations

@@ -34,6 +34,8 @@ DATASET_FILES: dict[str, tuple[str, bool]] = {
 # dialogues gathered from other public copies (redial/train_more/README.md: complete
 # dialogues, then dialogues known only up to a prefix). Read in this order: a
 # conversationId already read (test split included) is skipped.
+# train_more has no single upstream file to pin, so `convrec data download` does not
+# fetch it; the builder reads it when present and goes without it otherwise.
 REDIAL_TRAIN_FILES: dict[str, str] = {
     "redial/train_data.jsonl": "train",
     "redial/train_partial/kgsf_valid_data.jsonl": "train",
