@@ -21,7 +21,7 @@ from convrec.tools.base import ScoredItem, ToolOutput
 from convrec.tools.bus import CandidateBus
 from convrec.tools.context import ToolContext
 from convrec.tools.filters import FilterArgs
-from convrec.tools.soft import SoftPreference, soft_preferences
+from convrec.tools.soft import SoftPreference, lean, soft_preferences
 
 Ranker = Literal["search_bm25", "search_dense", "user_profile", "rank_cf"]
 
@@ -64,6 +64,12 @@ class RecommendRequest(BaseModel):
         description="Every film that came up in the conversation so far (named, liked or "
         "shown), first mention first: the learned ranker reads what people suggested after "
         "them.",
+    )
+    said: str | None = Field(
+        default=None,
+        description="The user's own latest words (about the last 40), as they wrote them: the "
+        "learned ranker learnt from what seekers wrote, so it reads these rather than the "
+        "extracted query when given.",
     )
     learned: bool = Field(
         default=True,
@@ -147,7 +153,9 @@ def _demote_told_dislikes(fused: list[ScoredItem], ctx: ToolContext, bus: Candid
 
 # With the learned ranker in, fusion keeps its order and lets these nudge it (the retrievers
 # and CF are already its features).
-LEARNED_FUSION: dict[str, float] = {"ranker": 1.0, "soft_preferences": 0.5, "user_profile": 0.5}
+# Under the learned ranker the leanings move its own scores (`soft.lean`); the fusion then
+# only adds the user's own profile.
+LEARNED_FUSION: dict[str, float] = {"ranker": 1.0, "user_profile": 0.5}
 
 
 def learned_weights(bus: CandidateBus, asked: dict[str, float] | None) -> dict[str, float]:
@@ -171,10 +179,12 @@ def _rank_learned(request: RecommendRequest, ctx: ToolContext, bus: CandidateBus
         return False
     context = list(dict.fromkeys([*request.context_ids, *request.like_ids]))
     query = RankQuery(liked=tuple(request.like_ids), context=tuple(context),
-                      text=request.query or "", exclude=frozenset(bus.exclude_ids))
+                      text=request.said or request.query or "",
+                      exclude=frozenset(bus.exclude_ids))
     retrieved = list(dict.fromkeys(i for ranking in bus.rankings.values() for i in ranking))
     output = rank_learned(load_ranker(ctx), query, ctx, allowed=bus.candidates,
                           extra=retrieved or (pool or []), k=request.pool)
+    output = lean(output, request.soft, ctx)
     bus.add_ranking(output)
     for scored in output.items:  # the dialogue evidence is the strongest: it goes first
         if scored.evidence:
@@ -222,7 +232,8 @@ def recommend(request: RecommendRequest, ctx: ToolContext) -> RecommendResult:
         bus.add_ranking(timer.run("soft", lambda: soft_preferences(
             request.soft, ctx, candidates=pool)))
     weights = request.weights
-    wanted = request.learned and bool(request.like_ids or request.context_ids or request.query)
+    wanted = request.learned and bool(
+        request.like_ids or request.context_ids or request.query or request.said)
     if wanted and timer.run("ranker", lambda: _rank_learned(request, ctx, bus, pool)):
         weights = learned_weights(bus, request.weights)
     fused = timer.run("fuse", lambda: bus.fused(weights, limit=request.pool))

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from convrec.tools.base import ScoredItem, ToolOutput
@@ -133,3 +134,28 @@ def soft_preferences(prefs: Sequence[SoftPreference], ctx: ToolContext, *,
     trace = (f"soft preferences ({labels}): {len(pool):,} scored, {moved_up:,} up, "
              f"{moved_down:,} down")
     return ToolOutput(tool=TOOL, items=items, trace=trace)
+
+
+LEAN = 1.0  # a full-weight leaning moves a film by this many spreads of the ranker's scores
+
+
+def lean(output: ToolOutput, prefs: Sequence[SoftPreference], ctx: ToolContext) -> ToolOutput:
+    """A scored ranking moved by the leanings: each preference a film matches adds
+    polarity x weight x LEAN x the spread (standard deviation) of the ranking's scores, so a
+    full leaning lifts a film about as far as the ranker's own typical difference between
+    films, and sinks a film the user leans away from as far: nothing is removed.
+
+    The learned ranker was trained on conversations without a ledger, so the leanings come
+    in after it, on its own scale (a rank fusion would drown them in the ranker's order)."""
+    if not prefs or not output.items:
+        return output
+    scores = np.asarray([s.score for s in output.items], dtype=np.float64)
+    spread = float(scores.std()) or 1.0
+    found = matches(prefs, [s.item_id for s in output.items], ctx)
+    moved = [s.model_copy(update={"score": s.score + spread * LEAN * sum(
+        p.polarity * p.weight for p in found.get(s.item_id, []))}) for s in output.items]
+    moved.sort(key=lambda s: -s.score)
+    shifted = sum(1 for s in output.items if found.get(s.item_id))
+    return output.model_copy(update={
+        "items": moved,
+        "trace": f"{output.trace}; leanings moved {shifted:,} (spread {spread:.2f})"})

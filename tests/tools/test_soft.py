@@ -46,13 +46,13 @@ def test_a_leaning_matches_what_the_hard_filter_would_keep(real_resources):
 
 def test_the_pipeline_scores_leanings_without_filtering(real_resources):
     ctx = ToolContext(real_resources)
-    # fusion only: under the learned ranker a leaning's nudge is still too weak to show
-    # in the top 10 (issue 17 follow-up: soft preferences as ranker features)
-    plain = recommend(RecommendRequest(query="space adventure", k=10, learned=False), ctx)
+    plain = recommend(RecommendRequest(query="space adventure", k=10), ctx)
+    assert any(t.startswith("ranker (learned") for t in plain.trace)
     leaning = recommend(RecommendRequest(
-        query="space adventure", k=10, learned=False,
+        query="space adventure", k=10,
         soft=[SoftPreference(kind="genre", value="Animation", polarity=1, weight=1.0)]), ctx)
     assert any(t.startswith("soft preferences") for t in leaning.trace)
+    assert any("leanings moved" in t for t in leaning.trace)
     catalog = real_resources.catalog
     animated = sum("Animation" in _genres(catalog, s.item_id) for s in leaning.items)
     assert animated > sum("Animation" in _genres(catalog, s.item_id) for s in plain.items)
