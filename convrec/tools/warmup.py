@@ -35,11 +35,14 @@ def load_all(resources: Resources, *, freeze: bool = True, blas_threads: int | N
     from convrec.tools.filters import get_vocab
     from convrec.tools.lookup import get_title_index
     from convrec.tools.profile import load_profiles
+    from convrec.tools.ranking.model import load_ranker, ranker_status
 
     ctx = ToolContext(resources)
     for load in (load_bm25, load_cf, load_profiles, get_vocab, get_title_index):
         load(ctx)
     load_dense(ctx).warm_up()  # the query encoder too, not only the vectors
+    if ranker_status(ctx) is None:  # a missing one is said in each turn's trace instead
+        load_ranker(ctx)
     if blas_threads is not None:
         from threadpoolctl import threadpool_limits
 

@@ -13,6 +13,7 @@ from convrec.errors import ConvrecError
 from convrec.tools.context import Resources, ToolContext
 from convrec.tools.index_build import build_indexes
 from convrec.tools.pipeline import RecommendRequest, recommend
+from convrec.tools.ranking.contexts import DialogueContexts
 from convrec.tools.ranking.dialogues import training_dialogues
 from convrec.tools.ranking.features import FEATURE_NAMES, RankQuery, build_candidates
 from convrec.tools.ranking.model import CARD_FILE, NAME, load_ranker, ranker_status
@@ -61,6 +62,10 @@ def test_trained_on_training_dialogues_only(resources):
     unseen = [(r, c) for r, c in zip(rows, cols, strict=True) if rebuilt.pairs[r, c] == 0]
     assert unseen  # the test dialogues hold pairs the training ones do not ...
     assert all(shipped.pairs[r, c] == 0 for r, c in unseen)  # ... and none reached the model
+    # the dialogue contexts the text features read are training turns, and only those
+    contexts = DialogueContexts.load(resources.index_dir / NAME)
+    assert len(contexts.conversations) and set(contexts.conversations) <= train
+    assert len(contexts.conversations) == sum(1 for t in turns if t.query.text.strip())
 
 
 def dialogues_of_split(catalog, split):
@@ -102,6 +107,23 @@ def test_features_are_sane(resources):
     assert np.allclose(found.features[:, column], expected)
     nothing = build_candidates(RankQuery(exclude=frozenset(candidates)), source)
     assert not set(nothing.item_ids(source.space)) & set(candidates)
+
+
+def test_words_like_a_training_turn_find_what_was_suggested_there(resources):
+    """The contexts generator: a request worded like a training seeker's brings up the films
+    the recommender suggested to that seeker, with votes and similarity."""
+    ranker = load_ranker(ToolContext(resources))
+    source = ranker.source
+    turn = next(t for t in training_turns(training_dialogues(resources.catalog))
+                if t.query.text.strip() and source.described[
+                    source.space.positions(t.targets)].any())
+    found = build_candidates(RankQuery(text=turn.query.text), source)
+    ids = found.item_ids(source.space)
+    votes = found.features[:, FEATURE_NAMES.index("context_votes")]
+    similarity = found.features[:, FEATURE_NAMES.index("context_similarity")]
+    suggested = [k for k, i in enumerate(ids) if i in turn.targets]
+    assert suggested and (votes[suggested] > 0).all() and (similarity[suggested] > 0).all()
+    assert votes[suggested].max() >= 0.99  # the turn itself is the nearest, similarity 1
 
 
 def test_pipeline_ranks_with_it(resources):

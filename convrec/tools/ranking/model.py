@@ -18,11 +18,12 @@ from convrec.catalog.db import Catalog
 from convrec.errors import ConvrecError
 from convrec.tools import indexes
 from convrec.tools.context import ToolContext
+from convrec.tools.ranking.contexts import DialogueContexts
 from convrec.tools.ranking.features import FEATURE_NAMES, FeatureSource
 from convrec.tools.ranking.signals import DialogueSignals
 
 NAME = "ranker"
-VERSION = 1
+VERSION = 2
 MODEL_FILE = "model.txt"
 CARD_FILE = "card.json"
 RETRAIN = "train it with `convrec rank train`"
@@ -73,11 +74,13 @@ def load_ranker(ctx: ToolContext) -> LearnedRanker:
         try:
             booster = lgb.Booster(model_file=str(folder / MODEL_FILE))
             signals = DialogueSignals.load(folder)
+            contexts = DialogueContexts.load(folder)
             card = json.loads((folder / CARD_FILE).read_text())
         except (OSError, ValueError, KeyError, lgb.basic.LightGBMError) as exc:
             raise ConvrecError(f"the ranker at {folder} is unreadable ({exc}); "
                                f"{RETRAIN} --force") from None
-        source = feature_source(ctx.catalog, signals, load_dense(ctx), load_cf(ctx).model)
+        source = feature_source(ctx.catalog, signals, contexts, load_dense(ctx),
+                                load_cf(ctx).model)
         return LearnedRanker(booster, source, card)
 
     return ctx.resources.get(NAME, loader)
@@ -102,13 +105,18 @@ def build_ranker(catalog: Catalog, index_dir: Any, *, force: bool = False,
     cf = CfRanker.load(Path(index_dir) / "cf").model
     space = catalog_space(catalog)
     dialogues = training_dialogues(catalog)
+    turns = list(training_turns(dialogues))
+    report("ranker: dialogue contexts", 0, None)
+    contexts = DialogueContexts.build(
+        [(t.conversation_id, t.query.text, t.targets) for t in turns], space,
+        lambda texts: dense.encode(texts, cache=False))
     report("ranker: dialogue signals", 0, None)
 
     def make(subset: Sequence[TrainingDialogue]) -> FeatureSource:
-        return feature_source(catalog, DialogueSignals.build(subset, space), dense, cf)
+        return feature_source(catalog, DialogueSignals.build(subset, space),
+                              contexts.restrict({d.conversation_id for d in subset}), dense, cf)
 
     sources = train.fold_signals_sources(dialogues, make)
-    turns = list(training_turns(dialogues))
     fit_turns, dev_turns = train.split_turns(turns)
     if not fit_turns:
         report("ranker: no training turns", 1, 1)
@@ -122,10 +130,6 @@ def build_ranker(catalog: Catalog, index_dir: Any, *, force: bool = False,
     report("ranker: fitting", 0, None)
     model = train.fit(fit_set, dev_set)
     full = DialogueSignals.build(dialogues, space)
-    (folder / indexes.MANIFEST).unlink(missing_ok=True)
-    folder.mkdir(parents=True, exist_ok=True)
-    model.save_model(str(folder / MODEL_FILE), num_iteration=model.best_iteration)
-    full.save(folder)
     gains = model.feature_importance("gain")
     card: dict[str, Any] = {
         "model": "lightgbm lambdarank",
@@ -149,6 +153,13 @@ def build_ranker(catalog: Catalog, index_dir: Any, *, force: bool = False,
     if ablation:
         report("ranker: ablation", 0, None)
         card["dev_ablation"] = train.ablation(fit_set, dev_set)
+    # everything is trained: only now is the folder replaced (a ranker in use stays whole
+    # until this point, and is refused as stale for the few moments of the swap)
+    (folder / indexes.MANIFEST).unlink(missing_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_model(str(folder / MODEL_FILE), num_iteration=model.best_iteration)
+    full.save(folder)
+    contexts.save(folder)
     (folder / CARD_FILE).write_text(json.dumps(card, indent=2))
     seconds = time.perf_counter() - started
     indexes.write_manifest(folder, catalog, VERSION, seconds, features=list(FEATURE_NAMES),

@@ -8,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from convrec.catalog.db import Catalog
+from convrec.tools.ranking.contexts import DialogueContexts
 from convrec.tools.ranking.features import FeatureSource
 from convrec.tools.ranking.signals import DialogueSignals, ItemSpace
 
@@ -17,8 +18,8 @@ def catalog_space(catalog: Catalog) -> ItemSpace:
     return ItemSpace(np.asarray(ids, dtype=np.int64))
 
 
-def feature_source(catalog: Catalog, signals: DialogueSignals, dense: object, cf: object
-                   ) -> FeatureSource:
+def feature_source(catalog: Catalog, signals: DialogueSignals, contexts: DialogueContexts,
+                   dense: object, cf: object) -> FeatureSource:
     """The arrays the features read. `dense` is a DenseIndex, `cf` a fitted ItemScorer."""
     space = signals.space
     n = len(space)
@@ -57,4 +58,4 @@ def feature_source(catalog: Catalog, signals: DialogueSignals, dense: object, cf
         return dense.encode([text])[0]  # type: ignore[attr-defined]
 
     return FeatureSource(signals, vectors, genres, ratings, popularity, year, cf_scores,
-                         encode, described)
+                         encode, described, contexts)

@@ -1,6 +1,7 @@
 """The learned ranker as a step of the recommend pipeline: it scores the candidates the
 pipeline's retrievers found together with its own generators' (dialogue co-mention, CF from
-the liked films, the text, the suggestion prior), inside the hard filter's set."""
+the liked films, the text, what seekers had said when a film was suggested, the suggestion
+prior), inside the hard filter's set."""
 
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ def _titles(ctx: ToolContext, ids: Sequence[int]) -> dict[int, str]:
 
 def rank_learned(ranker: LearnedRanker, query: RankQuery, ctx: ToolContext, *,
                  allowed: Sequence[int] | None = None, extra: Sequence[int] = (),
-                 k: int = 100) -> ToolOutput:
-    """The top `k` candidates by the learned model, each with its dialogue evidence."""
+                 k: int = 100, evidence: bool = True) -> ToolOutput:
+    """The top `k` candidates by the learned model, each with its dialogue evidence (none
+    when `evidence` is False: a benchmark needs only the order)."""
     source = ranker.source
     found = build_candidates(query, source, allowed=allowed, extra=extra)
     scores = ranker.score(found.features)
@@ -36,7 +38,7 @@ def rank_learned(ranker: LearnedRanker, query: RankQuery, ctx: ToolContext, *,
     signals = source.signals
     sources: dict[int, int] = {}
     for row, feature_row in zip(rows, found.features[order], strict=True):
-        if feature_row[_CO_MENTION] > 0:
+        if evidence and feature_row[_CO_MENTION] > 0:
             best = signals.strongest_source(found.context_rows.tolist(), int(row))
             if best is not None:
                 sources[int(row)] = best
@@ -44,12 +46,12 @@ def rank_learned(ranker: LearnedRanker, query: RankQuery, ctx: ToolContext, *,
     titles = _titles(ctx, [int(ids[r]) for r in set(sources.values())])
     items = []
     for row, score in zip(rows, scores[order], strict=True):
-        evidence = []
+        reasons = []
         if int(row) in sources:
             about = titles.get(int(ids[sources[int(row)]]))
             if about:
-                evidence.append(f"suggested in conversations about {about}")
-        items.append(ScoredItem(item_id=int(ids[row]), score=float(score), evidence=evidence))
+                reasons.append(f"suggested in conversations about {about}")
+        items.append(ScoredItem(item_id=int(ids[row]), score=float(score), evidence=reasons))
     trace = (f"ranker (learned, {len(FEATURE_NAMES)} features): {len(found.rows):,} candidates "
              f"-> {len(items):,}")
     return ToolOutput(tool=NAME, items=items, trace=trace)

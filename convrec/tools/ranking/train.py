@@ -121,6 +121,7 @@ def baseline_figures(dev_set: TurnMatrix) -> dict[str, dict[str, float]]:
     orders = {"co_mention": -dev_set.features[:, column["co_mention_rank"]],
               "cf": -dev_set.features[:, column["cf_rank"]],
               "text": -dev_set.features[:, column["text_rank"]],
+              "contexts": -dev_set.features[:, column["context_rank"]],
               "suggested": dev_set.features[:, column["suggested_log"]]}
     return {name: {f"recall@{k}": round(dev_set.recall(s, k), 4) for k in (1, 10, 50)}
             for name, s in orders.items()}
