@@ -117,6 +117,12 @@ class Settings(BaseSettings):
         "finds the ones the CLI wrote (its default --out and --run are under runs/).",
     )
     agent_k: int = Field(default=5, ge=1, le=20, description="Films per recommendation.")
+    agent_ranker: Literal["learned", "fusion"] = Field(
+        default="learned",
+        description="How the agent orders films: the learned ranker (trained on the ReDial "
+        "training dialogues), or 'fusion', the reciprocal-rank fusion of the retrievers alone "
+        "(the ranking before the learned ranker; for comparisons).",
+    )
     agent_policy: Literal["rules", "llm"] = Field(
         default="rules",
         description="Dialogue policy: hand-written rules, or the LLM scoring each act.",

@@ -75,7 +75,10 @@ def mentioned_in_order(ledger: Ledger) -> list[int]:
     return sorted(turns, key=lambda i: turns[i])
 
 
-def run_recommend(plan: Plan, ledger: Ledger, ctx: ToolContext, k: int) -> ActResult:
+def run_recommend(plan: Plan, ledger: Ledger, ctx: ToolContext, k: int,
+                  said: str | None = None, learned: bool = True) -> ActResult:
+    """The plan's recommend step; `said` is the user's latest words (the learned ranker's
+    text, as it learnt from seekers' words); `learned` False ranks by the retrievers' fusion."""
     rankers = [c.tool for c in plan.calls if c.tool not in ("filter_items", "lookup_items")]
     query = next((c.args.get("query") for c in plan.calls
                   if c.tool in ("search_bm25", "search_dense") and c.args.get("query")), None)
@@ -84,6 +87,8 @@ def run_recommend(plan: Plan, ledger: Ledger, ctx: ToolContext, k: int) -> ActRe
         query=query,
         like_ids=sorted(ledger.liked),
         context_ids=mentioned_in_order(ledger),
+        said=said,
+        learned=learned,
         exclude_ids=ledger.excluded_ids(),
         soft=ledger.soft_preferences(),
         k=k,

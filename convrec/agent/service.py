@@ -150,7 +150,8 @@ class Agent:
 
     def _context(self, user_id: str | None) -> AgentContext:
         return AgentContext(resources=self.resources, policy=self.policy, llm=self.llm,
-                            user_id=user_id, k=self.settings.agent_k)
+                            user_id=user_id, k=self.settings.agent_k,
+                            learned=self.settings.agent_ranker == "learned")
 
     # ------------------------------------------------------------------ sessions
 

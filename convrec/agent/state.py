@@ -57,6 +57,7 @@ class AgentContext:
     llm: Any | None = None  # convrec.agent.llm.Llm; None: templates and default plans only
     user_id: str | None = None
     k: int = 5
+    learned: bool = True  # rank with the learned ranker (False: the retrievers' fusion)
 
     def __post_init__(self) -> None:
         if self.resources is None:

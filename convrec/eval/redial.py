@@ -34,13 +34,18 @@ Protocol (`run_redial_bench`; `convrec eval redial` calls it and writes docs/BEN
     co-mentioned follow by how often recommenders suggest them.
   - cf: the shipped CF model from the films the seeker mentioned so far (every film
     mentioned, when the seeker named none); popularity fills up.
+  - ranker: the learned ranker alone, outside the pipeline (no constraints, no MMR), as it
+    was trained: its generators and features from every film mentioned so far, the films
+    the seeker mentioned as liked, and the seeker's latest 40 words; the suggestion count
+    fills up.
   - agent: convrec's own understanding and recommendation: the rule-based extractor reads
     the seeker's messages in order into the constraint ledger (films the recommender
     mentioned count as shown); then the tools' pipeline (`recommend`, its defaults: pool 100,
     MMR diversity 0.7) returns k=50 with the ledger's hard constraints as
     the filter, its wishes as the query (the seeker's text when it has none), the films the
-    seeker mentioned or liked (not disliked; the latest 20) as like_ids and every film
-    mentioned so far as context_ids; the learned ranker orders the candidates. Like the
+    seeker mentioned or liked (not disliked; the latest 20) as like_ids, every film
+    mentioned so far as context_ids and the seeker's latest 40 words as what the user
+    said; the learned ranker orders the candidates. Like the
     agent in a chat, it never recommends a film mentioned before, so in the raw variant it
     cannot find a repeated target. An empty ranking (counted) is a turn where the ledger
     holds nothing yet, or where no film meets all its hard constraints (in a chat the agent
@@ -77,7 +82,8 @@ Progress = Callable[[str, int, int | None], None]
 Rankings = dict[str, list[int]]  # turn id -> item ids, best first
 Ranker = Callable[[Sequence["RedialTurn"], Progress | None], Rankings]
 
-SYSTEMS: tuple[str, ...] = ("popularity", "bm25", "dense", "co_mention", "cf", "agent_fusion",
+SYSTEMS: tuple[str, ...] = ("popularity", "bm25", "dense", "co_mention", "cf", "ranker",
+                            "agent_fusion",
                             "agent")
 VARIANTS: tuple[str, ...] = ("raw", "mentioned_removed")
 KS: tuple[int, ...] = (1, 10, 50)

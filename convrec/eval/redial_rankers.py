@@ -23,6 +23,7 @@ from convrec.eval.redial import (
     RedialTurn,
 )
 from convrec.tools.context import ToolContext
+from convrec.tools.ranking.turns import latest_words
 
 if TYPE_CHECKING:
     from convrec.agent.ledger import Ledger
@@ -151,6 +152,32 @@ def cf_ranker(ctx: ToolContext) -> Ranker:
     return rank
 
 
+def learned_ranker(ctx: ToolContext) -> Ranker:
+    """The learned ranker alone, outside the pipeline (no constraints, no MMR): its own
+    generators from the films mentioned so far and the seeker's latest words, as it was
+    trained; the suggestion count fills up."""
+    from convrec.tools.ranking.features import RankQuery
+    from convrec.tools.ranking.model import load_ranker
+    from convrec.tools.ranking.tool import rank_learned
+
+    ranker = load_ranker(ctx)
+    signals = ranker.source.signals
+    prior = [int(i) for i in signals.space.item_ids[
+        np.argsort(-signals.suggested, kind="stable")]]
+
+    def rank(turns: Sequence[RedialTurn], progress: Progress | None) -> Rankings:
+        out: Rankings = {}
+        for t in counted(turns, "ranker", progress):
+            said = latest_words(m.text for m in t.context if m.role == "seeker" and m.text)
+            query = RankQuery(liked=tuple(t.seeker_items), context=tuple(t.context_order),
+                              text=said)
+            found = rank_learned(ranker, query, ctx, k=t.depth, evidence=False).ids()
+            out[t.turn_id] = list(dict.fromkeys([*found, *prior]))[:t.depth]
+        return out
+
+    return rank
+
+
 class AgentRanker:
     """convrec's understanding and recommendation pipeline, turn by turn.
 
@@ -203,12 +230,13 @@ class AgentRanker:
         likes = [i for i in dict.fromkeys([*turn.seeker_items, *ledger.liked])
                  if i not in ledger.disliked][-MAX_LIKES:]
         query = ledger.query() or turn.seeker_text() or None
+        said = latest_words(m.text for m in turn.context if m.role == "seeker" and m.text)
         constraints = ledger.to_filter()
         if query is None and not likes and constraints is None:
             return None
         return RecommendRequest(
             constraints=constraints, query=query, like_ids=likes,
-            context_ids=turn.context_order, learned=self.learned,
+            context_ids=turn.context_order, learned=self.learned, said=said or None,
             exclude_ids=sorted(set(ledger.excluded_ids()) | turn.context_items), k=CUTOFF,
         )
 
@@ -242,7 +270,7 @@ class AgentRanker:
 def make_ranker(name: str, ctx: ToolContext) -> Ranker:
     makers: dict[str, Callable[[ToolContext], Ranker]] = {
         "popularity": popularity_ranker, "bm25": bm25_ranker, "dense": dense_ranker,
-        "co_mention": co_mention_ranker, "cf": cf_ranker,
+        "co_mention": co_mention_ranker, "cf": cf_ranker, "ranker": learned_ranker,
         "agent_fusion": lambda c: AgentRanker(c, learned=False), "agent": AgentRanker,
     }
     if name not in makers:

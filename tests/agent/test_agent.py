@@ -11,6 +11,7 @@ import asyncio
 import pytest
 
 from convrec.agent.ledger import Ledger
+from convrec.agent.nodes.act import users_words
 from convrec.agent.service import Agent, TurnResult
 from convrec.agent.state import AgentContext
 from convrec.config import get_settings
@@ -48,6 +49,24 @@ def test_films_like_one_named_are_ranked_by_the_learned_ranker(agent):
     result = agent.turn("something like Alien (1979)", thread_id="t-ranker")
     assert result.act == "recommend" and result.item_ids
     assert any(t.startswith("ranker (learned") for t in result.trace)
+
+
+def test_the_ranker_reads_what_the_user_wrote_and_can_be_switched_off(real_resources, tmp_path):
+    """The learned ranker learnt from seekers' own words: the agent gives it the user's
+    latest words over the conversation; CONVREC_AGENT_RANKER=fusion ranks without it."""
+    state = {"history": [{"role": "user", "text": "I loved Alien"},
+                         {"role": "assistant", "text": "Any era?"}],
+             "message": "something with a slow build " + "and dread " * 30}
+    said = users_words(state)  # type: ignore[arg-type]
+    assert said.endswith("dread") and len(said.split()) == 40 and "loved" not in said
+    settings = get_settings(sessions_path=tmp_path / "s.sqlite", agent_ranker="fusion")
+    plain = Agent(settings, resources=real_resources, use_llm=False)
+    try:
+        result = plain.turn("something like Alien (1979)", thread_id="t-fusion")
+    finally:
+        plain.close()
+    assert result.act == "recommend" and result.item_ids
+    assert not any(t.startswith("ranker") for t in result.trace)
 
 
 def test_recommends_within_constraints(agent, real_resources):

@@ -12,6 +12,14 @@ from convrec.agent.plan import Plan
 from convrec.agent.state import AgentContext, AgentState
 
 
+def users_words(state: AgentState) -> str:
+    """The user's latest words over the conversation, this turn's last."""
+    from convrec.tools.ranking.turns import latest_words
+
+    said = [h.get("text", "") for h in state.get("history", []) if h.get("role") == "user"]
+    return latest_words([*said, state.get("message", "") or ""])
+
+
 def act(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     ctx = runtime.context
     timings = timings_of(state)
@@ -22,7 +30,8 @@ def act(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         if lookup is not None:
             result = run_lookup(int(lookup.args["item_id"]), tools)
         else:
-            result = run_recommend(plan, ledger_of(state), tools, ctx.k)
+            result = run_recommend(plan, ledger_of(state), tools, ctx.k,
+                                   said=users_words(state), learned=ctx.learned)
         for line in result.trace:
             write({"event": "tool", "line": line})
     return {
