@@ -21,6 +21,16 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 # A developer shortcut: TESTS_PREBUILT_HOME=<a CONVREC_HOME with catalog.sqlite and index/>
 # makes the real-catalog tests use it instead of building both (minutes) per session.
 PREBUILT_HOME = os.environ.get("TESTS_PREBUILT_HOME")
+# The first test that needs the real indexes builds them (dense, CF, profiles and the
+# learned ranker: ten minutes or more on 2 busy cores); its timeout covers that build.
+REAL_BUILD_TIMEOUT = 2400
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "real_resources" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(REAL_BUILD_TIMEOUT))
+            return
 
 
 @pytest.fixture(autouse=True)

@@ -48,7 +48,7 @@ class DialogueContexts:
     def build(cls, turns: Sequence[tuple[str, str, Collection[int]]], space: ItemSpace,
               encode: Callable[[list[str]], np.ndarray]) -> DialogueContexts:
         """`turns`: (conversation id, the seeker's words, the suggested item ids); turns
-        without words are left out."""
+        without words are left out. Each distinct text is encoded once."""
         kept = [t for t in turns if t[1].strip()]
         rows: list[int] = []
         cols: list[int] = []
@@ -59,10 +59,17 @@ class DialogueContexts:
         targets = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
                                 shape=(len(kept), len(space)))
         targets.data[:] = 1.0
-        dim = encode(["x"]).shape[1]
-        vectors = (np.asarray(encode([t[1] for t in kept]), dtype=np.float32) if kept
-                   else np.zeros((0, dim), dtype=np.float32))
+        texts = list(dict.fromkeys(t[1] for t in kept))
+        encoded = np.asarray(encode(texts or ["x"]), dtype=np.float32)
+        row = {text: n for n, text in enumerate(texts)}
+        vectors = encoded[[row[t[1]] for t in kept]] if kept else encoded[:0]
         return cls(space, np.asarray([t[0] for t in kept], dtype=object), vectors, targets)
+
+    def encoded(self, turns: Sequence[tuple[str, str, Collection[int]]]
+                ) -> dict[str, np.ndarray]:
+        """text -> vector for the turns this was built from (the same order, words only)."""
+        kept = [t for t in turns if t[1].strip()]
+        return {t[1]: v for t, v in zip(kept, self.vectors, strict=True)}
 
     def restrict(self, conversations: Collection[str]) -> DialogueContexts:
         """Only the turns of the given conversations."""

@@ -107,14 +107,16 @@ def build_ranker(catalog: Catalog, index_dir: Any, *, force: bool = False,
     dialogues = training_dialogues(catalog)
     turns = list(training_turns(dialogues))
     report("ranker: dialogue contexts", 0, None)
-    contexts = DialogueContexts.build(
-        [(t.conversation_id, t.query.text, t.targets) for t in turns], space,
-        lambda texts: dense.encode(texts, cache=False))
+    said = [(t.conversation_id, t.query.text, t.targets) for t in turns]
+    contexts = DialogueContexts.build(said, space,
+                                      lambda texts: dense.encode(texts, cache=False))
+    known = contexts.encoded(said)  # the turns' features read these, not one encode each
     report("ranker: dialogue signals", 0, None)
 
     def make(subset: Sequence[TrainingDialogue]) -> FeatureSource:
         return feature_source(catalog, DialogueSignals.build(subset, space),
-                              contexts.restrict({d.conversation_id for d in subset}), dense, cf)
+                              contexts.restrict({d.conversation_id for d in subset}), dense, cf,
+                              known)
 
     sources = train.fold_signals_sources(dialogues, make)
     fit_turns, dev_turns = train.split_turns(turns)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,8 +19,10 @@ def catalog_space(catalog: Catalog) -> ItemSpace:
 
 
 def feature_source(catalog: Catalog, signals: DialogueSignals, contexts: DialogueContexts,
-                   dense: object, cf: object) -> FeatureSource:
-    """The arrays the features read. `dense` is a DenseIndex, `cf` a fitted ItemScorer."""
+                   dense: object, cf: object,
+                   known: Mapping[str, np.ndarray] | None = None) -> FeatureSource:
+    """The arrays the features read. `dense` is a DenseIndex, `cf` a fitted ItemScorer;
+    `known`: texts already encoded (training encodes every turn's words in one batch)."""
     space = signals.space
     n = len(space)
     ratings = np.zeros(n, dtype=np.float32)
@@ -55,6 +57,8 @@ def feature_source(catalog: Catalog, signals: DialogueSignals, contexts: Dialogu
         return out
 
     def encode(text: str) -> np.ndarray:
+        if known is not None and text in known:
+            return known[text]
         return dense.encode([text])[0]  # type: ignore[attr-defined]
 
     return FeatureSource(signals, vectors, genres, ratings, popularity, year, cf_scores,
