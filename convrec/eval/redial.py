@@ -41,7 +41,7 @@ Protocol (`run_redial_bench`; `convrec eval redial` calls it and writes docs/BEN
   - agent: convrec's own understanding and recommendation: the rule-based extractor reads
     the seeker's messages in order into the constraint ledger (films the recommender
     mentioned count as shown); then the tools' pipeline (`recommend`, its defaults: pool 100,
-    MMR diversity 0.7) returns k=50 with the ledger's hard constraints as
+    MMR diversity 0.7 over the first 10, relevance order after) returns k=50 with the ledger's hard constraints as
     the filter, its wishes as the query (the seeker's text when it has none), the films the
     seeker mentioned or liked (not disliked; the latest 20) as like_ids, every film
     mentioned so far as context_ids and the seeker's latest 40 words as what the user

@@ -76,6 +76,9 @@ def mmr(
     return [ids[i] for i in chosen]
 
 
+DIVERSE_HEAD = 10  # films MMR spreads out; a longer list continues by relevance
+
+
 @dataclass
 class CandidateBus:
     """Candidates and the evidence gathered about them during one recommendation step."""
@@ -150,14 +153,19 @@ class CandidateBus:
         self, items: Sequence[ScoredItem], k: int, vectors: VectorLookup | None,
         lambda_: float = 0.7,
     ) -> list[ScoredItem]:
-        """MMR over the fused head, so the k shown films are not near-copies of each other."""
+        """MMR picks the first films (at most DIVERSE_HEAD, what a person sees at once), so
+        they are not near-copies of each other; a longer list goes on in relevance order."""
         if vectors is None or len(items) <= 1:
             self.trace.append(f"diversify: skipped, top {min(k, len(items))}")
             return list(items[:k])
         ids = [s.item_id for s in items]
-        picked = mmr(ids, [s.score for s in items], vectors(ids), k, lambda_)
+        head = min(k, DIVERSE_HEAD)
+        picked = mmr(ids, [s.score for s in items], vectors(ids), head, lambda_)
+        chosen = set(picked)
+        picked += [i for i in ids if i not in chosen][:k - len(picked)]
         by_id = {s.item_id: s for s in items}
-        self.trace.append(f"diversify (mmr, lambda {lambda_}): {len(items)} -> {len(picked)}")
+        self.trace.append(f"diversify (mmr over the first {head}, lambda {lambda_}): "
+                          f"{len(items)} -> {len(picked)}")
         return [by_id[i] for i in picked]
 
     def verify(

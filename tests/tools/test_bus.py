@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from convrec.tools.base import ScoredItem, ToolOutput
-from convrec.tools.bus import RRF_K, CandidateBus, mmr, rrf
+from convrec.tools.bus import DIVERSE_HEAD, RRF_K, CandidateBus, mmr, rrf
 from convrec.tools.context import Resources, ToolContext
 
 
@@ -93,6 +93,22 @@ def test_diversify_without_vectors_keeps_order(ctx, item_ids):
     bus = CandidateBus(ctx)
     items = [ScoredItem(item_id=i, score=1.0) for i in item_ids[:5]]
     assert [s.item_id for s in bus.diversify(items, 3, vectors=None)] == item_ids[:3]
+
+
+def test_diversify_spreads_the_head_and_keeps_relevance_after_it(ctx):
+    """MMR picks the first DIVERSE_HEAD films; a longer list goes on in relevance order."""
+    n = DIVERSE_HEAD + 10
+    ids = list(range(1, n + 1))
+    items = [ScoredItem(item_id=i, score=float(n - i)) for i in ids]
+    # the two best films are near-copies of each other; the rest are all different
+    vecs = {i: np.eye(n)[i - 1] for i in ids}
+    vecs[2] = vecs[1]
+    shown = [s.item_id for s in CandidateBus(ctx).diversify(
+        items, n, lambda chosen: np.stack([vecs[i] for i in chosen]), 0.5)]
+    assert shown[:2] == [1, 3]  # the near-copy waits
+    assert sorted(shown) == ids  # nothing lost
+    head = set(shown[:DIVERSE_HEAD])
+    assert shown[DIVERSE_HEAD:] == [i for i in ids if i not in head]  # relevance order after
 
 
 def test_verify_drops_unknown_excluded_and_violating(ctx, item_ids):
