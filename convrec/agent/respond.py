@@ -94,8 +94,8 @@ def _evidence_part(evidence: Sequence[str]) -> list[str]:
         low = line.lower()
         if "below your" in low or low.startswith("semantic match") or low.startswith("without "):
             continue
-        if low.startswith("similar to"):
-            rank = 0
+        if low.startswith("similar to") or low.startswith("suggested in"):
+            rank = 0  # what the ranker itself went by: the training conversations
         elif low.startswith("liked by people who liked"):
             rank = 1
         elif low.startswith("you "):

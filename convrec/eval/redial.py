@@ -40,12 +40,12 @@ Protocol (`run_redial_bench`; `convrec eval redial` calls it and writes docs/BEN
     fills up.
   - agent: convrec's own understanding and recommendation: the rule-based extractor reads
     the seeker's messages in order into the constraint ledger (films the recommender
-    mentioned count as shown); then the tools' pipeline (`recommend`, its defaults: pool 100,
-    MMR diversity 0.7 over the first 10, relevance order after) returns k=50 with the ledger's hard constraints as
-    the filter, its wishes as the query (the seeker's text when it has none), the films the
-    seeker mentioned or liked (not disliked; the latest 20) as like_ids, every film
-    mentioned so far as context_ids and the seeker's latest 40 words as what the user
-    said; the learned ranker orders the candidates. Like the
+    mentioned count as shown); then the tools' pipeline (`recommend`, its defaults: pool
+    100, MMR diversity 0.7 over the first 10, relevance order after) returns k=50 with the
+    ledger's hard constraints as the filter, its wishes as the query (the seeker's text
+    when it has none), the films the seeker mentioned or liked (not disliked; the latest
+    20) as like_ids, every film mentioned so far as context_ids and the seeker's latest 40
+    words as what the user said; the learned ranker orders the candidates. Like the
     agent in a chat, it never recommends a film mentioned before, so in the raw variant it
     cannot find a repeated target. An empty ranking (counted) is a turn where the ledger
     holds nothing yet, or where no film meets all its hard constraints (in a chat the agent

@@ -49,6 +49,9 @@ def test_films_like_one_named_are_ranked_by_the_learned_ranker(agent):
     result = agent.turn("something like Alien (1979)", thread_id="t-ranker")
     assert result.act == "recommend" and result.item_ids
     assert any(t.startswith("ranker (learned") for t in result.trace)
+    # the reason cites what the ranker went by: the conversations about the named film
+    assert any("suggested in conversations about alien (1979)" in c["reason"].lower()
+               for c in result.cards)
 
 
 def test_the_ranker_reads_what_the_user_wrote_and_can_be_switched_off(real_resources, tmp_path):

@@ -29,12 +29,14 @@ from convrec.tools.ranking.signals import ItemSpace
 
 CONTEXTS_FILE = "contexts.npz"
 NEIGHBOURS = 50
+SIMILAR = 0.5  # a neighbour this close (cosine) counts as someone asking for much the same
 
 
 @dataclass(frozen=True)
 class ContextScores:
     votes: np.ndarray  # per item: summed similarity of the nearest turns that suggested it
     similarity: np.ndarray  # per item: cosine with the mean of its contexts (0: none)
+    hits: np.ndarray  # per item: nearest turns at least SIMILAR that suggested it (evidence)
 
 
 @dataclass(frozen=True)
@@ -91,13 +93,16 @@ class DialogueContexts:
         n = len(self.space)
         if query is None or not len(self.vectors):
             zero = np.zeros(n, dtype=np.float32)
-            return ContextScores(zero, zero)
+            return ContextScores(zero, zero, zero)
         sims = self.vectors @ query
         k = min(NEIGHBOURS, len(sims))
         nearest = np.argpartition(-sims, k - 1)[:k]
         weights = np.maximum(sims[nearest], 0.0).astype(np.float32)
-        votes = np.asarray(self.targets[nearest].T @ weights, dtype=np.float32).ravel()
-        return ContextScores(votes, self._centroids() @ query)
+        near = self.targets[nearest]
+        votes = np.asarray(near.T @ weights, dtype=np.float32).ravel()
+        close = (sims[nearest] >= SIMILAR).astype(np.float32)
+        hits = np.asarray(near.T @ close, dtype=np.float32).ravel()
+        return ContextScores(votes, self._centroids() @ query, hits)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

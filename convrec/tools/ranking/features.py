@@ -114,6 +114,7 @@ class Candidates:
     features: np.ndarray
     context_rows: np.ndarray
     text_vector: np.ndarray | None
+    said_hits: np.ndarray  # per candidate: the nearest training turns that suggested it
 
     def item_ids(self, space: ItemSpace) -> list[int]:
         return [int(i) for i in space.item_ids[self.rows]]
@@ -184,4 +185,4 @@ def build_candidates(query: RankQuery, source: FeatureSource,
     ]
     features = np.column_stack(columns).astype(np.float32) if len(rows) else \
         np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
-    return Candidates(rows, features, context, text_vector)
+    return Candidates(rows, features, context, text_vector, said.hits[rows])

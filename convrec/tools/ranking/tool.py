@@ -15,6 +15,7 @@ from convrec.tools.ranking.features import FEATURE_NAMES, RankQuery, build_candi
 from convrec.tools.ranking.model import NAME, LearnedRanker
 
 _CO_MENTION = FEATURE_NAMES.index("co_mention_total")
+MIN_HITS = 2  # nearest training turns that suggested a film before it is cited as evidence
 
 
 def _titles(ctx: ToolContext, ids: Sequence[int]) -> dict[int, str]:
@@ -45,12 +46,14 @@ def rank_learned(ranker: LearnedRanker, query: RankQuery, ctx: ToolContext, *,
     ids = source.space.item_ids
     titles = _titles(ctx, [int(ids[r]) for r in set(sources.values())])
     items = []
-    for row, score in zip(rows, scores[order], strict=True):
+    for row, score, hits in zip(rows, scores[order], found.said_hits[order], strict=True):
         reasons = []
-        if int(row) in sources:
-            about = titles.get(int(ids[sources[int(row)]]))
-            if about:
-                reasons.append(f"suggested in conversations about {about}")
+        about = titles.get(int(ids[sources[int(row)]])) if int(row) in sources else None
+        if evidence and about:
+            reasons.append(f"suggested in conversations about {about}")
+        elif evidence and hits >= MIN_HITS:
+            reasons.append(f"suggested in {int(hits)} conversations where people asked for "
+                           "much the same")
         items.append(ScoredItem(item_id=int(ids[row]), score=float(score), evidence=reasons))
     trace = (f"ranker (learned, {len(FEATURE_NAMES)} features): {len(found.rows):,} candidates "
              f"-> {len(items):,}")
