@@ -273,9 +273,9 @@ def load_trained_policy(path: Path, *, threads: int = 0) -> LlmPolicy:
     """The policy checkpoint at `path` (a causal LM folder written by `convrec rl grpo` or
     `convrec rl warm-start`), loaded once per process. Its decisions are labelled
     `policy:<folder name>` in the trace, so the chat shows which policy answered."""
-    from convrec.agent.llm import LlmUnavailable
-    from convrec.agent.llm_local import LocalLlm
     from convrec.errors import ConfigError
+    from convrec.llm.local import LocalLlm
+    from convrec.llm.types import LlmUnavailable
 
     folder = Path(path).expanduser().resolve()
     if not (folder / "config.json").is_file():

@@ -136,7 +136,7 @@ class LlmPhraser:
 
     def phrase(self, moves: Sequence[Move], history: Sequence[tuple[str, str]],
                rng: random.Random) -> str:
-        from convrec.agent.llm import LlmError
+        from convrec.llm.types import LlmError
 
         messages = [{"role": "system", "content": SIMULATOR_SYSTEM}]
         dialogue = "\n".join(f"{'You' if who == 'user' else 'Recommender'}: {text}"

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from convrec.agent.llm import LlmOutputError, Message, check_messages, one_line
+from convrec.llm.types import LlmOutputError, Message, check_messages, one_line
 
 # generate(messages, max_tokens) -> the raw reply, expected to hold a JSON object
 Generate = Callable[[list[Message], int], str]

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from convrec.agent.llm import Message
 from convrec.config import Settings
+from convrec.llm.types import Message
 
 Progress = Callable[[str], None] | None
 
@@ -83,7 +83,7 @@ import sys, time
 start = time.perf_counter()
 import torch, transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer
-from convrec.agent.llm_local import LocalLlm
+from convrec.llm.local import LocalLlm
 imported = time.perf_counter()
 LocalLlm(sys.argv[1], dtype=sys.argv[2])
 print(imported - start, time.perf_counter() - imported)
@@ -98,7 +98,10 @@ def fresh_process_load(folder: Path, dtype: str) -> dict[str, float]:
 
     out = subprocess.run(
         [sys.executable, "-c", FRESH_LOAD, str(folder), dtype],
-        capture_output=True, text=True, check=True, timeout=300,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
     ).stdout.split()
     return {"import_s": round(float(out[-2]), 2), "load_s": round(float(out[-1]), 2)}
 
@@ -113,14 +116,9 @@ def run_llm_bench(
     threads: tuple[int, ...] = (1, 2),
     progress: Progress = None,
 ) -> dict[str, Any]:
-    from convrec.agent.llm_local import (
-        EMBEDDED_MODEL,
-        LocalLlm,
-        convert_gguf,
-        embedded_gguf,
-        ensure_embedded,
-        resolve_dtype,
-    )
+    from convrec.llm.embedded import EMBEDDED_MODEL, convert_gguf, embedded_gguf, ensure_embedded
+    from convrec.llm.local import LocalLlm
+    from convrec.llm.torch_runtime import resolve_dtype
 
     say = progress or (lambda line: None)
     results: dict[str, Any] = {
