@@ -18,30 +18,13 @@ from typing import Any
 
 from convrec.config import Settings
 from convrec.llm.types import Message
+from convrec.prompts import load_prompt
 
 Progress = Callable[[str], None] | None
 
-# A ~300-token prompt: a system prompt with the agent's kind of instructions, and a request.
-SYSTEM = (
-    "You are a movie recommendation assistant. You keep track of what the user wants: the "
-    "genres they like and the ones they do not, the era, the runtime, the language, actors "
-    "and directors, films they liked, disliked or have already seen, and softer wishes such "
-    "as the mood or the themes of the evening. When you know enough, you recommend three "
-    "films from the catalog, each with one short reason that comes from the catalog's facts. "
-    "When you do not know enough, you ask one short question about the most useful missing "
-    "detail. You never invent films, years, actors or plots; the tools give you the facts. "
-    "You answer in a friendly, brief way, without lists longer than three items, and you do "
-    "not repeat films the user has already seen or rejected. If the user asks a question "
-    "about a film, you answer it from the catalog's facts only, and say so when the catalog "
-    "does not know. You keep the conversation on films; for anything else you politely steer "
-    "back to what the user might like to watch tonight. Hard constraints always win over soft "
-    "wishes; when they conflict, you say which constraint you kept and why, in one sentence."
-)
-USER = (
-    "I loved Alien and The Thing, but tonight I want something lighter, funnier, no horror "
-    "please, and under two hours. Maybe something from the eighties or nineties?"
-)
-SPEED_PROMPT = "Write a long story about a robot who learns to paint, in many paragraphs."
+# The prompt (convrec/prompts/bench_*.txt): a ~300-token system prompt with the agent's kind of
+# instructions, and a request; bench_speed.txt asks for a long reply. The options scored are
+# JSON tool plans of 36-39 tokens.
 OPTION_TEMPLATE = (
     '{{"tool": "search", "args": {{"query": "{q}", "genres": ["{g}"], "max_runtime": {r}}}}}'
 )
@@ -60,7 +43,10 @@ OPTION_FILLS = [
 
 
 def messages() -> list[Message]:
-    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": USER}]
+    return [
+        {"role": "system", "content": load_prompt("bench_system")},
+        {"role": "user", "content": load_prompt("bench_user")},
+    ]
 
 
 def options() -> list[str]:
@@ -158,7 +144,7 @@ def run_llm_bench(
                 count, first = 0, None
                 text = ""
                 for delta in llm.stream(
-                    [{"role": "user", "content": SPEED_PROMPT}], max_tokens=tokens
+                    [{"role": "user", "content": load_prompt("bench_speed")}], max_tokens=tokens
                 ):
                     if first is None:
                         first = time.perf_counter()
