@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from convrec.agent.ledger import Ledger
+from convrec.prompts import load_prompt, load_prompt_data, render_prompt
 
 log = logging.getLogger(__name__)
 
@@ -133,26 +134,30 @@ def answer_plan(item_id: int) -> Plan:
 
 # ----------------------------------------------------------------------------- choosing
 
-_SYSTEM = (
-    "You plan tool calls for a film recommender. Tools: filter_items (hard constraints), "
-    "search_bm25 (keywords), search_dense (meaning and example films), user_profile (the "
-    "user's taste memory), rank_cf (people with the same taste). Reply with the plan only."
-)
-_SHOTS = (
-    ("constraints: genre, era | wish: yes | liked films: 0 | known user: no",
-     "filter_items -> search_bm25 -> search_dense"),
-    ("constraints: none | wish: no | liked films: 2 | known user: no",
-     "search_dense -> rank_cf"),
-    ("constraints: people | wish: yes | liked films: 0 | known user: yes",
-     "filter_items -> search_bm25 -> search_dense -> user_profile -> rank_cf"),
-)
+def state_line(ledger: Ledger, user_id: str | None) -> str:
+    """The request in the few words the planner's prompt uses (prompts/plan_state.txt)."""
+    return render_prompt("plan_state", constraints=", ".join(ledger_slots(ledger)) or "none",
+                         wish="yes" if ledger.query() else "no", liked=len(ledger.liked),
+                         known_user="yes" if user_id else "no")
 
 
-def _state_line(ledger: Ledger, user_id: str | None) -> str:
-    slots = ledger_slots(ledger)
-    return (f"constraints: {', '.join(slots) or 'none'} | wish: "
-            f"{'yes' if ledger.query() else 'no'} | liked films: {len(ledger.liked)} | "
-            f"known user: {'yes' if user_id else 'no'}")
+def scoring_messages(state: str) -> list[dict[str, str]]:
+    """The chat whose reply the planner scores each plan as: the tools, a few examples
+    (prompts/plan_shots.json) and the request's `state` line."""
+    messages = [{"role": "system", "content": load_prompt("plan_system")}]
+    for shot in load_prompt_data("plan_shots"):
+        messages += [{"role": "user", "content": shot["state"]},
+                     {"role": "assistant", "content": shot["plan"]}]
+    messages.append({"role": "user", "content": state})
+    return messages
+
+
+def structured_messages(state: str, wishes: str | None) -> list[dict[str, str]]:
+    """The chat a capable model answers with a `PlanChoice`."""
+    system = render_prompt("plan_structured_system", plan_system=load_prompt("plan_system"))
+    return [{"role": "system", "content": system},
+            {"role": "user", "content": render_prompt("plan_structured_user", state=state,
+                                                      wishes=wishes or "(none)")}]
 
 
 def ledger_slots(ledger: Ledger) -> list[str]:
@@ -187,11 +192,7 @@ def choose_plan(ledger: Ledger, user_id: str | None, llm: Any | None) -> Plan:
         if getattr(llm, "supports_scoring", False):
             if len(options) < 2:
                 return default
-            messages = [{"role": "system", "content": _SYSTEM}]
-            for state, shot in _SHOTS:
-                messages += [{"role": "user", "content": state},
-                             {"role": "assistant", "content": shot}]
-            messages.append({"role": "user", "content": _state_line(ledger, user_id)})
+            messages = scoring_messages(state_line(ledger, user_id))
             texts = [option_text(o, has_filter) for o in options]
             scores = llm.score_options(messages, texts)
             best = max(range(len(options)), key=lambda i: scores[i])
@@ -208,12 +209,7 @@ def choose_plan(ledger: Ledger, user_id: str | None, llm: Any | None) -> Plan:
 
 
 def _structured_plan(ledger: Ledger, user_id: str | None, llm: Any, default: Plan) -> Plan:
-    messages = [
-        {"role": "system", "content": _SYSTEM + " Choose 1 to 4 steps; for search tools write "
-         "a short search query from the user's wishes."},
-        {"role": "user", "content": f"{_state_line(ledger, user_id)}\nwishes: "
-         f"{ledger.query() or '(none)'}"},
-    ]
+    messages = structured_messages(state_line(ledger, user_id), ledger.query())
     try:
         choice = llm.structured(messages, PlanChoice, max_tokens=120)
     except (ValidationError, ValueError) as exc:

@@ -30,6 +30,7 @@ from typing import Literal, Protocol, get_args
 from pydantic import BaseModel, Field
 
 from convrec.agent.understanding import UserAct
+from convrec.prompts import POLICY_PROMPT_VERSION, load_prompt, render_prompt
 
 log = logging.getLogger(__name__)
 
@@ -78,15 +79,16 @@ class PolicyInput(BaseModel):
 
     def brief(self) -> str:
         """The state in a few words: what a trained policy reads (short, because on a CPU
-        training time grows with every prompt token)."""
-        return (f"turn {self.turn} | user {self.user_act}"
-                f"{' (known film)' if self.question_resolved else ''} | "
-                f"filters {' '.join(self.slots) or 'none'} | wish {_yes(self.has_wish)} | "
-                f"liked {self.liked_films} | known user {_yes(self.known_user)} | "
-                f"candidates {self.candidates}, {self.candidate_genres} genres, "
-                f"{self.candidate_decades} decades | asked "
-                f"{' '.join(a.removeprefix('ask_') for a in self.asked) or 'none'} | "
-                f"shown {self.shown} | unknown titles {self.unresolved_titles}")
+        training time grows with every prompt token; prompts/policy_state.txt)."""
+        return render_prompt(
+            "policy_state", turn=self.turn, user_act=self.user_act,
+            known_film=" (known film)" if self.question_resolved else "",
+            filters=" ".join(self.slots) or "none", wish=_yes(self.has_wish),
+            liked=self.liked_films, known_user=_yes(self.known_user),
+            candidates=self.candidates, genres=self.candidate_genres,
+            decades=self.candidate_decades,
+            asked=" ".join(a.removeprefix("ask_") for a in self.asked) or "none",
+            shown=self.shown, unknown=self.unresolved_titles)
 
 
 def _yes(flag: bool) -> str:
@@ -203,16 +205,6 @@ class RulePolicy:
         return "recommend"
 
 
-POLICY_SYSTEM = (
-    "You are the dialogue policy of a film recommender. Given the dialogue state as JSON, "
-    "answer with the single best next act: recommend, ask_genre, ask_era, ask_mood, "
-    "ask_liked_film, ask_relax, answer or chitchat."
-)
-
-
-POLICY_SYSTEM_PLANS = "Pick a film recommender's next move from the allowed list."
-
-
 def policy_options(state: PolicyInput, *, plans: bool = False) -> list[str]:
     """The replies a language-model policy chooses among in `state`."""
     return choices(state) if plans else list(allowed_acts(state))
@@ -223,11 +215,12 @@ def policy_messages(state: PolicyInput, *, plans: bool = False) -> list[dict[str
     trained policy (plans=True) is trained on exactly these messages; its reply is one
     choice."""
     if not plans:  # the zero-shot LLM policy's prompt, as it always was
-        return [{"role": "system", "content": POLICY_SYSTEM},
+        return [{"role": "system", "content": load_prompt("policy_system")},
                 {"role": "user", "content": state.prompt()}]
     allowed = ", ".join(policy_options(state, plans=True))
-    return [{"role": "system", "content": POLICY_SYSTEM_PLANS},
-            {"role": "user", "content": f"{state.brief()}\nallowed: {allowed}"}]
+    user = render_prompt("policy_plans_user", state=state.brief(), allowed=allowed)
+    return [{"role": "system", "content": load_prompt("policy_plans_system")},
+            {"role": "user", "content": user}]
 
 
 def parse_choice(text: str, state: PolicyInput, *, plans: bool = True) -> str | None:
@@ -267,15 +260,50 @@ class LlmPolicy:
 
 _trained: dict[Path, LlmPolicy] = {}
 _trained_lock = threading.Lock()
+POLICY_FILE = "policy.json"  # beside a trained policy's weights: what it is (convrec.rl.card)
+
+
+def trained_prompt_version(folder: Path) -> int | None:
+    """The policy prompt version (`convrec.prompts.POLICY_PROMPT_VERSION`) the checkpoint in
+    `folder` was trained on: its policy.json's prompt_version, 1 for a policy.json written
+    before versions were recorded (the prompt was version 1 then), None without policy.json
+    (not a convrec checkpoint: nothing to check)."""
+    from convrec.errors import ConfigError
+
+    path = folder / POLICY_FILE
+    if not path.is_file():
+        return None
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    version = info.get("prompt_version", 1) if isinstance(info, dict) else None
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ConfigError(f"{path} holds no valid prompt_version (got {version!r})")
+    return version
+
+
+def check_prompt_version(folder: Path, shown: object) -> None:
+    """ConfigError (one line) when the checkpoint in `folder` was trained on another version
+    of the policy prompt than this code writes: it would read prompts it never saw."""
+    from convrec.errors import ConfigError
+
+    trained_on = trained_prompt_version(folder)
+    if trained_on is not None and trained_on != POLICY_PROMPT_VERSION:
+        raise ConfigError(
+            f"the policy at {shown} was trained on policy prompt version {trained_on}, but this "
+            f"convrec's policy prompt is version {POLICY_PROMPT_VERSION}: retrain it "
+            "(convrec rl grpo) or use it with the convrec it was trained with")
 
 
 def load_trained_policy(path: Path, *, threads: int = 0) -> LlmPolicy:
     """The policy checkpoint at `path` (a causal LM folder written by `convrec rl grpo` or
     `convrec rl warm-start`), loaded once per process. Its decisions are labelled
-    `policy:<folder name>` in the trace, so the chat shows which policy answered."""
-    from convrec.agent.llm import LlmUnavailable
-    from convrec.agent.llm_local import LocalLlm
+    `policy:<folder name>` in the trace, so the chat shows which policy answered. A checkpoint
+    trained on another version of the policy prompt is refused (`check_prompt_version`)."""
     from convrec.errors import ConfigError
+    from convrec.llm.local import LocalLlm
+    from convrec.llm.types import LlmUnavailable
 
     folder = Path(path).expanduser().resolve()
     if not (folder / "config.json").is_file():
@@ -283,6 +311,7 @@ def load_trained_policy(path: Path, *, threads: int = 0) -> LlmPolicy:
                           "holds config.json and the weights)")
     with _trained_lock:
         if folder not in _trained:
+            check_prompt_version(folder, path)
             try:
                 llm = LocalLlm(folder, label=folder.name, dtype="float32", threads=threads)
             except LlmUnavailable as exc:

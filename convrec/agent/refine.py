@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from convrec.agent.ledger import LedgerUpdate
 from convrec.agent.understanding import Extraction, get_extractor
 from convrec.agent.understanding.vocab import get_agent_vocab
+from convrec.prompts import load_prompt
 from convrec.tools.base import ToolArgumentError
 from convrec.tools.context import ToolContext
 from convrec.tools.filters import PersonRef, person_key, resolve_genre, resolve_language
@@ -42,17 +43,19 @@ class LlmReading(BaseModel):
     mood: str | None = Field(default=None, description="Mood, themes or plot, in a few words")
 
 
+def reading_messages(text: str) -> list[dict[str, str]]:
+    """The chat a capable model answers with an `LlmReading` of the user's `text`."""
+    return [{"role": "system", "content": load_prompt("reading_system")},
+            {"role": "user", "content": text[:1000]}]
+
+
 def refine(extraction: Extraction, llm: Any | None, ctx: ToolContext
            ) -> tuple[LedgerUpdate, str | None]:
     """The extraction's update, plus what a capable LLM adds. Never raises."""
     update = extraction.update
     if llm is None or not getattr(llm, "capable", False) or extraction.user_act in _SKIP_ACTS:
         return update, None
-    messages = [
-        {"role": "system", "content": "Read the user's message to a film recommender and "
-         "return what they want as JSON. Only include what the message says."},
-        {"role": "user", "content": extraction.text[:1000]},
-    ]
+    messages = reading_messages(extraction.text)
     try:
         reading = llm.structured(messages, LlmReading, max_tokens=160)
     except Exception as exc:

@@ -21,6 +21,7 @@ from convrec.agent.policy import Act
 from convrec.agent.reply_names import named_films, names_people
 from convrec.agent.understanding import Extraction
 from convrec.catalog.records import Item
+from convrec.prompts import load_prompt, load_prompt_data, render_prompt
 from convrec.tools.base import ScoredItem
 from convrec.tools.context import ToolContext
 from convrec.tools.lookup import title_key
@@ -200,28 +201,30 @@ def recommend_reply(
     return Reply(text=header + "\n" + "\n".join(lines), cards=cards)
 
 
-_INTRO_SYSTEM = (
-    "You are a friendly film recommender. Reply with one short, warm sentence (at most 15 "
-    "words) that introduces a list of films. Never name a film, an actor or a director."
-)
-_INTRO_SHOTS = (
-    ("Horror, 1980-1989", "Here are some spooky 80s picks for a fun night in."),
-    ("Comedy, with Jim Carrey", "These should give you a good laugh."),
-    ("about: time travel heist", "Here are a few clever stories that fit the bill."),
-    ("Drama, in French", "A few moving French films you might enjoy."),
-)
 _FORBIDDEN_IN_INTRO = re.compile(r"[\"“”*#\[\]<>]|https?:|\bsorry\b|\bI can't\b", re.I)
+
+
+def intro_messages(want: str) -> list[dict[str, str]]:
+    """The chat whose reply is the intro sentence: the rules, a few examples
+    (prompts/intro_shots.json) and what the user wants, as chips."""
+    messages = [{"role": "system", "content": load_prompt("intro_system")}]
+    for shot in load_prompt_data("intro_shots"):
+        messages += [{"role": "user", "content": render_prompt("intro_user", want=shot["want"])},
+                     {"role": "assistant", "content": shot["intro"]}]
+    messages.append({"role": "user", "content": render_prompt("intro_user", want=want)})
+    return messages
+
+
+def full_reply_messages(wants: str, facts: str) -> list[dict[str, str]]:
+    """The chat whose reply is a whole recommendation, from the films' `facts` (one line each)."""
+    return [{"role": "system", "content": load_prompt("reply_system")},
+            {"role": "user", "content": render_prompt("reply_user", wants=wants, facts=facts)}]
 
 
 def _llm_intro(ledger: Ledger, extraction: Extraction, llm: Any, out: TokenSink,
                ctx: ToolContext, prefix: str) -> str | None:
     """One streamed sentence; None (nothing emitted) if it fails or names a film."""
-    chips = ", ".join(ledger.describe()[:6]) or "anything good"
-    messages: list[dict[str, str]] = [{"role": "system", "content": _INTRO_SYSTEM}]
-    for want, intro in _INTRO_SHOTS:
-        messages += [{"role": "user", "content": f"What I want: {want}."},
-                     {"role": "assistant", "content": intro}]
-    messages.append({"role": "user", "content": f"What I want: {chips}."})
+    messages = intro_messages(", ".join(ledger.describe()[:6]) or "anything good")
     pieces: list[str] = []
     emitted = False
     try:
@@ -250,14 +253,7 @@ def _llm_intro(ledger: Ledger, extraction: Extraction, llm: Any, out: TokenSink,
 def _llm_full_reply(cards: list[Card], ledger: Ledger, extraction: Extraction, llm: Any
                     ) -> str | None:
     facts = "\n".join(f"- {c.label}: {c.reason}" for c in cards)
-    wants = ", ".join(ledger.describe()) or "a good film"
-    messages = [
-        {"role": "system", "content": "You are a film recommender. Write a short reply that "
-         "recommends exactly the films listed, in that order, one line each, with the title "
-         "in bold as **Title** exactly as written and a one-line reason based only on the "
-         "facts given. Do not mention any other film."},
-        {"role": "user", "content": f"The user wants: {wants}\nFilms and facts:\n{facts}"},
-    ]
+    messages = full_reply_messages(", ".join(ledger.describe()) or "a good film", facts)
     try:
         return llm.complete(messages, max_tokens=80 + 60 * len(cards)).strip() or None
     except Exception as exc:

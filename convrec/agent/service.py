@@ -120,7 +120,7 @@ class Agent:
         if self._llm is None:
             with self._llm_lock:
                 if self._llm is None:
-                    from convrec.agent.llm import get_llm
+                    from convrec.llm.factory import get_llm
 
                     self._llm = get_llm(self.settings)
         return self._llm

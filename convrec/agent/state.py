@@ -54,7 +54,7 @@ class AgentContext:
 
     resources: Resources | None = None
     policy: Policy | None = None
-    llm: Any | None = None  # convrec.agent.llm.Llm; None: templates and default plans only
+    llm: Any | None = None  # convrec.llm.types.Llm; None: templates and default plans only
     user_id: str | None = None
     k: int = 5
     learned: bool = True  # rank with the learned ranker (False: the retrievers' fusion)

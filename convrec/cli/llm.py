@@ -29,8 +29,8 @@ def serve(
     backend: BackendOption = None,
 ) -> None:
     """Serve the LLM (the embedded one by default) as an OpenAI-compatible endpoint."""
-    from convrec.agent.llm import get_llm
-    from convrec.agent.llm_server import LlmServer
+    from convrec.llm.factory import get_llm
+    from convrec.llm.server import LlmServer
 
     settings = load_settings()
     llm = get_llm(settings, backend=backend)
@@ -55,7 +55,7 @@ def health(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Check that the configured LLM answers; exits 1 with the reason when it does not."""
-    from convrec.agent.llm import get_llm
+    from convrec.llm.factory import get_llm
 
     settings = load_settings()
     llm = get_llm(settings, backend=backend)
@@ -81,7 +81,8 @@ def say(
     backend: BackendOption = None,
 ) -> None:
     """Send one message and stream the reply to stdout."""
-    from convrec.agent.llm import Message, get_llm
+    from convrec.llm.factory import get_llm
+    from convrec.llm.types import Message
 
     settings = load_settings()
     llm = get_llm(settings, backend=backend)
@@ -106,7 +107,7 @@ def bench(
 ) -> None:
     """Local LLM figures: conversion, load, tokens/s (fp32/bf16 x 1/2 threads), first-token
     latency for a ~300-token prompt, score_options for 10 options of ~40 tokens."""
-    from convrec.agent.llm_bench import bench_markdown, run_llm_bench
+    from convrec.llm.bench import bench_markdown, run_llm_bench
 
     settings = load_settings()
     results = run_llm_bench(

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from convrec.eval.moves import Move, article, genre_word, ordinal
+from convrec.prompts import load_prompt, load_prompt_data, render_prompt
 
 
 def fragment(move: Move) -> str:
@@ -95,32 +96,39 @@ class TemplatePhraser:
         return sentence
 
 
-SIMULATOR_SYSTEM = (
-    "You are a person chatting with a movie recommender, looking for a film to watch tonight. "
-    "You have a particular film in mind but you do not know its title; never name a film you "
-    "have not been told to name. Write only your next message to the recommender: one or two "
-    "short, casual sentences, in English, with no quotation marks."
-)
-
-
 def describe_moves(moves: Sequence[Move]) -> str:
-    """The moves as instructions to an LLM: what to say this turn."""
+    """The moves as instructions to an LLM: what to say this turn (prompts/simulator_moves.json)."""
+    says = load_prompt_data("simulator_moves")
     lines = []
     for m in moves:
         if m.kind == "opening":
-            lines.append(f"Say this in your own words: {m.detail}")
+            lines.append(says["opening"].format(detail=m.detail))
         elif m.kind == "accept":
-            lines.append(f"Accept the {ordinal(m.position or 1)} film of the list gladly.")
+            lines.append(says["accept"].format(ordinal=ordinal(m.position or 1)))
         elif m.kind == "reject":
-            lines.append("Say that none of the suggested films is what you want.")
+            lines.append(says["reject"])
         elif m.kind == "flip":
-            lines.append(f"Say you changed your mind: not a {genre_word(m.detail)} film after all"
-                         + (f", you want a {genre_word(str(m.value))} film." if m.value else "."))
+            genre = genre_word(m.detail)
+            lines.append(says["flip_to"].format(genre=genre, new_genre=genre_word(str(m.value)))
+                         if m.value else says["flip"].format(genre=genre))
         elif m.kind == "bye":
-            lines.append("Give up politely and say goodbye.")
+            lines.append(says["bye"])
         elif m.kind == "reveal":
-            lines.append(f"Say that you want {fragment(m)}.")
+            lines.append(says["reveal"].format(fragment=fragment(m)))
     return "\n".join(lines)
+
+
+def simulator_messages(moves: Sequence[Move], history: Sequence[tuple[str, str]]
+                       ) -> list[dict[str, str]]:
+    """The chat whose reply is the simulated user's next message: who they are, the last six
+    messages of the dialogue and what to say now."""
+    dialogue = "\n".join(f"{'You' if who == 'user' else 'Recommender'}: {text}"
+                         for who, text in history[-6:])
+    said = describe_moves(moves)
+    prompt = (render_prompt("simulator_user", dialogue=dialogue, moves=said) if dialogue
+              else render_prompt("simulator_first_user", moves=said))
+    return [{"role": "system", "content": load_prompt("simulator_system")},
+            {"role": "user", "content": prompt}]
 
 
 class LlmPhraser:
@@ -136,14 +144,9 @@ class LlmPhraser:
 
     def phrase(self, moves: Sequence[Move], history: Sequence[tuple[str, str]],
                rng: random.Random) -> str:
-        from convrec.agent.llm import LlmError
+        from convrec.llm.types import LlmError
 
-        messages = [{"role": "system", "content": SIMULATOR_SYSTEM}]
-        dialogue = "\n".join(f"{'You' if who == 'user' else 'Recommender'}: {text}"
-                             for who, text in history[-6:])
-        prompt = (f"The conversation so far:\n{dialogue}\n\n" if dialogue else "") + \
-            f"What to say now:\n{describe_moves(moves)}\n\nYour message:"
-        messages.append({"role": "user", "content": prompt})
+        messages = simulator_messages(moves, history)
         try:
             text = self.llm.complete(messages, max_tokens=80, temperature=0.7)
         except LlmError:

@@ -316,7 +316,7 @@ class Worker:
 
         if self._phraser is None:
             if self.config.simulator == "llm":
-                from convrec.agent.llm import get_llm
+                from convrec.llm.factory import get_llm
 
                 self._phraser = LlmPhraser(get_llm(self.settings))
             elif self.config.simulator == "paraphrase":

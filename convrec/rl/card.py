@@ -12,9 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from convrec.agent.policy import POLICY_FILE
+from convrec.prompts import POLICY_PROMPT_VERSION
 from convrec.rl.config import RlConfig
 
-POLICY_FILE = "policy.json"
 POLICY_FORMAT = "convrec-policy/1"
 
 
@@ -24,7 +25,11 @@ def _read(path: Path) -> dict[str, Any] | None:
 
 def write_card(folder: Path, config: RlConfig, run: Path, *, stage: str,
                training: dict[str, Any] | None = None,
-               results: str | None = None) -> Path:
+               results: str | None = None,
+               prompt_version: int = POLICY_PROMPT_VERSION) -> Path:
+    """Write policy.json and the model card into the checkpoint `folder`. `prompt_version` is
+    the version of the policy prompt the weights were trained on (convrec.prompts), which
+    loading checks: the current one for a fresh training, the recorded one when rewriting."""
     from huggingface_hub import ModelCard, ModelCardData
 
     collect = _read(run / "collect" / "collect.json") or {}
@@ -32,7 +37,8 @@ def write_card(folder: Path, config: RlConfig, run: Path, *, stage: str,
     info = _read(folder / POLICY_FILE) or {}
     training = training if training is not None else info.get("training", {})
     info = {"format": POLICY_FORMAT, "choices": "acts+plans", "stage": stage,
-            "base_model": (training or {}).get("base_model", ""), "training": training}
+            "base_model": (training or {}).get("base_model", ""),
+            "prompt_version": prompt_version, "training": training}
     (folder / POLICY_FILE).write_text(json.dumps(info, indent=2, default=str))
     data = ModelCardData(library_name="transformers", license="apache-2.0",
                          tags=["convrec", "dialogue-policy", "trl", stage.replace("_", "-")],
@@ -48,6 +54,8 @@ def write_card(folder: Path, config: RlConfig, run: Path, *, stage: str,
         "`CONVREC_AGENT_POLICY_PATH`.",
         "",
         f"- Base model: `{info['base_model']}`",
+        f"- Policy prompt version: {prompt_version} (convrec/prompts/policy_plans_*.txt and "
+        "policy_state.txt; a convrec with another version refuses this checkpoint)",
         f"- Stage: {stage} (warm start: SFT on the best choice of each collected state; "
         "grpo: TRL GRPOTrainer from the warm start)",
         "",

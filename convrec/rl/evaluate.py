@@ -103,7 +103,8 @@ def _update_cards(config: RlConfig, run: Path, policies: dict[str, str], markdow
             continue  # a checkpoint from elsewhere keeps its own card
         write_card(path, config, run, stage=info.get("stage", label),
                    training=info.get("training"),
-                   results=f"Held-out simulated users (`convrec rl eval`):\n\n{markdown}")
+                   results=f"Held-out simulated users (`convrec rl eval`):\n\n{markdown}",
+                   prompt_version=info.get("prompt_version", 1))
 
 
 def plot_training(run: Path, path: Path) -> Path | None:

@@ -14,7 +14,7 @@ def base_model_folder(setting: str, settings: Settings) -> Path:
     """The HF model folder a stage starts from: `setting`, or the embedded SmolLM2-135M
     (its GGUF converted once into an HF folder, DESIGN.md) when empty."""
     if not setting:
-        from convrec.agent.llm_local import ensure_embedded
+        from convrec.llm.embedded import ensure_embedded
 
         return ensure_embedded(settings.llm_cache)
     folder = Path(setting).expanduser()

@@ -28,8 +28,8 @@ def shared_llm_cache(isolated_env, llm_cache_dir, monkeypatch) -> Path:
 @pytest.fixture(scope="session")
 def local_llm(llm_cache_dir):
     """The embedded SmolLM2-135M-Instruct (what get_llm() returns with default settings)."""
-    from convrec.agent.llm import get_llm
     from convrec.config import Settings
+    from convrec.llm.factory import get_llm
 
     settings = Settings(home=llm_cache_dir.parent / "llm-home", llm_cache_dir=llm_cache_dir)
     return get_llm(settings, backend="local")
@@ -38,7 +38,7 @@ def local_llm(llm_cache_dir):
 @pytest.fixture(scope="session")
 def openai_server(local_llm) -> Iterator[str]:
     """Base URL (http://127.0.0.1:PORT/v1) of `convrec llm serve`'s server over the local model."""
-    from convrec.agent.llm_server import LlmServer
+    from convrec.llm.server import LlmServer
 
     server = LlmServer(local_llm, host="127.0.0.1", port=0)
     url = server.start()

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from convrec.agent.ledger import Ledger
-from convrec.agent.llm_openai import OpenAiLlm
 from convrec.agent.policy import LlmPolicy
 from convrec.agent.respond import named_films
 from convrec.agent.service import Agent, TurnResult
 from convrec.config import get_settings
+from convrec.llm.openai_api import OpenAiLlm
 from convrec.tools.context import ToolContext
 from convrec.tools.filters import violations
 from convrec.tools.lookup import title_key

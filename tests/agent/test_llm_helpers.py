@@ -7,8 +7,8 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, Field
 
-from convrec.agent.llm import LlmError, LlmOutputError, StopMatcher, check_messages, cut_at_stop
-from convrec.agent.llm_json import (
+from convrec.config import get_settings
+from convrec.llm.json_output import (
     first_json_object,
     json_instruction,
     json_object_end,
@@ -16,7 +16,8 @@ from convrec.agent.llm_json import (
     prompted_json,
     with_instruction,
 )
-from convrec.config import get_settings
+from convrec.llm.streaming import StopMatcher, cut_at_stop
+from convrec.llm.types import LlmError, LlmOutputError, check_messages
 
 
 def feed_all(stop, deltas):

@@ -11,24 +11,18 @@ import pytest
 import torch
 from pydantic import BaseModel, Field
 
-from convrec.agent.llm import (
-    Llm,
-    LlmError,
-    LlmOutputError,
-    LlmUnavailable,
-    get_llm,
-)
-from convrec.agent.llm_local import (
+from convrec.llm.embedded import (
     EMBEDDED_MODEL,
     MARKER,
-    LocalLlm,
     convert_gguf,
-    decode_threads,
     embedded_gguf,
     ensure_embedded,
     is_converted,
-    torch_threads,
 )
+from convrec.llm.factory import get_llm
+from convrec.llm.local import LocalLlm
+from convrec.llm.torch_runtime import decode_threads, torch_threads
+from convrec.llm.types import Llm, LlmError, LlmOutputError, LlmUnavailable
 
 CAPITAL = [{"role": "user", "content": "What is the capital of France? Answer in one sentence."}]
 
@@ -291,8 +285,8 @@ def test_structured_gives_up_with_a_one_line_error(local_llm):
 
 
 def test_the_benchmark_runs(local_llm, tmp_path):
-    from convrec.agent.llm_bench import bench_markdown, run_llm_bench
     from convrec.config import get_settings
+    from convrec.llm.bench import bench_markdown, run_llm_bench
 
     results = run_llm_bench(
         get_settings(), repeats=1, tokens=8, conversion=False, dtypes=("bfloat16",), threads=(1,)

@@ -10,16 +10,11 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from convrec.agent.llm import (
-    LlmError,
-    LlmOutputError,
-    LlmUnavailable,
-    clear_llm_cache,
-    get_llm,
-)
-from convrec.agent.llm_local import EMBEDDED_MODEL
-from convrec.agent.llm_openai import OpenAiLlm
 from convrec.config import get_settings
+from convrec.llm.embedded import EMBEDDED_MODEL
+from convrec.llm.factory import clear_llm_cache, get_llm
+from convrec.llm.openai_api import OpenAiLlm
+from convrec.llm.types import LlmError, LlmOutputError, LlmUnavailable
 from tests.agent.conftest import free_port
 
 CAPITAL = [{"role": "user", "content": "What is the capital of France? Answer in one sentence."}]

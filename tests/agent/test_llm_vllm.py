@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from convrec.agent.llm import LlmUnavailable, get_llm
-from convrec.agent.llm_vllm import vllm_unavailable_reason
+from convrec.llm.factory import get_llm
+from convrec.llm.types import LlmUnavailable
+from convrec.llm.vllm_engine import vllm_unavailable_reason
 
 REASON = vllm_unavailable_reason()
 needs_vllm = pytest.mark.skipif(REASON is not None, reason=f"vllm backend: {REASON}")

@@ -21,112 +21,18 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from convrec.agent.llm import Llm, LlmError, LlmOutputError, LlmUnavailable, Message, one_line
+from convrec.llm.server_requests import BadRequest, ChatRequest
+from convrec.llm.types import Llm, LlmError, LlmOutputError, LlmUnavailable, Message, one_line
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 4 * 1024 * 1024
-DEFAULT_MAX_TOKENS = 256
-ROLE_ALIASES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
-
-
-class BadRequest(Exception):
-    """The request is malformed; its message is sent back with HTTP 400."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def served_name(llm: Llm) -> str:
     """The model id clients see: the Llm's name without its backend prefix."""
     name = llm.name.split(":", 1)[-1]
     return name.split("@", 1)[0]
-
-
-def _content_text(content: Any, index: int) -> str:
-    if isinstance(content, str):
-        return content
-    if content is None:
-        return ""
-    if isinstance(content, list):  # [{"type": "text", "text": ...}, ...]
-        texts = []
-        for part in content:
-            if isinstance(part, dict) and part.get("type") == "text":
-                texts.append(str(part.get("text", "")))
-            else:
-                raise BadRequest(f"messages[{index}]: only text content is supported")
-        return "".join(texts)
-    raise BadRequest(f"messages[{index}].content must be a string or a list of text parts")
-
-
-def parse_messages(raw: Any) -> list[Message]:
-    if not isinstance(raw, list) or not raw:
-        raise BadRequest("'messages' must be a non-empty list")
-    messages: list[Message] = []
-    for i, item in enumerate(raw):
-        if not isinstance(item, dict):
-            raise BadRequest(f"messages[{i}] must be an object")
-        role = ROLE_ALIASES.get(str(item.get("role")))
-        if role is None:
-            raise BadRequest(
-                f"messages[{i}].role {item.get('role')!r} is not supported "
-                "(system, developer, user, assistant)"
-            )
-        messages.append({"role": role, "content": _content_text(item.get("content"), i)})
-    return messages
-
-
-def _number(body: dict[str, Any], key: str, default: float, low: float, high: float) -> float:
-    value = body.get(key)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise BadRequest(f"'{key}' must be a number between {low:g} and {high:g}")
-    return float(value)
-
-
-class ChatRequest:
-    """The parts of a chat-completions request this server uses, validated."""
-
-    def __init__(self, body: Any) -> None:
-        if not isinstance(body, dict):
-            raise BadRequest("the request body must be a JSON object")
-        self.messages = parse_messages(body.get("messages"))
-        if body.get("tools") or body.get("functions"):
-            raise BadRequest("tools and function calling are not supported by this server")
-        n = body.get("n", 1)
-        if n not in (1, None):
-            raise BadRequest("only n=1 is supported")
-        limit = body.get("max_completion_tokens", body.get("max_tokens"))
-        self.max_tokens = int(
-            _number({"max_tokens": limit}, "max_tokens", DEFAULT_MAX_TOKENS, 1, 32768)
-        )
-        self.temperature = _number(body, "temperature", 0.0, 0.0, 2.0)
-        stop = body.get("stop")
-        if isinstance(stop, str):
-            stop = [stop]
-        if stop is not None and (
-            not isinstance(stop, list) or not all(isinstance(s, str) for s in stop)
-        ):
-            raise BadRequest("'stop' must be a string or a list of strings")
-        self.stop: list[str] | None = stop or None
-        self.stream = bool(body.get("stream", False))
-        self.json_schema: dict[str, Any] | None = None
-        self.json_mode = False
-        fmt = body.get("response_format")
-        if fmt is not None:
-            kind = fmt.get("type") if isinstance(fmt, dict) else None
-            if kind == "json_object":
-                self.json_mode = True
-            elif kind == "json_schema":
-                spec = fmt.get("json_schema")
-                schema = spec.get("schema") if isinstance(spec, dict) else None
-                if not isinstance(schema, dict):
-                    raise BadRequest("response_format.json_schema.schema must be an object")
-                self.json_mode, self.json_schema = True, schema
-            elif kind != "text":
-                raise BadRequest(f"response_format type {kind!r} is not supported")
 
 
 class _HttpServer(ThreadingHTTPServer):
@@ -188,9 +94,7 @@ class LlmServer:
     def models(self) -> dict[str, Any]:
         return {
             "object": "list",
-            "data": [
-                {"id": self.model_id, "object": "model", "created": 0, "owned_by": "convrec"}
-            ],
+            "data": [{"id": self.model_id, "object": "model", "created": 0, "owned_by": "convrec"}],
         }
 
     def health(self) -> tuple[int, dict[str, Any]]:
@@ -205,7 +109,7 @@ class LlmServer:
 
     def json_reply(self, request: ChatRequest) -> str:
         """The JSON text for a response_format request: validated, else the raw attempt."""
-        from convrec.agent.llm_json import json_schema_validator
+        from convrec.llm.json_output import json_schema_validator
 
         complete_json = getattr(self.llm, "complete_json", None)
         if complete_json is None:  # an Llm without the JSON helpers: best effort

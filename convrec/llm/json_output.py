@@ -7,7 +7,8 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from convrec.agent.llm import LlmOutputError, Message, check_messages, one_line
+from convrec.llm.types import LlmOutputError, Message, check_messages, one_line
+from convrec.prompts import load_prompt, render_prompt
 
 # generate(messages, max_tokens) -> the raw reply, expected to hold a JSON object
 Generate = Callable[[list[Message], int], str]
@@ -122,18 +123,18 @@ def example_value(node: dict[str, Any], defs: dict[str, Any], depth: int = 0) ->
 def json_instruction(json_schema: dict[str, Any] | None) -> str:
     """What to append to the last user message so a small model answers with the JSON."""
     if not json_schema or not json_schema.get("properties"):
-        return "Answer with one JSON object and nothing else."
+        return load_prompt("json_only")
     defs = json_schema.get("$defs", {}) or json_schema.get("definitions", {})
     required = set(json_schema.get("required", []))
-    lines = ["Answer with one JSON object and nothing else. Its fields:"]
+    lines = []
     for key, node in json_schema["properties"].items():
         note = "" if key in required else " (optional)"
         about = node.get("description") or _resolve(node, defs).get("description")
         lines.append(
             f'- "{key}": {_type_name(node, defs)}{note}' + (f" - {about}" if about else "")
         )
-    lines.append("Format example: " + json.dumps(example_value(json_schema, defs)))
-    return "\n".join(lines)
+    example = json.dumps(example_value(json_schema, defs))
+    return render_prompt("json_fields", fields="\n".join(lines), example=example)
 
 
 def with_instruction(messages: Sequence[Message], instruction: str) -> list[Message]:
@@ -211,10 +212,6 @@ def prompted_json(
             msgs = [
                 *msgs,
                 {"role": "assistant", "content": raw},
-                {
-                    "role": "user",
-                    "content": f"That answer was not right: {problem}. "
-                    "Answer again with only the corrected JSON object.",
-                },
+                {"role": "user", "content": render_prompt("json_repair", problem=problem)},
             ]
     raise LlmOutputError(f"no valid JSON after one repair: {problem}")

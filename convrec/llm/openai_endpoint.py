@@ -1,10 +1,7 @@
-"""The `openai` backend: any OpenAI-compatible chat-completions endpoint, through the openai
-client (OpenAI, `vllm serve`, Ollama, llama.cpp's server, or `convrec llm serve`).
-
-Structured output tries, in order, and remembers the first the server accepts: JSON schema
-(`response_format` json_schema), function calling (a forced tool call), JSON mode
-(json_object) and plain prompting; the reply is always validated with pydantic.
-"""
+"""The connection to an OpenAI-compatible chat-completions endpoint, through the openai client
+(OpenAI, `vllm serve`, Ollama, llama.cpp's server, or `convrec llm serve`): requests, errors as
+one line (`convrec.llm.openai_errors`), text, streaming (sync and async) and health. The
+`openai` backend (`convrec.llm.openai_api`) adds structured output on top."""
 
 from __future__ import annotations
 
@@ -13,12 +10,12 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, Self
 
-from pydantic import BaseModel, ValidationError
-
-from convrec.agent.llm import (
-    BaseLlm,
+from convrec.config import Settings
+from convrec.llm.base import BaseLlm
+from convrec.llm.openai_errors import REJECTED, Rejected, map_openai_error
+from convrec.llm.types import (
     CancelToken,
     Health,
     LlmError,
@@ -28,60 +25,14 @@ from convrec.agent.llm import (
     check_messages,
     one_line,
 )
-from convrec.config import Settings
 
-log = logging.getLogger(__name__)
-
-T = TypeVar("T", bound=BaseModel)
 OPENAI_URL = "https://api.openai.com/v1"
 OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
 DUMMY_KEY = "not-needed"  # local servers want no key, but the client insists on one
-REJECTED = {400, 404, 405, 415, 422, 501}  # statuses that mean "not this way": try the next
-STRUCTURED_METHODS = ("json_schema", "function_calling", "json_mode", "prompt")
 
 
-class _Rejected(Exception):
-    """The server refused a request shape (e.g. response_format); carries the mapped error."""
-
-    def __init__(self, error: LlmError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-def _root_reason(exc: BaseException) -> str:
-    """Why a connection failed, in a few words."""
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in seen:
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    for item in seen:
-        if isinstance(item, ConnectionRefusedError) or "connection refused" in str(item).lower():
-            return "connection refused"
-    for item in seen:
-        text = str(item).lower()
-        if "name or service not known" in text or "nodename nor servname" in text:
-            return "unknown host"
-        if "connection reset" in text:
-            return "connection reset"
-    innermost = seen[-1]
-    return one_line(f"{type(innermost).__name__}: {innermost}", 120)
-
-
-def _status_detail(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        message = inner.get("message") if isinstance(inner, dict) else inner
-        if message:
-            return one_line(message, 160)
-    response = getattr(exc, "response", None)
-    text = getattr(response, "text", "") if response is not None else ""
-    return one_line(text or getattr(exc, "message", "") or "no details", 160)
-
-
-class OpenAiLlm(BaseLlm):
-    """An OpenAI-compatible endpoint."""
+class OpenAiEndpoint(BaseLlm):
+    """An OpenAI-compatible endpoint: text completion and streaming."""
 
     supports_scoring = False
     capable = True
@@ -118,7 +69,6 @@ class OpenAiLlm(BaseLlm):
             timeout=timeout_s,
             max_retries=max_retries,
         )
-        self._structured_method: str | None = None
         self.name = f"openai:{self._model or 'served-model'}@{self.base_url}"
         for noisy in ("openai", "httpx"):  # a line per request and per retry at INFO
             logger = logging.getLogger(noisy)
@@ -126,7 +76,7 @@ class OpenAiLlm(BaseLlm):
                 logger.setLevel(logging.WARNING)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> OpenAiLlm:
+    def from_settings(cls, settings: Settings) -> Self:
         return cls(
             base_url=settings.llm_base_url,
             model=settings.llm_model,
@@ -166,25 +116,7 @@ class OpenAiLlm(BaseLlm):
 
     def map_error(self, exc: BaseException) -> LlmError:
         """One-line LlmError for anything the openai client or httpx raised."""
-        import httpx
-        import openai
-
-        where = f"the LLM endpoint at {self.base_url}"
-        if isinstance(exc, LlmError):
-            return exc
-        if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
-            return LlmUnavailable(f"{where} did not answer within {self.timeout_s:g} s")
-        if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
-            return LlmUnavailable(f"cannot reach {where}: {_root_reason(exc)}")
-        if isinstance(exc, openai.APIResponseValidationError):
-            return LlmOutputError(f"{where} returned a malformed response: {one_line(exc, 120)}")
-        if isinstance(exc, openai.APIStatusError):
-            return LlmUnavailable(f"{where} returned HTTP {exc.status_code}: {_status_detail(exc)}")
-        if isinstance(exc, openai.APIError):  # an error event inside a stream
-            return LlmUnavailable(f"{where} reported an error: {one_line(exc.message, 160)}")
-        if isinstance(exc, ValueError):  # json.JSONDecodeError included
-            return LlmOutputError(f"{where} sent something that is not JSON: {one_line(exc, 120)}")
-        return LlmError(f"{where}: {type(exc).__name__}: {one_line(exc, 160)}")
+        return map_openai_error(exc, self.base_url, self.timeout_s)
 
     def _request(self, msgs: list[Message], max_tokens: int, **extra: Any) -> dict[str, Any]:
         if max_tokens < 1:
@@ -198,7 +130,7 @@ class OpenAiLlm(BaseLlm):
             return self.client.chat.completions.create(**request)
         except openai.APIStatusError as exc:
             if reject_to_next and exc.status_code in REJECTED:
-                raise _Rejected(self.map_error(exc)) from None
+                raise Rejected(self.map_error(exc)) from None
             raise self.map_error(exc) from None
         except openai.OpenAIError as exc:
             raise self.map_error(exc) from None
@@ -347,114 +279,6 @@ class OpenAiLlm(BaseLlm):
                 )
         finally:
             await client.close()
-
-    # ------------------------------------------------------------------ structured
-
-    def structured(
-        self, messages: Sequence[Message], schema: type[T], *, max_tokens: int = 512
-    ) -> T:
-        msgs = check_messages(messages)
-        methods = list(STRUCTURED_METHODS)
-        if self._structured_method in methods:  # the one that worked last time goes first
-            methods.remove(self._structured_method)
-            methods.insert(0, self._structured_method)
-        last: LlmError | None = None
-        for method in methods:
-            try:
-                result = getattr(self, f"_structured_{method}")(msgs, schema, max_tokens)
-            except _Rejected as rejected:
-                log.info("%s rejected %s structured output: %s", self.base_url, method, rejected)
-                last = rejected.error
-                continue
-            self._structured_method = method
-            return result
-        assert last is not None
-        raise last
-
-    def _validated(self, text: str, schema: type[T]) -> T:
-        from convrec.agent.llm_json import first_json_object
-
-        data = first_json_object(text)
-        try:
-            return schema.model_validate(data)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "the object"
-            raise LlmOutputError(
-                f"the reply does not fit {schema.__name__} ({where}: {first['msg']}): "
-                f"{one_line(text, 100)!r}"
-            ) from None
-
-    def _structured_json_schema(self, msgs: list[Message], schema: type[T], max_tokens: int) -> T:
-        try:  # the strict form OpenAI requires (every field required, no extra fields)
-            from openai.lib._pydantic import to_strict_json_schema
-
-            json_schema, strict = to_strict_json_schema(schema), True
-        except Exception:
-            json_schema, strict = schema.model_json_schema(), False
-        response_format = {
-            "type": "json_schema",
-            "json_schema": {"name": schema.__name__, "schema": json_schema, "strict": strict},
-        }
-        request = self._request(msgs, max_tokens, temperature=0, response_format=response_format)
-        return self._validated(self._text(self._create(request, reject_to_next=True)), schema)
-
-    def _structured_function_calling(
-        self, msgs: list[Message], schema: type[T], max_tokens: int
-    ) -> T:
-        tool = {
-            "type": "function",
-            "function": {
-                "name": schema.__name__,
-                "description": (schema.__doc__ or f"Return a {schema.__name__}.").strip(),
-                "parameters": schema.model_json_schema(),
-            },
-        }
-        request = self._request(
-            msgs,
-            max_tokens,
-            temperature=0,
-            tools=[tool],
-            tool_choice={"type": "function", "function": {"name": schema.__name__}},
-        )
-        message = self._message(self._create(request, reject_to_next=True))
-        try:
-            arguments = message.tool_calls[0].function.arguments
-        except (AttributeError, IndexError, TypeError):
-            content = getattr(message, "content", None)
-            if isinstance(content, str) and "{" in content:  # answered in text after all
-                return self._validated(content, schema)
-            raise LlmOutputError(
-                f"the LLM endpoint at {self.base_url} did not call the {schema.__name__} function"
-            ) from None
-        return self._validated(str(arguments), schema)
-
-    def _prompted(
-        self, msgs: list[Message], schema: type[T], max_tokens: int, response_format: Any
-    ) -> T:
-        from convrec.agent.llm_json import prompted_json
-
-        def generate(batch: list[Message], budget: int) -> str:
-            extra: dict[str, Any] = {"temperature": 0}
-            if response_format is not None:
-                extra["response_format"] = response_format
-            request = self._request(batch, budget, **extra)
-            return self._text(self._create(request, reject_to_next=True))
-
-        result = prompted_json(
-            generate,
-            msgs,
-            schema.model_json_schema(),
-            schema.model_validate,
-            max_tokens=max_tokens,
-        )
-        return result
-
-    def _structured_json_mode(self, msgs: list[Message], schema: type[T], max_tokens: int) -> T:
-        return self._prompted(msgs, schema, max_tokens, {"type": "json_object"})
-
-    def _structured_prompt(self, msgs: list[Message], schema: type[T], max_tokens: int) -> T:
-        return self._prompted(msgs, schema, max_tokens, None)
 
     # ------------------------------------------------------------------ health
 

@@ -19,8 +19,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from convrec.agent.llm import (
-    BaseLlm,
+from convrec.config import Settings
+from convrec.llm.base import BaseLlm
+from convrec.llm.streaming import cut_at_stop
+from convrec.llm.types import (
     CancelToken,
     Health,
     LlmError,
@@ -28,10 +30,8 @@ from convrec.agent.llm import (
     LlmUnavailable,
     Message,
     check_messages,
-    cut_at_stop,
     one_line,
 )
-from convrec.config import Settings
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -98,7 +98,7 @@ class VllmLlm(BaseLlm):
             raise LlmUnavailable(f"the vllm backend cannot run here: {reason}")
         if settings.llm_model:
             return cls(settings.llm_model, dtype=settings.llm_dtype)
-        from convrec.agent.llm_local import EMBEDDED_MODEL, ensure_embedded
+        from convrec.llm.embedded import EMBEDDED_MODEL, ensure_embedded
 
         folder = ensure_embedded(settings.llm_cache)
         return cls(str(folder), dtype=settings.llm_dtype, label=EMBEDDED_MODEL)
@@ -205,7 +205,7 @@ class VllmLlm(BaseLlm):
         max_tokens: int = 512,
     ) -> Any:
         """Guided JSON: vLLM constrains decoding to the schema; then `validate`."""
-        from convrec.agent.llm_json import first_json_object, json_instruction, with_instruction
+        from convrec.llm.json_output import first_json_object, json_instruction, with_instruction
 
         msgs = with_instruction(messages, json_instruction(json_schema))
         schema = json_schema or {"type": "object"}
@@ -241,4 +241,3 @@ class VllmLlm(BaseLlm):
         except LlmError as exc:
             return Health(False, str(exc))
         return Health(True, f"{self.name} answers", (time.perf_counter() - start) * 1000)
-

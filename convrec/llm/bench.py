@@ -16,32 +16,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from convrec.agent.llm import Message
 from convrec.config import Settings
+from convrec.llm.types import Message
+from convrec.prompts import load_prompt
 
 Progress = Callable[[str], None] | None
 
-# A ~300-token prompt: a system prompt with the agent's kind of instructions, and a request.
-SYSTEM = (
-    "You are a movie recommendation assistant. You keep track of what the user wants: the "
-    "genres they like and the ones they do not, the era, the runtime, the language, actors "
-    "and directors, films they liked, disliked or have already seen, and softer wishes such "
-    "as the mood or the themes of the evening. When you know enough, you recommend three "
-    "films from the catalog, each with one short reason that comes from the catalog's facts. "
-    "When you do not know enough, you ask one short question about the most useful missing "
-    "detail. You never invent films, years, actors or plots; the tools give you the facts. "
-    "You answer in a friendly, brief way, without lists longer than three items, and you do "
-    "not repeat films the user has already seen or rejected. If the user asks a question "
-    "about a film, you answer it from the catalog's facts only, and say so when the catalog "
-    "does not know. You keep the conversation on films; for anything else you politely steer "
-    "back to what the user might like to watch tonight. Hard constraints always win over soft "
-    "wishes; when they conflict, you say which constraint you kept and why, in one sentence."
-)
-USER = (
-    "I loved Alien and The Thing, but tonight I want something lighter, funnier, no horror "
-    "please, and under two hours. Maybe something from the eighties or nineties?"
-)
-SPEED_PROMPT = "Write a long story about a robot who learns to paint, in many paragraphs."
+# The prompt (convrec/prompts/bench_*.txt): a ~300-token system prompt with the agent's kind of
+# instructions, and a request; bench_speed.txt asks for a long reply. The options scored are
+# JSON tool plans of 36-39 tokens.
 OPTION_TEMPLATE = (
     '{{"tool": "search", "args": {{"query": "{q}", "genres": ["{g}"], "max_runtime": {r}}}}}'
 )
@@ -60,7 +43,10 @@ OPTION_FILLS = [
 
 
 def messages() -> list[Message]:
-    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": USER}]
+    return [
+        {"role": "system", "content": load_prompt("bench_system")},
+        {"role": "user", "content": load_prompt("bench_user")},
+    ]
 
 
 def options() -> list[str]:
@@ -83,7 +69,7 @@ import sys, time
 start = time.perf_counter()
 import torch, transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer
-from convrec.agent.llm_local import LocalLlm
+from convrec.llm.local import LocalLlm
 imported = time.perf_counter()
 LocalLlm(sys.argv[1], dtype=sys.argv[2])
 print(imported - start, time.perf_counter() - imported)
@@ -98,7 +84,10 @@ def fresh_process_load(folder: Path, dtype: str) -> dict[str, float]:
 
     out = subprocess.run(
         [sys.executable, "-c", FRESH_LOAD, str(folder), dtype],
-        capture_output=True, text=True, check=True, timeout=300,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
     ).stdout.split()
     return {"import_s": round(float(out[-2]), 2), "load_s": round(float(out[-1]), 2)}
 
@@ -113,14 +102,9 @@ def run_llm_bench(
     threads: tuple[int, ...] = (1, 2),
     progress: Progress = None,
 ) -> dict[str, Any]:
-    from convrec.agent.llm_local import (
-        EMBEDDED_MODEL,
-        LocalLlm,
-        convert_gguf,
-        embedded_gguf,
-        ensure_embedded,
-        resolve_dtype,
-    )
+    from convrec.llm.embedded import EMBEDDED_MODEL, convert_gguf, embedded_gguf, ensure_embedded
+    from convrec.llm.local import LocalLlm
+    from convrec.llm.torch_runtime import resolve_dtype
 
     say = progress or (lambda line: None)
     results: dict[str, Any] = {
@@ -160,7 +144,7 @@ def run_llm_bench(
                 count, first = 0, None
                 text = ""
                 for delta in llm.stream(
-                    [{"role": "user", "content": SPEED_PROMPT}], max_tokens=tokens
+                    [{"role": "user", "content": load_prompt("bench_speed")}], max_tokens=tokens
                 ):
                     if first is None:
                         first = time.perf_counter()
