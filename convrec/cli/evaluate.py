@@ -28,10 +28,10 @@ def redial(
     limit: Annotated[int | None, typer.Option(
         help="Evaluate only the first N turns (default: all).")] = None,
     systems: Annotated[str, typer.Option(
-        help="Comma-separated systems: popularity, bm25, dense, co_mention, cf, ranker (the "
-        "learned ranker alone), agent_fusion "
+        help="Comma-separated systems: popularity, suggested, bm25, dense, co_mention, "
+        "contexts, cf, ranker (the learned ranker alone), agent_fusion "
         "(the pipeline without the learned ranker), agent.")
-    ] = "popularity,bm25,dense,co_mention,cf,ranker,agent_fusion,agent",
+    ] = "popularity,suggested,bm25,dense,co_mention,contexts,cf,ranker,agent_fusion,agent",
     write: Annotated[bool, typer.Option(
         help="Write the results into the benchmarks doc (section redial).")] = False,
     doc: Annotated[Path, typer.Option(help="The benchmarks doc.")] = DEFAULT_DOC,

@@ -32,6 +32,12 @@ Protocol (`run_redial_bench`; `convrec eval redial` calls it and writes docs/BEN
     what recommenders of the training dialogues suggested after the films mentioned so far
     (either role), each film's counts over the square root of its total; films never
     co-mentioned follow by how often recommenders suggest them.
+  - contexts: the learned ranker's dialogue-contexts generator alone
+    (`tools/ranking/contexts.py`): the 50 training turns whose seeker's latest words are
+    closest (MiniLM cosine) to this seeker's latest 40 words vote, by similarity, for the
+    films suggested there; the suggestion count fills up.
+  - suggested: one fixed order, how often recommenders of the training dialogues suggested
+    each film (the ranker's prior generator).
   - cf: the shipped CF model from the films the seeker mentioned so far (every film
     mentioned, when the seeker named none); popularity fills up.
   - ranker: the learned ranker alone, outside the pipeline (no constraints, no MMR), as it
@@ -82,8 +88,8 @@ Progress = Callable[[str, int, int | None], None]
 Rankings = dict[str, list[int]]  # turn id -> item ids, best first
 Ranker = Callable[[Sequence["RedialTurn"], Progress | None], Rankings]
 
-SYSTEMS: tuple[str, ...] = ("popularity", "bm25", "dense", "co_mention", "cf", "ranker",
-                            "agent_fusion",
+SYSTEMS: tuple[str, ...] = ("popularity", "suggested", "bm25", "dense", "co_mention",
+                            "contexts", "cf", "ranker", "agent_fusion",
                             "agent")
 VARIANTS: tuple[str, ...] = ("raw", "mentioned_removed")
 KS: tuple[int, ...] = (1, 10, 50)

@@ -126,6 +126,44 @@ def co_mention_ranker(ctx: ToolContext) -> Ranker:
     return rank
 
 
+def contexts_ranker(ctx: ToolContext) -> Ranker:
+    """The learned ranker's dialogue-contexts generator alone: the training turns whose
+    seeker wrote the most similar words vote for what was suggested there (the seeker's
+    latest 40 words, MiniLM); the suggestion count fills up."""
+    from convrec.tools.ranking.model import load_ranker
+
+    source = load_ranker(ctx).source
+    ids = source.space.item_ids
+    prior = [int(i) for i in ids[np.argsort(-source.signals.suggested, kind="stable")]]
+
+    def rank(turns: Sequence[RedialTurn], progress: Progress | None) -> Rankings:
+        out: Rankings = {}
+        for t in counted(turns, "contexts", progress):
+            said = latest_words(m.text for m in t.context if m.role == "seeker" and m.text)
+            votes = source.contexts.scores(source.encode(said) if said else None).votes
+            top = np.argsort(-votes, kind="stable")[:t.depth]
+            found = [int(ids[r]) for r in top if votes[r] > 0]
+            out[t.turn_id] = list(dict.fromkeys([*found, *prior]))[:t.depth]
+        return out
+
+    return rank
+
+
+def suggested_ranker(ctx: ToolContext) -> Ranker:
+    """Everyone gets the same films: how often recommenders of the training dialogues
+    suggested each (the ranker's prior generator alone)."""
+    from convrec.tools.ranking.model import load_ranker
+
+    signals = load_ranker(ctx).source.signals
+    order = [int(i) for i in signals.space.item_ids[
+        np.argsort(-signals.suggested, kind="stable")]]
+
+    def rank(turns: Sequence[RedialTurn], progress: Progress | None) -> Rankings:
+        return {t.turn_id: order[:t.depth] for t in counted(turns, "suggested", progress)}
+
+    return rank
+
+
 def cf_ranker(ctx: ToolContext) -> Ranker:
     """The shipped CF model from the films the seeker mentioned so far (every film mentioned,
     when the seeker named none); popularity fills up."""
@@ -270,7 +308,8 @@ class AgentRanker:
 def make_ranker(name: str, ctx: ToolContext) -> Ranker:
     makers: dict[str, Callable[[ToolContext], Ranker]] = {
         "popularity": popularity_ranker, "bm25": bm25_ranker, "dense": dense_ranker,
-        "co_mention": co_mention_ranker, "cf": cf_ranker, "ranker": learned_ranker,
+        "co_mention": co_mention_ranker, "contexts": contexts_ranker,
+        "suggested": suggested_ranker, "cf": cf_ranker, "ranker": learned_ranker,
         "agent_fusion": lambda c: AgentRanker(c, learned=False), "agent": AgentRanker,
     }
     if name not in makers:
