@@ -29,7 +29,6 @@ from convrec.tools.lookup import title_key
 log = logging.getLogger(__name__)
 
 
-
 class TokenSink(Protocol):
     """Where streamed reply text goes (the graph's stream writer)."""
 
@@ -37,6 +36,8 @@ class TokenSink(Protocol):
 
     def reset(self) -> None:
         """Forget what was streamed: the final reply replaces it."""
+
+
 OVERVIEW_CHARS = 240
 INTRO_TOKENS = 40
 
@@ -175,7 +176,7 @@ def list_lines(cards: Sequence[Card]) -> list[str]:
 
 def template_header(cards: Sequence[Card], ledger: Ledger, act_note: str | None) -> str:
     chips = ", ".join(ledger.describe()[:6])
-    fit = f" for {chips}" if chips else ""
+    fit = f" ({chips})" if chips else ""  # chips read as a list, not after "for"
     n = len(cards)
     head = f"Here {'is a film' if n == 1 else f'are {n} films'}{fit}:"
     return f"{act_note} {head}" if act_note else head
