@@ -70,8 +70,10 @@ def candidate_stats(ledger: Ledger, ctx: ToolContext) -> CandidateStats:
 
 
 def mentioned_in_order(ledger: Ledger) -> list[int]:
-    """Films liked, named or shown so far, by the turn they came up (the ranker's context)."""
-    turns = {**ledger.shown, **ledger.seen, **ledger.liked}
+    """Films liked, named or shown so far, by the turn they came up (the ranker's context);
+    films shown under constraints the user has since removed leave it."""
+    shown = {i: t for i, t in ledger.shown.items() if t > ledger.steer_after}
+    turns = {**shown, **ledger.seen, **ledger.liked}
     return sorted(turns, key=lambda i: turns[i])
 
 

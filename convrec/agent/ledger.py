@@ -86,6 +86,10 @@ class Ledger(BaseModel):
     context: str | None = Field(
         default=None, description="The rest of a long request, for retrieval (not a chip)"
     )
+    steer_after: int = Field(
+        default=0, description="Films shown up to this turn were chosen under constraints "
+        "the user has since removed: they no longer steer the ranker (never shown again)",
+    )
 
     # ------------------------------------------------------------------ reading
 
@@ -238,6 +242,7 @@ class Ledger(BaseModel):
             new.wishes = [w for w in new.wishes if w.text != value]
         elif kind == "soft":
             new.soft.pop(value, None)
+        new.steer_after = max([new.steer_after, *new.shown.values()])
         return new
 
 

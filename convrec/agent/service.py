@@ -214,7 +214,12 @@ class Agent:
             ledger = ledger.without(key)
         except ValueError as exc:
             raise ConvrecError(str(exc)) from None
-        self._save_ledger(thread_id, ledger)
+        # the words that asked for it no longer stand: the ranker reads what the user wrote
+        # after this mark only (see nodes/act.users_words)
+        history = [*self.state(thread_id).get("history", []),
+                   {"role": "edit", "text": f"removed {key}"}]
+        self.graph.update_state(self._config(thread_id), {
+            "ledger": ledger.model_dump(mode="json"), "history": history}, as_node="respond")
         return ledger
 
     def _save_ledger(self, thread_id: str, ledger: Ledger) -> None:

@@ -151,10 +151,9 @@ def _demote_told_dislikes(fused: list[ScoredItem], ctx: ToolContext, bus: Candid
     return kept + moved
 
 
-# With the learned ranker in, fusion keeps its order and lets these nudge it (the retrievers
-# and CF are already its features).
-# Under the learned ranker the leanings move its own scores (`soft.lean`); the fusion then
-# only adds the user's own profile.
+# With the learned ranker in, fusion keeps its order (the retrievers and CF are already its
+# features) and lets a dataset user's own profile nudge it; the leanings have already moved
+# the ranker's scores (`soft.lean`).
 LEARNED_FUSION: dict[str, float] = {"ranker": 1.0, "user_profile": 0.5}
 
 

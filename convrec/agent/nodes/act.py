@@ -13,10 +13,14 @@ from convrec.agent.state import AgentContext, AgentState
 
 
 def users_words(state: AgentState) -> str:
-    """The user's latest words over the conversation, this turn's last."""
+    """The user's latest words over the conversation, this turn's last; words written before
+    the user removed a constraint (an 'edit' mark in the history) no longer count."""
     from convrec.tools.ranking.turns import latest_words
 
-    said = [h.get("text", "") for h in state.get("history", []) if h.get("role") == "user"]
+    history = state.get("history", [])
+    edits = [n for n, h in enumerate(history) if h.get("role") == "edit"]
+    since = history[edits[-1] + 1:] if edits else history
+    said = [h.get("text", "") for h in since if h.get("role") == "user"]
     return latest_words([*said, state.get("message", "") or ""])
 
 
