@@ -62,6 +62,9 @@ def test_the_ranker_reads_what_the_user_wrote_and_can_be_switched_off(real_resou
              "message": "something with a slow build " + "and dread " * 30}
     said = users_words(state)  # type: ignore[arg-type]
     assert said.endswith("dread") and len(said.split()) == 40 and "loved" not in said
+    edited = {"history": [{"role": "user", "text": "a comedy from the 90s"},
+                          {"role": "edit", "text": "removed era"}], "message": "more please"}
+    assert users_words(edited) == "more please"  # type: ignore[arg-type]
     settings = get_settings(sessions_path=tmp_path / "s.sqlite", agent_ranker="fusion")
     plain = Agent(settings, resources=real_resources, use_llm=False)
     try:
