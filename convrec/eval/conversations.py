@@ -23,6 +23,8 @@ are an error (a typo must not silently check nothing):
                       (`Ledger.describe()`, e.g. "no Horror", "1990-1999", "under 120 min")
   chips_exclude       no ledger chip contains any of these strings
   reply_contains      each string is part of the reply
+  reply_contains_any  at least one of these strings is part of the reply (an answer the
+                      catalog may or may not have: "minutes" or "don't have the runtime")
   reply_not_contains  none of these strings is part of the reply
   titles_exclude      no recommended film has one of these titles (the whole title)
   seen_min            the ledger after the turn marks at least this many films seen
@@ -73,13 +75,15 @@ class Expect(BaseModel):
     chips_include: list[str] = Field(default_factory=list)
     chips_exclude: list[str] = Field(default_factory=list)
     reply_contains: list[str] = Field(default_factory=list)
+    reply_contains_any: list[str] = Field(default_factory=list)
     reply_not_contains: list[str] = Field(default_factory=list)
     titles_exclude: list[str] = Field(default_factory=list)
     seen_min: int | None = Field(default=None, ge=0)
     rejected_min: int | None = Field(default=None, ge=0)
 
     @field_validator("user_act", "chips_include", "chips_exclude", "reply_contains",
-                     "reply_not_contains", "titles_exclude", "acts", mode="before")
+                     "reply_contains_any", "reply_not_contains", "titles_exclude", "acts",
+                     mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return _as_list(value)
@@ -129,6 +133,9 @@ class Expect(BaseModel):
         for want in self.reply_contains:
             if want.lower() not in reply:
                 out.append(f"reply lacks {want!r}")
+        if self.reply_contains_any and not any(w.lower() in reply
+                                               for w in self.reply_contains_any):
+            out.append(f"reply has none of {self.reply_contains_any}")
         for unwanted in self.reply_not_contains:
             if unwanted.lower() in reply:
                 out.append(f"reply contains {unwanted!r}")
