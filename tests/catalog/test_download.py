@@ -32,14 +32,9 @@ from pathlib import Path
 import pytest
 
 from convrec.catalog import download as dl
-from convrec.catalog.download import (
-    MANIFEST,
-    Extract,
-    ManifestEntry,
-    Member,
-    download_datasets,
-    entry_url,
-)
+from convrec.catalog import download_files
+from convrec.catalog.download import download_datasets, entry_url
+from convrec.catalog.download_manifest import MANIFEST, Extract, ManifestEntry, Member
 from convrec.catalog.sources import DATASET_FILES, REDIAL_TRAIN_FILES, locate_files
 from convrec.errors import DownloadError
 
@@ -451,7 +446,7 @@ def test_rar_with_fake_extractor(
     def fake_extract(archive: Path, out_dir: Path) -> None:
         (out_dir / "credits.csv").write_bytes(archive.read_bytes().removeprefix(b"RAR-BYTES:"))
 
-    monkeypatch.setattr(dl, "_extract_rar", fake_extract)
+    monkeypatch.setattr(download_files, "_extract_rar", fake_extract)
     dest = tmp_path / "data"
     report = download_datasets(dest, mirror=f"{site.url}/mirror")
 
@@ -666,7 +661,7 @@ def test_real_manifest_through_local_mirror(
 ) -> None:
     build_mirror_from_shared_data(site.root)
     if not HAVE_RAR_READER:
-        monkeypatch.setattr(dl, "_extract_rar", gunzip_credits)
+        monkeypatch.setattr(download_files, "_extract_rar", gunzip_credits)
     dest = tmp_path / "cache" / "data"
 
     report = download_datasets(dest, mirror=site.url)
