@@ -1,4 +1,8 @@
-"""The agent's graph: understand -> policy -> [plan -> act] -> respond.
+"""The agent's graph: goals -> understand -> policy -> [plan -> act] -> respond.
+
+A request with several parts, or a shaped plan ("three films, easiest first", "fits in
+five hours"), goes from understand to one `pursue` per sub-goal, in parallel (LangGraph
+`Send`), and on to `compose`, which solves the slots, then to respond.
 
 Only nodes, routers and edges live here (the react-agent template's shape). A
 recommendation that finds nothing with an LLM-chosen plan goes back to plan once
@@ -14,6 +18,7 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 
 from convrec.agent.nodes.act import act
+from convrec.agent.nodes.goals import compose_plan, goals, pursue, route_after_understand
 from convrec.agent.nodes.plan import plan
 from convrec.agent.nodes.policy import policy
 from convrec.agent.nodes.respond import respond
@@ -62,14 +67,20 @@ def replan(state: AgentState) -> dict[str, Any]:
 
 def build_graph() -> StateGraph[Any, Any, Any, Any]:
     graph = StateGraph(AgentState, context_schema=AgentContext, input_schema=InputState)
+    graph.add_node("goals", goals)
     graph.add_node("understand", understand)
     graph.add_node("policy", policy)
     graph.add_node("plan", plan)
     graph.add_node("act", act)
     graph.add_node("replan", replan)
+    graph.add_node("pursue", pursue)  # type: ignore[arg-type]  # its input is a Send payload
+    graph.add_node("compose", compose_plan)
     graph.add_node("respond", respond)
-    graph.add_edge(START, "understand")
-    graph.add_edge("understand", "policy")
+    graph.add_edge(START, "goals")
+    graph.add_edge("goals", "understand")
+    graph.add_conditional_edges("understand", route_after_understand, ["pursue", "policy"])
+    graph.add_edge("pursue", "compose")
+    graph.add_edge("compose", "respond")
     graph.add_conditional_edges("policy", route_after_policy, ["plan", "respond"])
     graph.add_conditional_edges("plan", route_after_plan, ["act", "respond"])
     graph.add_conditional_edges("act", route_after_act, ["replan", "respond"])

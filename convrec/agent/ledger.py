@@ -86,6 +86,10 @@ class Ledger(BaseModel):
     context: str | None = Field(
         default=None, description="The rest of a long request, for retrieval (not a chip)"
     )
+    goal_plan: dict[str, Any] | None = Field(
+        default=None, description="The latest multi-part plan (convrec.agent.goals.GoalPlan, "
+        "as JSON): its sub-goals with their turn and the films chosen for each slot",
+    )
     steer_after: int = Field(
         default=0, description="Films shown up to this turn were chosen under constraints "
         "the user has since removed: they no longer steer the ranker (never shown again)",

@@ -54,6 +54,7 @@ class Card(BaseModel):
     cast: list[str] = Field(default_factory=list)
     overview: str = ""
     reason: str = ""
+    group: str = Field(default="", description="the sub-goal it serves, in a multi-part plan")
 
     @property
     def label(self) -> str:

@@ -11,6 +11,10 @@ Events of a streamed turn (dicts, in order):
   {"event": "act", "act": ..., "source": ...}
   {"event": "plan", "plan": "filter_items -> search_dense", "source": ...}
   {"event": "tool", "line": "filter: 13,507 -> 312"}
+  {"event": "goals", "goals": [{"goal", "text", "heading", "slots"}], "shape": {...}, ...}
+                                            a multi-part request: its sub-goals (then one
+  {"event": "goal", "goal": n, "heading": ..., "plan": ..., "found": n}   per sub-goal, and
+                                            its tool lines prefixed with "[heading]")
   {"event": "token", "text": ...}           reply text as it is produced
   {"event": "reset"}                        drop the streamed text; the final reply replaces it
   {"event": "final", "result": TurnResult}  always last

@@ -10,7 +10,7 @@ policy, and the user id the session was opened with.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from langgraph.managed import RemainingSteps
 
@@ -18,6 +18,15 @@ from convrec.agent.policy import Policy
 from convrec.tools.context import Resources, ToolContext
 
 HISTORY_TURNS = 20
+
+
+def latest_turn(old: list[dict[str, Any]] | None, new: list[dict[str, Any]] | None
+                ) -> list[dict[str, Any]]:
+    """The sub-goals' results of the latest turn only: parallel branches add theirs, and a
+    new turn's results replace the last turn's."""
+    merged = [*(old or []), *(new or [])]
+    latest = max((r.get("turn", 0) for r in merged), default=0)
+    return [r for r in merged if r.get("turn", 0) == latest]
 
 
 class InputState(TypedDict):
@@ -45,6 +54,9 @@ class AgentState(InputState, total=False):
     replans: int
     history: list[dict[str, str]]
     remaining_steps: RemainingSteps
+    goal_plan: dict[str, Any] | None  # convrec.agent.goals.GoalPlan of a multi-part turn
+    understand_text: str | None  # the words left for the ledger once the goals took theirs
+    goal_results: Annotated[list[dict[str, Any]], latest_turn]  # each sub-goal's films
 
 
 @dataclass

@@ -97,7 +97,7 @@ def test_stream_events(agent):
     assert kinds[-1] == "final" and kinds.count("final") == 1
     assert {"node", "ledger", "act", "plan", "tool", "token"} <= set(kinds)
     nodes = [e["node"] for e in events if e["event"] == "node" and e["status"] == "start"]
-    assert nodes == ["understand", "policy", "plan", "tools", "respond"]
+    assert nodes == ["goals", "understand", "policy", "plan", "tools", "respond"]
     result = events[-1]["result"]
     streamed = "".join(e["text"] for e in events if e["event"] == "token")
     assert streamed == result.reply and result.first_token_ms is not None
@@ -202,7 +202,7 @@ def test_bad_input_gets_a_sensible_reply(agent, real_resources, message):
 
 
 def test_step_budget_ends_politely(agent):
-    config = {"configurable": {"thread_id": "budget"}, "recursion_limit": 4}
+    config = {"configurable": {"thread_id": "budget"}, "recursion_limit": 5}  # goals, understand, policy, respond
     context = AgentContext(resources=agent.resources, policy=agent.policy)
     state = agent.graph.invoke({"message": "a comedy from the 90s"}, config, context=context)
     assert "couldn't finish" in state["reply"]

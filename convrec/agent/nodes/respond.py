@@ -7,9 +7,12 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from convrec.agent.act import candidate_stats
+from convrec.agent.goals.reply import plan_reply
+from convrec.agent.goals.types import GoalPlan
 from convrec.agent.ledger import Ledger, LedgerUpdate
 from convrec.agent.nodes.common import ledger_of, step, timings_of
 from convrec.agent.respond import (
+    Card,
     Reply,
     answer_reply,
     ask_reply,
@@ -161,6 +164,8 @@ def respond(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
 
 def _reply(state: AgentState, act: str, ledger: Ledger, tools: ToolContext, ctx: AgentContext,
            sink: _Sink, prefix: str, understood: dict[str, Any]) -> Reply:
+    if (state.get("decision") or {}).get("source") == "goals":
+        return _plan_reply(state, prefix)
     if act == "recommend":
         if state.get("plan") is None:
             return Reply(text=OUT_OF_STEPS)
@@ -185,6 +190,17 @@ def _reply(state: AgentState, act: str, ledger: Ledger, tools: ToolContext, ctx:
     if act.startswith("ask_"):
         return ask_reply(act, _genre_options(ledger, tools), prefix)  # type: ignore[arg-type]
     return chitchat_reply(understood.get("user_act", "unclear"), prefix)
+
+
+def _plan_reply(state: AgentState, prefix: str) -> Reply:
+    """A multi-part plan: the films `compose` chose, grouped under a heading per sub-goal."""
+    plan = GoalPlan.model_validate(state.get("goal_plan") or {})
+    cards = [Card.model_validate(c) for c in state.get("cards") or []]
+    if not cards:
+        note = f" {plan.note[0].upper()}{plan.note[1:]}." if plan.note else ""
+        return Reply(text=f"{prefix} I couldn't find films in the catalog for that plan."
+                          f"{note} Could you loosen one part?".strip())
+    return Reply(text=plan_reply(plan, cards, prefix), cards=cards)
 
 
 def _nothing_left(ledger: Ledger, tools: ToolContext, prefix: str, matching: int = 0

@@ -12,11 +12,16 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from convrec.agent.act import candidate_stats
+from convrec.agent.ledger import LedgerUpdate
 from convrec.agent.ledger_apply import apply_update
 from convrec.agent.nodes.common import ledger_of, step
 from convrec.agent.refine import refine
 from convrec.agent.state import AgentContext, AgentState
-from convrec.agent.understanding import get_extractor
+from convrec.agent.understanding import Extraction, get_extractor
+
+
+def _new_request(extraction: Extraction) -> bool:
+    return extraction.user_act in ("request", "inform") and not extraction.update.is_empty()
 
 
 def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
@@ -27,9 +32,15 @@ def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, A
         user_id = state.get("user_id") or ctx.user_id
         tools = ctx.tools(user_id)
         ledger = ledger_of(state)
-        extraction = get_extractor(tools).extract(state["message"], ledger)
+        text = state.get("understand_text")
+        if text == "":  # a follow-up that changes one part of the plan: that part takes it
+            extraction = Extraction(text="", update=LedgerUpdate(), user_act="request")
+        else:
+            extraction = get_extractor(tools).extract(text or state["message"], ledger)
         update, refine_note = refine(extraction, ctx.llm, tools)
         new_ledger = apply_update(ledger, update, turn)
+        if state.get("goal_plan") is None and _new_request(extraction):
+            new_ledger.goal_plan = None  # a new request ends the latest multi-part plan
         stats = candidate_stats(new_ledger, tools)
         understood = {
             **extraction.summary(),
@@ -57,7 +68,8 @@ def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, A
         "cards": [],
         "reply": "",
         "reply_source": "",
-        "trace": [f"understand: {', '.join(new_ledger.describe()) or 'no constraints'}; "
+        "trace": [*_goals_line(state),
+                  f"understand: {', '.join(new_ledger.describe()) or 'no constraints'}; "
                   f"{stats.count:,} candidates",
                   *([f"grounded: {'; '.join(extraction.groundings)}"]
                     if extraction.groundings else [])],
@@ -65,3 +77,13 @@ def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, A
         "timings_ms": timings,
         "replans": 0,
     }
+
+
+def _goals_line(state: AgentState) -> list[str]:
+    plan = state.get("goal_plan")
+    if not plan:
+        return []
+    goals = "; ".join(f"{g['text']} ({g['slots']})" for g in plan.get("goals", []))
+    changes = (f", refill slots {[n + 1 for n in plan['swap']]}" if plan.get("swap") else "") + (
+        f", redo parts {[n + 1 for n in plan['redo']]}" if plan.get("redo") else "")
+    return [f"goals ({plan.get('source', 'rules')}): {goals}{changes}"]

@@ -1,0 +1,179 @@
+"""A request's words as a `GoalPlan`: its parts, each with its own constraints, and its shape.
+
+Rules grounded in the catalog, for the embedded default. A request is split where a list
+of noun phrases begins again with a determiner ("a cartoon for my nephew and a war drama
+for my dad", "something funny, something scary"), and a part is a sub-goal only when the
+extractor grounds something in it (a genre, an era, a person, a keyword, a wish): "a funny
+and scary film" stays one goal, "I liked Alien and a Clockwork Orange" too. A leading part
+with a plural film noun ("two 80s films: a comedy and a thriller") is what every part
+shares. A capable LLM may split the words instead (`llm_split`); its parts must use the
+user's own words, and each is read by the same extractor, so both give the same `Goal`s.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from convrec.agent.goals.cues import ShapeReading, read_shape
+from convrec.agent.goals.types import Goal, GoalPlan
+from convrec.agent.ledger import Ledger, LedgerUpdate
+from convrec.prompts import load_prompt, render_prompt
+
+log = logging.getLogger(__name__)
+
+OPTIONS_PER_GOAL = 3  # films per part when the user did not say how many
+SINGLE_DEFAULT = 5
+_DETERMINER = (r"(?:also\s+)?(?:a|an|one|some|something|another|anything|two|three|four|2|3|4"
+               r"|maybe\s+a|then\s+a)\b")
+_SPLIT = re.compile(
+    rf"\s*(?:,\s*(?:and\s+|plus\s+|then\s+)?|;\s*|\s+(?:and|plus|then|followed\s+by|as\s+well\s+as"
+    rf"|and\s+then|and\s+also|or)\s+)(?={_DETERMINER})",
+    re.I,
+)
+_PLURAL_FILMS = re.compile(r"\b(?:films|movies|flicks|picks|ones|features)\b", re.I)
+_LIKE = re.compile(r"\b(?:like|similar\s+to|in\s+the\s+vein\s+of|along\s+the\s+lines\s+of)\b",
+                   re.I)
+_LEAD = re.compile(
+    r"^(?:and|also|then|plus|or|maybe|(?:can|could)\s+you\s+|please\s+|i\s*(?:'d|would)\s+like"
+    r"|i\s+want|i\s+need|we\s+want|we\s+need|give\s+me|get\s+me|find\s+me|show\s+me|recommend"
+    r"(?:\s+me)?|suggest|how\s+about|looking\s+for|i'm\s+looking\s+for)\b[\s,]*",
+    re.I,
+)
+_PRONOUNS = {"my": "your", "me": "you", "i": "you", "i'm": "you're", "we": "you", "our": "your",
+             "us": "you", "mine": "yours", "myself": "yourself"}
+
+
+def heading_of(text: str) -> str:
+    """The part as a heading in the agent's voice: 'a cartoon for my nephew' ->
+    'A cartoon for your nephew'."""
+    words = text.strip(" ,.;:!?").split()
+    while words and _LEAD.match(" ".join(words)):
+        rest = _LEAD.sub("", " ".join(words), count=1).split()
+        if rest == words:
+            break
+        words = rest
+    flipped = [_PRONOUNS.get(w.lower(), w) for w in words]
+    out = " ".join(flipped)
+    return out[:1].upper() + out[1:] if out else "Your pick"
+
+
+_CONJUNCTION = re.compile(r"\b(?:and|plus|then|or|followed\s+by|as\s+well\s+as)\b|;", re.I)
+
+
+def _hard_key(update: LedgerUpdate) -> str:
+    """The hard constraints of a part, as one comparable string ('' when it has none)."""
+    return update.model_dump_json(include={
+        "genres_include", "year_from", "year_to", "people_include", "languages",
+        "studios_include", "keywords_include", "runtime_min", "runtime_max"},
+        exclude_defaults=True).strip("{}")
+
+
+def has_content(update: LedgerUpdate, text: str) -> bool:
+    """Whether a part asks for something the catalog can ground."""
+    hard = (update.genres_include or update.year_from or update.year_to or update.runtime_min
+            or update.runtime_max or update.languages or update.people_include
+            or update.keywords_include or update.studios_include or update.min_rating)
+    liked = bool(update.liked_ids) and bool(_LIKE.search(text))
+    return bool(hard or update.wishes or update.soft or liked)
+
+
+def split_parts(text: str) -> tuple[str, list[str]]:
+    """(the shared words, the listed parts) of a request; no parts when it is not a list."""
+    head, colon, tail = text.partition(":")
+    body = tail if colon and tail.strip() else text
+    shared = head if colon and tail.strip() else ""
+    parts = [p.strip(" ,;.") for p in _SPLIT.split(body) if p and p.strip(" ,;.")]
+    return shared.strip(), parts
+
+
+def decompose(message: str, ledger: Ledger, extract: Any, *, turn: int = 0,
+              llm: Any | None = None) -> tuple[GoalPlan | None, str]:
+    """(the plan, the words left for the ledger): no plan for a plain single request."""
+    reading = read_shape(message)
+    text = reading.without_cues(message) if reading.spans else message
+    split = llm_split(message, llm) if llm is not None else None
+    shared, parts = split if split is not None else split_parts(text)
+    readings = [(p, extract(p)) for p in parts]
+    goals_words = [(p, u) for p, u in readings if has_content(u, p)]
+    if len(goals_words) >= 3 and not shared and _PLURAL_FILMS.search(goals_words[0][0]):
+        shared = goals_words[0][0]  # "two 80s films, a comedy and a thriller"
+        goals_words = goals_words[1:]
+    distinct_updates = {u.model_dump_json() for _, u in goals_words}
+    compound = len(goals_words) >= 2 and len(distinct_updates) >= 2
+    if compound and split is None and not _CONJUNCTION.search(text):
+        # commas alone may restate one want ("a thriller, something tense"): a list only
+        # when its parts ask for different hard things ("a comedy, a horror")
+        hard = {_hard_key(u) for _, u in goals_words}
+        compound = len(hard) >= 2 and all(_hard_key(u) for _, u in goals_words)
+    if not compound and not reading.shape.structured() and not reading.plan_words:
+        return None, message
+    if not compound:
+        return _single(reading, text, extract, turn), text
+    leftovers = [p for p, u in readings if (p, u) not in goals_words and p != shared]
+    shared_text = " ".join([shared, *leftovers]).strip()
+    goals = [Goal(index=n, text=p, heading=heading_of(p), update=u, turn=turn)
+             for n, (p, u) in enumerate(goals_words)]
+    _allocate(goals, reading)
+    plan = GoalPlan(goals=goals, shape=reading.shape, source="llm" if split else "rules",
+                    shared=extract(shared_text) if shared_text else LedgerUpdate(), turn=turn)
+    return plan, shared_text
+
+
+def _single(reading: ShapeReading, text: str, extract: Any, turn: int) -> GoalPlan:
+    shape = reading.shape
+    slots = shape.count or (3 if shape.per else SINGLE_DEFAULT)
+    goal = Goal(index=0, text=text or "films", heading=heading_of(text) if text else "Your plan",
+                update=extract(text) if text else LedgerUpdate(), slots=min(slots, 10),
+                turn=turn)
+    return GoalPlan(goals=[goal], shape=shape, turn=turn)
+
+
+def _allocate(goals: list[Goal], reading: ShapeReading) -> None:
+    """How many films each part gets: the count said, shared out; one each for a shaped plan;
+    otherwise a few options each."""
+    shape = reading.shape
+    n = len(goals)
+    if shape.count and shape.count >= n:
+        for i, goal in enumerate(goals):
+            goal.slots = shape.count // n + (1 if i < shape.count % n else 0)
+        return
+    each = 1 if (shape.structured() or reading.plan_words) else OPTIONS_PER_GOAL
+    for goal in goals:
+        goal.slots = each
+
+
+# ----------------------------------------------------------------------------- a capable LLM
+
+
+class PartsChoice(BaseModel):
+    """How a capable model splits a request: the user's own words, part by part."""
+
+    shared: str = Field(default="", description="words that apply to every part, verbatim")
+    parts: list[str] = Field(default_factory=list,
+                             description="each separately wanted film or kind of film, verbatim")
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def llm_split(message: str, llm: Any) -> tuple[str, list[str]] | None:
+    """A capable model's split, kept only when every part is made of the user's words."""
+    if not getattr(llm, "capable", False):
+        return None
+    messages = [{"role": "system", "content": load_prompt("goals_system")},
+                {"role": "user", "content": render_prompt("goals_user", message=message)}]
+    try:
+        choice = llm.structured(messages, PartsChoice, max_tokens=200)
+    except Exception as exc:  # any backend failure: the rules decide
+        log.warning("goal split by the LLM failed (%s); using the rules", exc)
+        return None
+    said = _words(message)
+    parts = [p for p in choice.parts if p.strip()]
+    if len(parts) < 2 or any(not _words(p) <= said for p in [*parts, choice.shared]):
+        return None  # a paraphrase could smuggle in wants the user never said
+    return choice.shared, parts

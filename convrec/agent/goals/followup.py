@@ -1,0 +1,86 @@
+"""A later turn that changes one part of the latest plan, and keeps the rest.
+
+"swap the second one" refills one slot; "another option for my nephew" refills the
+slots of the part it names (by the words only that part used); "make the war one
+older" adds a constraint to that part alone; "other ones" refills every part. Anything
+else is not a follow-up of the plan: the turn is read as usual.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from convrec.agent.goals.decompose import has_content
+from convrec.agent.goals.types import GoalPlan
+from convrec.agent.ledger import LedgerUpdate
+from convrec.agent.understanding.lexicon import ORDINAL_REF, ORDINALS, STOP_WORDS
+
+_CHANGE = re.compile(
+    r"\b(?:swap|replace|change|switch|drop|ditch|lose|skip|instead\s+of|not|other\s+than"
+    r"|rather\s+than|seen|watched|already)\b", re.I)
+_AGAIN = re.compile(
+    r"\b(?:another|different|other|else|alternative|alternatives|new|more|instead|options?"
+    r"|swap|replace|change|switch|older|newer|shorter|longer|make)\b", re.I)
+_ALL = re.compile(r"^\W*(?:(?:some\s+|any\s+)?(?:other|different|new|more)\s+(?:ones|films|"
+                  r"movies|options|picks|suggestions)|(?:more|others|again|try\s+again|"
+                  r"something\s+else)(?:\s+please)?)\W*$", re.I)
+_FILLER = {"film", "films", "movie", "movies", "one", "ones", "pick", "something", "option",
+           "options", "want", "like", "good", "great", "maybe", "please", "thing"}
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z][a-z'-]+", text.lower())
+            if w not in STOP_WORDS and w not in _FILLER}
+
+
+def _positions(text: str, size: int) -> list[int]:
+    out = []
+    for match in ORDINAL_REF.finditer(text):
+        index = ORDINALS[match.group(1).lower()] if match.group(1) else int(match.group(2)) - 1
+        if -size <= index < size:
+            out.append(index % size)
+    return sorted(set(out))
+
+
+def _addressed_goal(text: str, plan: GoalPlan) -> int | None:
+    """The part the words name, by the words only that part used."""
+    said = _words(text)
+    own = [_words(g.text) for g in plan.goals]
+    hits = []
+    for n, words in enumerate(own):
+        others = set().union(*(w for m, w in enumerate(own) if m != n))
+        if said & (words - others):
+            hits.append(n)
+    return hits[0] if len(hits) == 1 else None
+
+
+def read_followup(message: str, plan: GoalPlan, extract: Callable[[str], LedgerUpdate],
+                  titles: dict[int, str], turn: int) -> GoalPlan | None:
+    """The plan with the slots to refill marked (`swap`, `redo`) and any new constraint added
+    to the part it names; None when the turn is not about the plan."""
+    if not plan.slots:
+        return None
+    new = plan.model_copy(deep=True)
+    new.swap, new.redo, new.turn, new.note = [], [], turn, ""
+    text = message.strip()
+    positions = _positions(text, len(plan.slots)) if _CHANGE.search(text) else []
+    low = text.lower()
+    positions += [n for n, slot in enumerate(plan.slots)
+                  if titles.get(slot.item_id, "\0").lower() in low and _CHANGE.search(text)]
+    if positions:
+        new.swap = sorted(set(positions))
+        return new
+    if _ALL.match(text):
+        new.redo = [g.index for g in plan.goals]
+        return new
+    goal = _addressed_goal(text, plan) if plan.compound() else None
+    if goal is None:
+        return None
+    update = extract(text)
+    if has_content(update, text):
+        new.goals[goal].refinements.append(update)
+    elif not _AGAIN.search(text):
+        return None
+    new.redo = [goal]
+    return new
