@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from convrec.cli.bench_extract import bench_extract
+from convrec.cli.bench_goals import bench_goals
 from convrec.cli.common import (
     console,
     err_console,
@@ -22,6 +23,7 @@ from convrec.cli.common import (
 app = typer.Typer(help="Benchmarks; --write puts the results into docs/BENCHMARKS.md.",
                   no_args_is_help=True)
 app.command("extract")(bench_extract)
+app.command("goals")(bench_goals)
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
 DEFAULT_CONVERSATIONS = Path("benchmarks/conversations")

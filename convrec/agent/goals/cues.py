@@ -27,9 +27,9 @@ _COUNT = re.compile(
     rf"(?:{_FILMS}|(?!{_UNITS}\b)[a-z-]{{3,}}(?:s|es))\b")
 _DOUBLE = re.compile(r"\b(?:an?\s+)?(double|triple)[\s-]+(?:feature|bill|header)s?\b")
 _PER = re.compile(
-    r"\b(?:one|1|a\s+film|a\s+movie)\s+(?:film\s+|movie\s+)?(?:per|a|each|every)\s+"
-    r"(night|day|evening|weekend|week)\b|\bfor\s+each\s+(night|day|evening)\b"
-    r"|\beach\s+(night|day|evening)\b"
+    r"\b(?:one|1|a\s+film|a\s+movie)\s+(?:[a-z-]+\s+){0,2}?(?P<cut>(?:per|a|each|every)\s+"
+    r"(night|day|evening))\b|\b(?P<cut2>for\s+each\s+(night|day|evening))\b"
+    r"|\b(?P<cut3>each\s+(night|day|evening))\b"
 )
 _NIGHTS = re.compile(r"\b(?:for\s+|over\s+)?(\d+)\s+(nights|days|evenings)\b")
 _WEEK = re.compile(r"\b(?:this|for\s+the|over\s+the|for\s+a|next|the)\s+(week|weekend)\b")
@@ -137,9 +137,9 @@ def read_shape(text: str) -> ShapeReading:
             take(match, 1)
     per = _PER.search(low)
     if per:
-        unit = next(g for g in per.groups() if g)
+        unit = next(g for g in (per.group(2), per.group(4), per.group(6)) if g)
         shape.per = "night" if unit in ("night", "evening") else unit
-        take(per)
+        take(per, next(c for c in ("cut", "cut2", "cut3") if per.group(c)))  # "a comedy" stays
         week = _WEEK.search(low)
         if shape.count is None and week:
             shape.count = 7 if week.group(1) == "week" and shape.per in ("night", "day") else 2

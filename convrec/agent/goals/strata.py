@@ -1,4 +1,4 @@
-"""Candidates spread over the values a plan must keep distinct.
+"""Candidates spread over the values a plan must keep distinct (decade, genre, language).
 
 A ranker's top films bunch: its best forty are mostly from three decades and two genres,
 so "each from a different decade" over them cannot be met. For a plan that must be
@@ -11,7 +11,7 @@ from __future__ import annotations
 from convrec.agent.goals.types import Distinct
 from convrec.agent.ledger import Ledger, Stamped
 from convrec.tools.context import ToolContext
-from convrec.tools.filters import get_vocab
+from convrec.tools.filters import LANGUAGE_NAMES, get_vocab
 
 STRATUM_DEPTH = 6
 MAX_GENRES = 10
@@ -25,6 +25,8 @@ def strata(ledger: Ledger, distinct: Distinct | None, ctx: ToolContext
         return _decades(ledger, ctx)
     if distinct == "genre":
         return _genres(ledger, ctx)
+    if distinct == "language":
+        return _languages(ledger, ctx)
     return []
 
 
@@ -60,3 +62,16 @@ def _genres(ledger: Ledger, ctx: ToolContext) -> list[tuple[str, Ledger]]:
         narrowed = ledger.model_copy(update={"genres_include": {genre: 0}, "genre_mode": "any"})
         out.append((genre, narrowed))
     return out
+
+
+def _languages(ledger: Ledger, ctx: ToolContext) -> list[tuple[str, Ledger]]:
+    if ledger.languages:
+        allowed = list(ledger.languages)
+    else:
+        counts: dict[str, int] = {}
+        for film in get_vocab(ctx).films.values():
+            if film.language and film.votes >= MIN_VOTES:
+                counts[film.language] = counts.get(film.language, 0) + 1
+        codes = sorted(counts, key=lambda c: -counts[c])[:MAX_GENRES]
+        allowed = [LANGUAGE_NAMES.get(c, c) for c in codes]
+    return [(name, ledger.model_copy(update={"languages": {name: 0}})) for name in allowed]

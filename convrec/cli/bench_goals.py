@@ -1,0 +1,63 @@
+"""`convrec bench goals`: multi-part, sequence and budget requests, each part checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from convrec.cli.common import console, print_json, settings_and_catalog, step_progress
+from convrec.errors import ConvrecError
+
+DEFAULT_DOC = Path("docs/BENCHMARKS.md")
+DEFAULT_REQUESTS = Path("benchmarks/goals/requests.jsonl")
+
+
+def bench_goals(
+    backend: Annotated[str, typer.Option(
+        help="LLM backend: local (the embedded model), none (templates only), openai, vllm."
+    )] = "local",
+    requests: Annotated[Path, typer.Option(help="The requests (JSON lines).")] = DEFAULT_REQUESTS,
+    write: Annotated[bool, typer.Option(
+        help="Write the results into the benchmarks doc (section goals-BACKEND).")] = False,
+    doc: Annotated[Path, typer.Option(help="The benchmarks doc.")] = DEFAULT_DOC,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Share of sub-goals satisfied (every film meets its part, the plan's budget, order and
+    distinctness hold), follow-ups, and turn latency for single and multi-part requests."""
+    from convrec.cli.chat import BACKENDS
+    from convrec.eval.bench_agent import make_bench_agent, temporary_sessions
+    from convrec.eval.bench_goals import goals_markdown, load_requests, run_goals_bench
+    from convrec.tools.context import Resources, ToolContext
+    from convrec.tools.warmup import load_all
+
+    if backend not in BACKENDS:
+        raise ConvrecError(f"unknown backend {backend!r}: choose from {', '.join(BACKENDS)}")
+    loaded = load_requests(requests)
+    settings, catalog = settings_and_catalog()
+    resources = Resources(catalog, settings.index)
+    load_all(resources)
+    with temporary_sessions() as tmp:
+        agent = make_bench_agent(settings, resources, backend, Path(tmp) / "sessions.sqlite")
+        try:
+            agent.warm_up()
+            with step_progress() as progress:
+                results = run_goals_bench(agent, loaded, ToolContext(resources), progress)
+        finally:
+            agent.close()
+    if as_json:
+        print_json(results)
+        return
+    command = f"convrec bench goals --backend {backend}"
+    command += f" --requests {requests}" if requests != DEFAULT_REQUESTS else ""
+    body = goals_markdown(results, backend=backend, command=command + " --write",
+                          source=str(requests))
+    console.print(goals_markdown(results, backend=backend, command=command + " --write",
+                                 source=str(requests), max_problems=None),
+                  markup=False, highlight=False, soft_wrap=True)
+    if write:
+        from convrec.eval.report import write_section
+
+        write_section(doc, f"goals-{backend}", body)
+        console.print(f"written to {doc}")
