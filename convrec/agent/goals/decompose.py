@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from convrec.agent.goals.cues import ShapeReading, read_shape
-from convrec.agent.goals.types import Goal, GoalPlan
+from convrec.agent.goals.types import MAX_PLAN_FILMS, Goal, GoalPlan
 from convrec.agent.ledger import Ledger, LedgerUpdate
 from convrec.prompts import load_prompt, render_prompt
 
@@ -127,7 +127,7 @@ def _single(reading: ShapeReading, text: str, extract: Any, turn: int) -> GoalPl
     shape = reading.shape
     slots = shape.count or (3 if shape.per else SINGLE_DEFAULT)
     goal = Goal(index=0, text=text or "films", heading=heading_of(text) if text else "Your plan",
-                update=extract(text) if text else LedgerUpdate(), slots=min(slots, 10),
+                update=extract(text) if text else LedgerUpdate(), slots=min(slots, MAX_PLAN_FILMS),
                 turn=turn)
     return GoalPlan(goals=[goal], shape=shape, turn=turn)
 
@@ -138,10 +138,12 @@ def _allocate(goals: list[Goal], reading: ShapeReading) -> None:
     shape = reading.shape
     n = len(goals)
     if shape.count and shape.count >= n:
+        total = min(shape.count, MAX_PLAN_FILMS)
         for i, goal in enumerate(goals):
-            goal.slots = shape.count // n + (1 if i < shape.count % n else 0)
+            goal.slots = total // n + (1 if i < total % n else 0)
         return
     each = 1 if (shape.structured() or reading.plan_words) else OPTIONS_PER_GOAL
+    each = max(1, min(each, MAX_PLAN_FILMS // n))
     for goal in goals:
         goal.slots = each
 

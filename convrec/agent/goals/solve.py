@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from convrec.agent.goals.types import Distinct, Shape
+from convrec.agent.goals.types import MAX_PLAN_FILMS, Distinct, Shape
 
 NODE_LIMIT = 200_000
 MARATHON_MINUTES = 110  # a film's length when sizing a budget plan whose count is unsaid
@@ -126,7 +126,7 @@ def solve(slots: list[int], candidates: dict[int, list[Candidate]], shape: Shape
 def budget_count(shape: Shape) -> int:
     """How many films a budget holds when the user did not say: at least two."""
     assert shape.budget_minutes is not None
-    return max(2, round(shape.budget_minutes / MARATHON_MINUTES))
+    return min(MAX_PLAN_FILMS, max(2, round(shape.budget_minutes / MARATHON_MINUTES)))
 
 
 def hours(minutes: int) -> str:

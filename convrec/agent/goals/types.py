@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field
 
 from convrec.agent.ledger import LedgerUpdate
 
+MAX_PLAN_FILMS = 10  # the most films one plan shows (the UI has a card slot for each)
+
 Order = Literal["easiest", "oldest", "newest"]
 Distinct = Literal["decade", "genre", "director", "language"]
 Source = Literal["rules", "llm"]
