@@ -1,10 +1,12 @@
 """The shape of a multi-film request, read from its words: how many films, in what order,
 within what total runtime, distinct in what.
 
-Patterns run over the text with number words as digits (`quantity_words.normalise`), so
-"three films" and "3 films", "five hours" and "5 h" read alike; each cue's original span
-is returned, so the extractor never reads "fits in five hours" as a per-film runtime limit
-or "marathon" as a plot wish.
+Patterns (`cue_patterns`) run over the text with number words as digits
+(`quantity_words.normalise`), so "three films" and "3 films", "five hours" and "5 h" read
+alike; each cue's original span is returned, so the extractor never reads "fits in five
+hours" as a per-film runtime limit or "marathon" as a plot wish. A total time is a budget
+when the words say so ("in total", "fits in", "the whole thing"), or when the request is
+for several films and the time is one no single film is limited by.
 """
 
 from __future__ import annotations
@@ -12,77 +14,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from convrec.agent.goals import cue_patterns as cp
 from convrec.agent.goals.types import Shape
 from convrec.agent.understanding.quantity_words import normalise
 
-_FILMS = r"(?:films?|movies?|picks?|titles?|flicks?|features?|suggestions?|recommendations?)"
-_UNITS = (r"(?:hours?|hrs?|minutes?|mins?|stars?|years?|yrs?|decades?|days?|nights?|weeks?|"
-          r"months?|times?|people|persons?|kids?|friends?|episodes?|seasons?|parts?|points?"
-          r"|percent|votes?|adults?|teens?|teenagers?|boys?|girls?|guys?|sons?|daughters?|brothers?"
-          r"|sisters?|parents?|s)")
-# "three films", "4 westerns", "two 80s comedies": a number, then a plural noun that is not
-# a unit ("2 hours", "5 stars"); not about what was already watched ("I saw 2 films")
-_COUNT = re.compile(
-    rf"(?<!watched\s)(?<!seen\s)(?<!saw\s)(?<!the\s)\b(\d+)\s+(?:[\w'-]+\s+){{0,3}}?"
-    rf"(?:{_FILMS}|(?!{_UNITS}\b)[a-z-]{{3,}}(?:s|es))\b")
-_DOUBLE = re.compile(r"\b(?:an?\s+)?(double|triple)[\s-]+(?:feature|bill|header)s?\b")
-_PER = re.compile(
-    r"\b(?:one|1|a\s+film|a\s+movie)\s+(?:[a-z-]+\s+){0,2}?(?P<cut>(?:per|a|each|every)\s+"
-    r"(night|day|evening))\b|\b(?P<cut2>for\s+each\s+(night|day|evening))\b"
-    r"|\b(?P<cut3>each\s+(night|day|evening))\b"
-)
-_NIGHTS = re.compile(r"\b(?:for\s+|over\s+)?(\d+)\s+(nights|days|evenings)\b")
-_WEEK = re.compile(r"\b(?:this|for\s+the|over\s+the|for\s+a|next|the)\s+(week|weekend)\b")
-_ORDERS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("newest", re.compile(
-        r"\b(?:newest|latest|most\s+recent)\s+(?:ones?\s+|films?\s+|movies?\s+)?first\b"
-        r"|\breverse\s+chronological(?:ly)?(?:\s+order)?\b")),
-    ("oldest", re.compile(
-        r"\b(?:oldest|earliest)\s+(?:ones?\s+|films?\s+|movies?\s+)?first\b"
-        r"|\b(?:in\s+)?chronological(?:ly)?(?:\s+order)?\b|\bin\s+(?:the\s+)?order\s+"
-        r"(?:of\s+release|they\s+came\s+out)\b|\bin\s+release\s+order\b")),
-    ("easiest", re.compile(
-        r"\b(?:the\s+)?(?:easiest|most\s+accessible|gentlest|lightest|simplest|most\s+approachable)"
-        r"\s+(?:ones?\s+|films?\s+|movies?\s+|one\s+)?first\b"
-        r"|\bstart(?:ing)?\s+(?:with\s+|from\s+)?(?:the\s+)?(?:easiest|most\s+accessible|"
-        r"most\s+approachable|lightest)(?:\s+ones?)?\b"
-        r"|\b(?:from\s+)?easy\s+to\s+(?:hard|difficult|challenging)\b"
-        r"|\bin\s+order\s+of\s+difficulty\b")),
-)
-_DURATION_TEXT = (r"(?P<h>\d+(?:\.\d+)?)\s*(?:hours?|hrs?|h)\b(?:\s*(?:and\s+)?(?P<hm>\d+)\s*"
-                  r"(?:minutes?|mins?)\b)?|(?P<m>\d+)\s*(?:minutes?|mins?)\b")
-_DURATION_RE = re.compile(_DURATION_TEXT)
-_DURATION = re.sub(r"\(\?P<\w+>", "(?:", _DURATION_TEXT)
-_TOTAL = (r"(?:total|in\s+total|altogether|all\s+together|combined|in\s+all|back\s+to\s+back"
-          r"|in\s+one\s+sitting|tops|max(?:imum)?)")
-_BUDGET_SURE = re.compile(
-    rf"\b(?:that\s+|which\s+|to\s+)?(?:fits?|fitting|squeezed?|squeezing)\s+(?:in(?:to)?|within)"
-    rf"\s+(?:an?\s+|my\s+|the\s+|our\s+)?(?:{_DURATION})(?:\s+{_TOTAL})?"
-    rf"|\b(?:(?:in\s+)?under\s+|within\s+|less\s+than\s+|in\s+)?(?:{_DURATION})\s+{_TOTAL}\b"
-    rf"|\b(?:total|combined)\s+(?:runtime|running\s+time|length)\s+(?:of\s+|under\s+|below\s+|"
-    rf"within\s+|up\s+to\s+)?(?:{_DURATION})"
-)
-_BUDGET_IF_PLAN = re.compile(
-    rf"\b(?:in\s+under|under|within|less\s+than|no\s+more\s+than|at\s+most|(?:i|we)\s+(?:only\s+)?"
-    rf"(?:have|got)|in)\s+(?:an?\s+|about\s+)?(?:{_DURATION})"
-)
-_PLAN_WORDS = re.compile(
-    r"\b(?:an?\s+)?(?:film\s+|movie\s+)?(?:marathon|line-?up|watch\s*list|programme|program"
-    r"|binge|festival)\b|\bback[\s-]+to[\s-]+back\b"
-)
-_DISTINCT = re.compile(
-    r"\b(?:each|every\s+one|all|every\s+(?:film|movie|one)|one)\s+(?:of\s+them\s+)?"
-    r"(?:from|in|of|by|with)\s+(?:a\s+)?different\s+(?P<a>decades?|eras?|genres?|directors?|"
-    r"languages?|countries|country)\b"
-    r"|\b(?:from|in|across|spanning|covering)\s+(?:\d+\s+)?different\s+(?P<b>decades|eras|genres"
-    r"|directors|languages|countries)\b"
-    r"|\bno\s+(?:two|2)\s+(?:from|in|by|of)\s+the\s+same\s+(?P<c>decade|era|genre|director|language"
-    r"|country)\b"
-    r"|\b(?:a\s+)?different\s+(?P<d>decade|era|genre|director|language|country)\s+(?:each|for\s+"
-    r"each|every\s+time|per\s+(?:film|movie|night))\b"
-)
-_DISTINCT_KIND = {"decade": "decade", "era": "decade", "genre": "genre", "director": "director",
-                  "language": "language", "countrie": "language", "country": "language"}
+SINGLE_FILM_MINUTES = 150  # a time under this may be one film's limit ("under 2 hours")
+HAVE_MINUTES = 200  # "I have 3 hours" is one long film's; "I have 4 hours", a plan's
 
 
 @dataclass
@@ -90,6 +27,7 @@ class ShapeReading:
     shape: Shape
     spans: list[tuple[int, int]] = field(default_factory=list)  # in the original text
     plan_words: bool = False  # "marathon", "double feature": several films, count unsaid
+    one_each: bool = False  # "one each", "one for me and one for her": a film per part
 
     def without_cues(self, text: str) -> str:
         """The text with every cue cut out (what the extractor reads)."""
@@ -103,7 +41,7 @@ class ShapeReading:
 
 
 def _minutes(found: re.Match[str]) -> int | None:
-    match = _DURATION_RE.search(found.group(0))
+    match = cp.DURATION_RE.search(found.group(0))
     if match is None:
         return None
     groups = match.groupdict()
@@ -112,6 +50,11 @@ def _minutes(found: re.Match[str]) -> int | None:
     if groups.get("m"):
         return int(groups["m"])
     return None
+
+
+def _told(low: str, start: int) -> bool:
+    """Whether a number is part of a story ("each of us wrote three titles"), not a request."""
+    return bool(cp.PAST.search(low[max(0, start - 40):start]))
 
 
 def read_shape(text: str) -> ShapeReading:
@@ -126,49 +69,82 @@ def read_shape(text: str) -> ShapeReading:
         reading.spans.append((start, end))
         shape.said.append(text[start:end])
 
-    double = _DOUBLE.search(low)
-    if double:
-        shape.count = 2 if double.group(1) == "double" else 3
-        take(double)
-    for match in _COUNT.finditer(low):
-        n = int(match.group(1))
-        if 2 <= n <= 10 and shape.count is None:
-            shape.count = n
-            take(match, 1)
-    per = _PER.search(low)
-    if per:
-        unit = next(g for g in (per.group(2), per.group(4), per.group(6)) if g)
-        shape.per = "night" if unit in ("night", "evening") else unit
-        take(per, next(c for c in ("cut", "cut2", "cut3") if per.group(c)))  # "a comedy" stays
-        week = _WEEK.search(low)
-        if shape.count is None and week:
-            shape.count = 7 if week.group(1) == "week" and shape.per in ("night", "day") else 2
-            take(week)
-    nights = _NIGHTS.search(low)
-    if nights and 2 <= int(nights.group(1)) <= 10:
-        shape.per = shape.per or ("night" if nights.group(2) != "days" else "day")
-        shape.count = shape.count or int(nights.group(1))
-        take(nights)
-    for order, pattern in _ORDERS:
+    _read_count(low, reading, take)
+    _read_per(low, reading, take)
+    for order, pattern in cp.ORDERS:
         said = pattern.search(low)
         if said and shape.order is None:
             shape.order = order  # type: ignore[assignment]
             take(said)
-    plan = _PLAN_WORDS.search(low)
+    plan = cp.PLAN_WORDS.search(low)
     if plan:
         reading.plan_words = True
         take(plan)
-    several = bool(shape.count and shape.count > 1) or shape.per is not None or bool(plan)
-    budget = _BUDGET_SURE.search(low)
-    if budget is None and several:
-        budget = next((m for m in _BUDGET_IF_PLAN.finditer(low)
-                       if (_minutes(m) or 0) >= 150), None)
-    if budget is not None and (minutes := _minutes(budget)):
-        shape.budget_minutes = minutes
-        take(budget)
-    distinct = _DISTINCT.search(low)
-    if distinct:
-        word = next(g for g in distinct.groups() if g).rstrip("s")
-        shape.distinct = _DISTINCT_KIND.get(word, "decade")  # type: ignore[assignment]
-        take(distinct)
+    several = (bool(shape.count and shape.count > 1) or shape.per is not None or bool(plan)
+               or reading.one_each or bool(re.search(rf"\b{cp.FILMS}\b", low) and
+                                           re.search(r"\b(?:films|movies|ones)\b", low)))
+    _read_budget(low, reading, take, several)
+    for pattern in cp.DISTINCT:
+        distinct = pattern.search(low)
+        if distinct:
+            word = distinct.group("attr").rstrip("s")
+            shape.distinct = cp.DISTINCT_KIND.get(word, "decade")  # type: ignore[assignment]
+            take(distinct)
+            break
     return reading
+
+
+def _read_count(low: str, reading: ShapeReading, take: object) -> None:
+    shape = reading.shape
+    assert callable(take)
+    double = cp.DOUBLE.search(low)
+    if double:
+        shape.count = 2 if double.group(1) == "double" else 3
+        take(double)
+    pair = cp.PAIR.search(low)
+    if pair and shape.count is None:
+        shape.count = 3 if pair.group(2) == "few" else 2
+        take(pair, "cut")
+    for match in cp.COUNT.finditer(low):
+        group = next(g for g in (1, 2, 3) if match.group(g))
+        n = int(match.group(group))
+        if 2 <= n <= 10 and shape.count is None and not _told(low, match.start()):
+            shape.count = n
+            take(match, group)
+    one_each = cp.ONE_EACH.search(low)
+    if one_each:
+        reading.one_each = True
+        take(one_each)
+
+
+def _read_per(low: str, reading: ShapeReading, take: object) -> None:
+    shape = reading.shape
+    assert callable(take)
+    per = cp.PER.search(low)
+    if per:
+        unit = next(g for g in (per.group(2), per.group(4), per.group(6)) if g)
+        shape.per = "night" if unit in ("night", "evening") else unit
+        take(per, next(c for c in ("cut", "cut2", "cut3") if per.group(c)))  # "a comedy" stays
+        week = cp.WEEK.search(low)
+        if shape.count is None and week:
+            shape.count = 7 if week.group(2) == "week" else (3 if week.group(1) else 2)
+            take(week)
+    nights = cp.NIGHTS.search(low)
+    if nights and 2 <= int(nights.group(1)) <= 10:
+        shape.per = shape.per or ("night" if nights.group(2) != "days" else "day")
+        shape.count = shape.count or int(nights.group(1))
+        take(nights)
+
+
+def _read_budget(low: str, reading: ShapeReading, take: object, several: bool) -> None:
+    assert callable(take)
+    sure = [m for m in cp.BUDGET_SURE.finditer(low) if _minutes(m)]
+    found = next((m for m in sure if several or (_minutes(m) or 0) >= SINGLE_FILM_MINUTES),
+                 None)
+    if found is None:
+        found = next((m for m in cp.BUDGET_IF_PLAN.finditer(low)
+                      if (_minutes(m) or 0) >= (SINGLE_FILM_MINUTES if several
+                                                else HAVE_MINUTES)), None)
+    if found is not None:
+        reading.shape.budget_minutes = _minutes(found)
+        take(found)

@@ -19,21 +19,22 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from convrec.agent.goals.cues import ShapeReading, read_shape
+from convrec.agent.goals.split import Split, split_parts
 from convrec.agent.goals.types import MAX_PLAN_FILMS, Goal, GoalPlan
 from convrec.agent.ledger import Ledger, LedgerUpdate
+from convrec.agent.understanding.extractor import MAX_CHARS
 from convrec.prompts import load_prompt, render_prompt
 
 log = logging.getLogger(__name__)
 
 OPTIONS_PER_GOAL = 3  # films per part when the user did not say how many
 SINGLE_DEFAULT = 5
-_DETERMINER = (r"(?:also\s+)?(?:a|an|one|some|something|another|anything|two|three|four|2|3|4"
-               r"|maybe\s+a|then\s+a)\b")
-_SPLIT = re.compile(
-    rf"\s*(?:,\s*(?:and\s+|plus\s+|then\s+)?|;\s*|\s+(?:and|plus|then|followed\s+by|as\s+well\s+as"
-    rf"|and\s+then|and\s+also|or)\s+)(?={_DETERMINER})",
-    re.I,
-)
+_ASKS = re.compile(
+    r"^(?:also\s+|maybe\s+|then\s+|and\s+)?(?:a|an|one|some|something|somthing|another|anything"
+    r"|whichever|whatever|any|\d+)\b|\b(?:films?|movies?|flicks?|ones?|stuff|story|stories"
+    r"|shows?|cartoons?|documentar(?:y|ies)|thing)\b|\bfor\s+(?:me|us|him|her|them|my|our|the)\b"
+    r"|\b(?:want|wants|like|likes|love|loves|adore|adores|prefer|prefers|enjoys?|into|about"
+    r"|fancy|fancies|watch|watches)\b", re.I)
 _PLURAL_FILMS = re.compile(r"\b(?:films|movies|flicks|picks|ones|features)\b", re.I)
 _LIKE = re.compile(r"\b(?:like|similar\s+to|in\s+the\s+vein\s+of|along\s+the\s+lines\s+of)\b",
                    re.I)
@@ -61,9 +62,6 @@ def heading_of(text: str) -> str:
     return out[:1].upper() + out[1:] if out else "Your pick"
 
 
-_CONJUNCTION = re.compile(r"\b(?:and|plus|then|or|followed\s+by|as\s+well\s+as)\b|;", re.I)
-
-
 def _hard_key(update: LedgerUpdate) -> str:
     """The hard constraints of a part, as one comparable string ('' when it has none)."""
     return update.model_dump_json(include={
@@ -78,33 +76,30 @@ def has_content(update: LedgerUpdate, text: str) -> bool:
             or update.runtime_max or update.languages or update.people_include
             or update.keywords_include or update.studios_include or update.min_rating)
     liked = bool(update.liked_ids) and bool(_LIKE.search(text))
-    return bool(hard or update.wishes or update.soft or liked)
-
-
-def split_parts(text: str) -> tuple[str, list[str]]:
-    """(the shared words, the listed parts) of a request; no parts when it is not a list."""
-    head, colon, tail = text.partition(":")
-    body = tail if colon and tail.strip() else text
-    shared = head if colon and tail.strip() else ""
-    parts = [p.strip(" ,;.") for p in _SPLIT.split(body) if p and p.strip(" ,;.")]
-    return shared.strip(), parts
+    # a wish alone is leftover words: a part only when the words ask for a film
+    # ("something that makes us laugh", "kubrick for me"), not "my gran is visiting"
+    wish = bool(update.wishes or update.soft) and bool(_ASKS.search(text))
+    return bool(hard or liked or wish)
 
 
 def decompose(message: str, ledger: Ledger, extract: Any, *, turn: int = 0,
               llm: Any | None = None) -> tuple[GoalPlan | None, str]:
-    """(the plan, the words left for the ledger): no plan for a plain single request."""
-    reading = read_shape(message)
-    text = reading.without_cues(message) if reading.spans else message
-    split = llm_split(message, llm) if llm is not None else None
-    shared, parts = split if split is not None else split_parts(text)
-    readings = [(p, extract(p)) for p in parts]
+    """(the plan, the words left for the ledger): no plan for a plain single request. Only
+    the start of a very long message is read, as the extractor reads only that."""
+    said = message[:MAX_CHARS]
+    reading = read_shape(said)
+    text = reading.without_cues(said) if reading.spans else said
+    split = llm_split(said, llm) if llm is not None else None
+    found = split if split is not None else split_parts(text)
+    shared, parts = found.shared, found.parts
+    readings = _inherit([(p, extract(p)) for p in parts])
     goals_words = [(p, u) for p, u in readings if has_content(u, p)]
     if len(goals_words) >= 3 and not shared and _PLURAL_FILMS.search(goals_words[0][0]):
         shared = goals_words[0][0]  # "two 80s films, a comedy and a thriller"
         goals_words = goals_words[1:]
     distinct_updates = {u.model_dump_json() for _, u in goals_words}
     compound = len(goals_words) >= 2 and len(distinct_updates) >= 2
-    if compound and split is None and not _CONJUNCTION.search(text):
+    if compound and not found.certain:
         # commas alone may restate one want ("a thriller, something tense"): a list only
         # when its parts ask for different hard things ("a comedy, a horror")
         hard = {_hard_key(u) for _, u in goals_words}
@@ -121,6 +116,27 @@ def decompose(message: str, ledger: Ledger, extract: Any, *, turn: int = 0,
     plan = GoalPlan(goals=goals, shape=reading.shape, source="llm" if split else "rules",
                     shared=extract(shared_text) if shared_text else LedgerUpdate(), turn=turn)
     return plan, shared_text
+
+
+_ANOTHER = re.compile(r"^(?:and\s+|then\s+|also\s+)?(?:another|one\s+more|the\s+other|a\s+second"
+                      r"|a\s+different\s+one)\b", re.I)
+_KIND_FIELDS = ("genres_include", "genre_mode", "keywords_include", "people_include", "languages",
+                "studios_include")
+
+
+def _inherit(readings: list[tuple[str, LedgerUpdate]]) -> list[tuple[str, LedgerUpdate]]:
+    """'one sci-fi from the 80s and another from the 2010s': a part that says "another"
+    and names no kind of film of its own is the kind the part before it named."""
+    out: list[tuple[str, LedgerUpdate]] = []
+    for text, update in readings:
+        own_kind = any(getattr(update, f) for f in _KIND_FIELDS if f != "genre_mode")
+        if out and _ANOTHER.match(text) and not own_kind:
+            before = out[-1][1]
+            update = update.model_copy(update={f: getattr(before, f) for f in _KIND_FIELDS})
+            if not update.wishes:
+                update.wishes = list(before.wishes)
+        out.append((text, update))
+    return out
 
 
 def _single(reading: ShapeReading, text: str, extract: Any, turn: int) -> GoalPlan:
@@ -142,7 +158,8 @@ def _allocate(goals: list[Goal], reading: ShapeReading) -> None:
         for i, goal in enumerate(goals):
             goal.slots = total // n + (1 if i < total % n else 0)
         return
-    each = 1 if (shape.structured() or reading.plan_words) else OPTIONS_PER_GOAL
+    one = shape.structured() or reading.plan_words or reading.one_each
+    each = 1 if one else OPTIONS_PER_GOAL
     each = max(1, min(each, MAX_PLAN_FILMS // n))
     for goal in goals:
         goal.slots = each
@@ -163,7 +180,7 @@ def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z0-9']+", text.lower()))
 
 
-def llm_split(message: str, llm: Any) -> tuple[str, list[str]] | None:
+def llm_split(message: str, llm: Any) -> Split | None:
     """A capable model's split, kept only when every part is made of the user's words."""
     if not getattr(llm, "capable", False):
         return None
@@ -178,4 +195,4 @@ def llm_split(message: str, llm: Any) -> tuple[str, list[str]] | None:
     parts = [p for p in choice.parts if p.strip()]
     if len(parts) < 2 or any(not _words(p) <= said for p in [*parts, choice.shared]):
         return None  # a paraphrase could smuggle in wants the user never said
-    return choice.shared, parts
+    return Split(choice.shared, parts, True)

@@ -29,9 +29,26 @@ _FILLER = {"film", "films", "movie", "movies", "one", "ones", "pick", "something
            "options", "want", "like", "good", "great", "maybe", "please", "thing"}
 
 
-def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z][a-z'-]+", text.lower())
-            if w not in STOP_WORDS and w not in _FILLER}
+# who a part is for, so "anything else for her?" finds the part "she wants a romcom"
+_WHO = {
+    "she": "@her", "her": "@her", "hers": "@her", "wife": "@her", "girlfriend": "@her",
+    "mum": "@her", "mom": "@her", "mother": "@her", "gran": "@her", "grandma": "@her",
+    "granny": "@her", "daughter": "@her", "sister": "@her", "niece": "@her", "aunt": "@her",
+    "he": "@him", "him": "@him", "his": "@him", "husband": "@him", "boyfriend": "@him",
+    "dad": "@him", "father": "@him", "grandpa": "@him", "grandad": "@him", "son": "@him",
+    "brother": "@him", "nephew": "@him", "uncle": "@him",
+    "i": "@me", "me": "@me", "my": "@me", "myself": "@me",
+    "kids": "@kids", "kid": "@kids", "children": "@kids", "little": "@kids",
+}
+
+
+def _words(text: str, genres: list[str] | None = None) -> set[str]:
+    """A part's distinguishing words: its content words, who it is for, its genres."""
+    raw = re.findall(r"[a-z][a-z'-]*", text.lower())
+    words = {w for w in raw if w not in STOP_WORDS and w not in _FILLER}
+    words |= {_WHO[w.split("'")[0]] for w in raw if w.split("'")[0] in _WHO}
+    words |= {g.lower() for g in genres or []}
+    return words
 
 
 def _positions(text: str, size: int) -> list[int]:
@@ -46,7 +63,7 @@ def _positions(text: str, size: int) -> list[int]:
 def _addressed_goal(text: str, plan: GoalPlan) -> int | None:
     """The part the words name, by the words only that part used."""
     said = _words(text)
-    own = [_words(g.text) for g in plan.goals]
+    own = [_words(g.text, g.update.genres_include) for g in plan.goals]
     hits = []
     for n, words in enumerate(own):
         others = set().union(*(w for m, w in enumerate(own) if m != n))

@@ -56,3 +56,10 @@ def test_cues_are_cut_from_what_the_extractor_reads():
                                   "we are 4 adults", "I saw 3 westerns last month"])
 def test_numbers_that_are_not_a_count_of_films(text):
     assert read_shape(text).shape.count is None
+
+
+@pytest.mark.parametrize("text", ["each of us wrote three titles on paper",
+                                  "we watched two comedies last night and loved them",
+                                  "I bought 4 westerns on DVD"])
+def test_numbers_in_a_story_are_not_a_count(text):
+    assert read_shape(text).shape.count is None

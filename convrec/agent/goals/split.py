@@ -1,0 +1,58 @@
+"""Where a request's list of wants splits into parts.
+
+A part starts again after a separator (a comma, "and", "then", a dash, a new sentence) when
+what follows opens a new noun phrase ("a war drama", "something scary", "whichever Cameron
+film"), a new wanter ("she wants", "my dad is all about"), or comes after a sequencing word
+("and after that", "then"); a list whose parts each name who they are for ("kubrick for me,
+spielberg for the kids") splits at its commas. Whether a piece is a sub-goal at all is the
+extractor's call (`decompose.has_content`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_DETERMINER = (r"(?:also\s+|maybe\s+|then\s+)?(?:a|an|one|some|something|somthing|another|anything"
+               r"|whichever|whatever|any|two|three|four|2|3|4)\b")
+_WANTER = (r"(?:i|she|he|we|they|my\s+[a-z]+(?:\s+[a-z]+)?|our\s+[a-z]+|his\s+[a-z]+|her\s+[a-z]+"
+           r"|the\s+(?:kids|children|little\s+ones?|boys|girls))\s+(?:[a-z']+\s+){0,2}?"
+           r"(?:wants?|likes?|loves?|adores?|prefers?|enjoys?|needs?|fancies|fancy|is\s+(?:all\s+)?"
+           r"(?:into|about)|watches|is\s+a\s+fan\s+of|goes\s+for|would\s+like|'d\s+like|can'?t"
+           r"\s+get\s+enough\s+of)\b")
+_SEPARATOR = (r"(?:\s*,\s*(?:and\s+|plus\s+|then\s+|but\s+)?|\s*;\s*|\s*\.{2,}\s*|\s*[.!?]\s+"
+              r"|\s+(?:and|plus|then|followed\s+by|as\s+well\s+as|and\s+then|and\s+also|or|but"
+              r"|while|whereas)\s+|\s+[-–—]\s+)")
+_SEQUENCE = (r"(?:\s*,?\s*(?:and\s+)?(?:then|after\s+that|afterwards|followed\s+by|and\s+later"
+             r"|to\s+follow\s+with)\s+)")
+_SPLIT = re.compile(rf"{_SEPARATOR}(?={_DETERMINER}|{_WANTER})|{_SEQUENCE}(?=[a-z])", re.I)
+_CERTAIN = re.compile(rf"\b(?:and|plus|then|or|followed\s+by|as\s+well\s+as|after\s+that)\b|;"
+                      rf"|\s[-–—]\s|\.\.|(?:^|[,.;!?]\s*){_WANTER}", re.I)
+_AUDIENCE = re.compile(r"\bfor\s+(?:me|us|him|her|them|you|my\s+[a-z]+|our\s+[a-z]+|the\s+"
+                       r"[a-z]+(?:\s+ones?)?|[A-Z][a-z]+)\b")
+_LIST = re.compile(r"\s*(?:,|;|\band\b)\s*")
+
+
+@dataclass
+class Split:
+    shared: str  # words every part shares ("two 80s films: ...")
+    parts: list[str]
+    certain: bool  # a conjunction, a new wanter or a sequence says these are separate
+
+
+def split_parts(text: str) -> Split:
+    """The shared words and the listed parts of a request; one part when it is no list."""
+    head, colon, tail = text.partition(":")
+    listed = bool(colon and tail.strip())
+    body = tail if listed else text
+    shared = head.strip() if listed else ""
+    parts = _clean(_SPLIT.split(body))
+    if len(parts) < 2:
+        pieces = _clean(_LIST.split(body))
+        if len(pieces) >= 2 and sum(bool(_AUDIENCE.search(p)) for p in pieces) >= 2:
+            return Split(shared, pieces, True)  # "kubrick for me, spielberg for the kids"
+    return Split(shared, parts, bool(_CERTAIN.search(body)))
+
+
+def _clean(pieces: list[str]) -> list[str]:
+    return [p.strip(" ,;.!?-–—") for p in pieces if p and p.strip(" ,;.!?-–—")]
