@@ -86,6 +86,9 @@ DISLIKING_PREDICATE = re.compile(
 WELCOMING = re.compile(
     r"\b(?:wouldn'?t|would not|couldn'?t|can'?t|could not)\s+say\s+no\s+to\b|\bnot\s+(?:against|"
     r"opposed to|averse to)\b|\bno\s+objections?\s+to\b|\bwouldn'?t\s+hate\b"
+    # "never seen any Kubrick": new to them, which is why they ask, not a dislike
+    r"|\b(?:never|not|haven'?t|have\s+not|hasn'?t)\s+(?:ever\s+|yet\s+|really\s+|even\s+)?"
+    r"(?:seen|watched)\s+(?:any|anything\s+(?:by|from|with))\b"
 )
 # A subject refused outright by what is said after it ("musicals are a no from me").
 REFUSING_PREDICATE = re.compile(

@@ -81,7 +81,12 @@ class PeopleReader:
                     person = vocab.people.get(person_key(hit.value))
                     if person is not None:
                         notes.append(f"I read \"{tok.text}\" as {hit.value}")
-            unusual = not get_grounder(self.ctx).is_real_word(tok.low)
+            grounder = get_grounder(self.ctx)
+            unusual = not grounder.is_real_word(tok.low)
+            # a director's surname that is no English word reads as the director even in
+            # lower case and uncued ("kubrick for me"), though the catalog's texts use it
+            unusual = unusual or (person is not None and vocab.mainly_directs(person)
+                                  and tok.low not in grounder.dictionary)
             if person is None or not (tok.capitalised or cue or unusual):
                 continue
             if not tok.capitalised and prev not in ("by", "director", "directed") and not (
