@@ -118,8 +118,10 @@ def test_structured_output_through_with_structured_output(endpoint):
 def test_bind_tools_round_trip(endpoint):
     """What the agent's tool-calling planner does: bind its tools to `llm.chat_model`."""
     root, requests = endpoint
-    reply = backend(root, "tools").chat_model.bind_tools([search_films]).invoke(
-        "Find me a science-fiction film"
+    reply = (
+        backend(root, "tools")
+        .chat_model.bind_tools([search_films])
+        .invoke("Find me a science-fiction film")
     )
     assert reply.tool_calls[0]["name"] == "search_films"
     assert reply.tool_calls[0]["args"] == {"query": "science fiction"}
