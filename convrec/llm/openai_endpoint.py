@@ -217,7 +217,12 @@ class OpenAiEndpoint(BaseLlm):
                 f"the LLM endpoint at {self.base_url} returned something that is not a chat "
                 f"completion: {one_line(message, 100)!r}"
             )
-        return message_text(message)
+        text = message_text(message)
+        if not text and getattr(message, "tool_calls", None):
+            raise LlmOutputError(
+                f"the LLM endpoint at {self.base_url} returned a completion without text"
+            )
+        return text
 
     def stream(
         self,
