@@ -83,6 +83,13 @@ class _Handler(BaseHTTPRequestHandler):
             last = {"index": 0, "delta": {}, "finish_reason": "stop"}
             events.append({**chunk, "choices": [last]})
             self._sse(events)
+        elif mode == "jsononly" and (
+            request.get("tools")
+            or (request.get("response_format") or {}).get("type") != "json_object"
+        ):  # an endpoint with JSON mode only: no json_schema, no tools, JSON mode required
+            self._json(400, {"error": {"message": "only response_format json_object"}})
+        elif mode == "jsononly":
+            self._json(200, completion('Sure: {"city": "Paris", "country": "France"}'))
         elif mode == "tools" and request.get("tools"):
             name = request["tools"][0]["function"]["name"]
             args = {"query": "science fiction"} if name != "City" else {"city": "Paris"}

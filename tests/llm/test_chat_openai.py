@@ -9,6 +9,7 @@ import asyncio
 import threading
 
 import pytest
+from langchain_core.messages import HumanMessage
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
@@ -162,3 +163,27 @@ def test_garbage_async_stream_is_one_line_output_error(stub_server):
     with pytest.raises(LlmOutputError) as info:
         asyncio.run(collect())
     one_line(info.value)
+
+
+def test_structured_falls_back_to_json_mode_and_repair(endpoint):
+    """An endpoint that refuses json_schema and tools: JSON mode, the prompted path."""
+    root, requests = endpoint
+    llm = backend(root, "jsononly")
+    assert llm.structured(CAPITAL, City) == City(city="Paris", country="France")
+    assert llm._structured_method == "json_mode"
+    assert requests[-1]["response_format"] == {"type": "json_object"}
+    before = len(requests)
+    assert llm.structured(CAPITAL, City) == City(city="Paris", country="France")
+    assert len(requests) == before + 1  # straight to the method that worked
+
+
+def test_health_without_a_model_list(stub_server):
+    """GET /models is missing there (404): a 1-token completion through ChatOpenAI."""
+    state = OpenAiLlm(base_url=f"{stub_server}/picky/v1", model="m", max_retries=0).health()
+    assert state.ok and "answers (no /models)" in state.detail
+
+
+def test_the_official_api_gets_max_completion_tokens():
+    llm = OpenAiLlm(model="gpt-4o-mini", api_key="sk-test")  # nothing is sent
+    payload = llm.chat_model._get_request_payload([HumanMessage("hi")], **llm.call_options(5, 0.0))
+    assert payload["max_completion_tokens"] == 5 and "max_tokens" not in payload
