@@ -12,7 +12,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from convrec.llm.chat_embedded import LlmChatModel
 from convrec.llm.embedded import EMBEDDED_MODEL
@@ -90,7 +90,11 @@ def test_no_tool_calls(local_llm):
 @pytest.fixture
 def served(openai_server) -> ChatOpenAI:
     return ChatOpenAI(
-        base_url=openai_server, api_key="x", model=EMBEDDED_MODEL, max_retries=0, timeout=120
+        base_url=openai_server,
+        api_key=SecretStr("x"),
+        model=EMBEDDED_MODEL,
+        max_retries=0,
+        timeout=120,
     )
 
 
