@@ -12,10 +12,13 @@ spending a decode on a prompt the model cannot follow.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForLLMRun,
+    CallbackManagerForLLMRun,
+)
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
@@ -79,7 +82,32 @@ class LlmChatModel(BaseChatModel):
             close = getattr(deltas, "close", None)
             if callable(close):
                 close()  # a consumer that stops early stops the decoding
-        yield ChatGenerationChunk(
+        yield self._last_chunk()
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        """The Llm's own `astream` (a consumer that stops early stops the decoding, which
+        LangChain's default, `_stream` stepped in a thread pool, would not)."""
+        deltas = self.llm.astream(from_langchain(messages), **self._options(stop, kwargs))
+        try:
+            async for delta in deltas:
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                if run_manager is not None:
+                    await run_manager.on_llm_new_token(delta, chunk=chunk)
+                yield chunk
+        finally:
+            aclose = getattr(deltas, "aclose", None)
+            if callable(aclose):
+                await aclose()
+        yield self._last_chunk()
+
+    def _last_chunk(self) -> ChatGenerationChunk:
+        return ChatGenerationChunk(
             message=AIMessageChunk(
                 content="", response_metadata={"model_name": self.llm.name}, chunk_position="last"
             )

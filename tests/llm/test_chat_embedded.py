@@ -5,6 +5,7 @@ on a free loopback port."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import openai
 import pytest
@@ -56,6 +57,23 @@ def test_invoke_and_stream_are_the_models_reply(local_llm):
         return "".join([c.content async for c in chat.astream(QUESTION, max_tokens=16)])
 
     assert asyncio.run(collect()) == expected
+
+
+def test_stopping_an_async_stream_stops_decoding(local_llm):
+    story = "Write a long story about a dragon."
+
+    async def first_words() -> str:
+        async with contextlib.aclosing(
+            local_llm.chat_model.astream(story, max_tokens=400)
+        ) as chunks:
+            async for chunk in chunks:
+                if chunk.content:
+                    return str(chunk.content)
+        return ""
+
+    assert asyncio.run(first_words())
+    assert local_llm._lock.acquire(timeout=10), "the model kept decoding"
+    local_llm._lock.release()
 
 
 def test_system_messages_and_stop(local_llm):
