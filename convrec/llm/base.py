@@ -1,4 +1,5 @@
-"""`BaseLlm`: what the backends share, so each writes only what it does differently."""
+"""`BaseLlm`: what the backends share, so each writes only what it does differently (including
+`chat_model`, the backend as a LangChain chat model)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import contextlib
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import BaseModel
 
 from convrec.llm.streaming import AnyEvent
 from convrec.llm.types import CancelToken, Health, LlmError, Message
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -24,6 +28,17 @@ class BaseLlm:
     name: str = "llm"
     supports_scoring: bool = False
     capable: bool = False
+
+    @property
+    def chat_model(self) -> BaseChatModel:
+        """This model as a LangChain chat model, made once (`LlmChatModel`: no tool calls;
+        the openai backend gives its `ChatOpenAI` instead)."""
+        chat = self.__dict__.get("_chat_model")
+        if chat is None:
+            from convrec.llm.chat_embedded import LlmChatModel
+
+            chat = self.__dict__.setdefault("_chat_model", LlmChatModel(llm=self))
+        return chat
 
     def stream(
         self,

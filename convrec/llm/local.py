@@ -190,15 +190,15 @@ class LocalLlm(BaseLlm):
                         "eos_token_id": self.end_ids,
                         "pad_token_id": self.pad_id,
                         "return_dict_in_generate": True,
-                        "past_key_values": new_cache(self.model.config, kv),
+                        "cache": new_cache(self.model.config, kv),
                     }
                     if temperature > 0:
                         kwargs.update(do_sample=True, temperature=temperature, top_k=0, top_p=1.0)
                     else:  # greedy; None silences warnings about the model's sampling defaults
                         kwargs.update(do_sample=False, temperature=None, top_k=None, top_p=None)
                     out = self.model.generate(**kwargs)
-                    if self._prefix is not None and out.past_key_values is not None:
-                        self._prefix.add(ids, kv_of(out.past_key_values))
+                    if self._prefix is not None and out.cache is not None:
+                        self._prefix.add(ids, kv_of(out.cache))
                     log.debug("decoded with %d cached prompt tokens", n_cached)
             except BaseException as exc:
                 failure.append(exc)

@@ -37,14 +37,14 @@ def score_continuations(
         out = model(
             input_ids=torch.tensor([context[n_cached:]]),
             position_ids=torch.arange(n_cached, len(context)).unsqueeze(0),
-            past_key_values=new_cache(model.config, kv),
+            cache=new_cache(model.config, kv),
             use_cache=True,
             logits_to_keep=len(shared) + 1,
         )
         head = torch.log_softmax(out.logits[0].float(), dim=-1)  # predicts shared + next
         base = sum(float(head[i, t]) for i, t in enumerate(shared))
         first = head[len(shared)]
-        context_kv = kv_of(out.past_key_values)
+        context_kv = kv_of(out.cache)
         if prefix is not None:
             prefix.add(prompt, context_kv)
         rests = [o[len(shared) :] for o in options]
@@ -72,7 +72,7 @@ def score_continuations(
             logits = model(
                 input_ids=ids,
                 position_ids=torch.arange(start, start + width).expand(len(batch), width),
-                past_key_values=cache,
+                cache=cache,
                 use_cache=True,
             ).logits
             for r, j in enumerate(batch):

@@ -1,16 +1,18 @@
 """The `openai` backend: any OpenAI-compatible chat-completions endpoint
-(`convrec.llm.openai_endpoint`), with structured output.
+(`convrec.llm.openai_endpoint`, through `ChatOpenAI`), with structured output.
 
 Structured output tries, in order, and remembers the first the server accepts: JSON schema
-(`response_format` json_schema), function calling (a forced tool call), JSON mode
-(json_object) and plain prompting; the reply is always validated with pydantic.
+and function calling (`ChatOpenAI.with_structured_output`, method json_schema /
+function_calling), then JSON mode (json_object) and plain prompting with one repair retry
+(`convrec.llm.json_output`, for endpoints that support neither); the reply is always validated
+with pydantic here, so a misfit is one line.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -50,10 +52,12 @@ class OpenAiLlm(OpenAiEndpoint):
         assert last is not None
         raise last
 
-    def _validated(self, text: str, schema: type[T]) -> T:
+    def _validated(self, reply: str | dict[str, Any], schema: type[T]) -> T:
+        """`reply` (text holding a JSON object, or the object) as a `schema`, or a one-line
+        LlmOutputError."""
         from convrec.llm.json_output import first_json_object
 
-        data = first_json_object(text)
+        data = first_json_object(reply) if isinstance(reply, str) else reply
         try:
             return schema.model_validate(data)
         except ValidationError as exc:
@@ -61,8 +65,23 @@ class OpenAiLlm(OpenAiEndpoint):
             where = ".".join(str(p) for p in first["loc"]) or "the object"
             raise LlmOutputError(
                 f"the reply does not fit {schema.__name__} ({where}: {first['msg']}): "
-                f"{one_line(text, 100)!r}"
+                f"{one_line(reply, 100)!r}"
             ) from None
+
+    def _raw_reply(
+        self,
+        msgs: list[Message],
+        spec: dict[str, Any],
+        method: Literal["json_schema", "function_calling"],
+        max_tokens: int,
+    ) -> Any:
+        """The model's message for `ChatOpenAI.with_structured_output(spec, method=...)`;
+        validation is ours, so every misfit is one line."""
+        runnable = self.chat_model.with_structured_output(
+            spec, method=method, include_raw=True, max_tokens=max_tokens, temperature=0
+        )
+        result = self.invoke(runnable, msgs, reject_to_next=True)
+        return result["raw"] if isinstance(result, dict) else result
 
     def _structured_json_schema(self, msgs: list[Message], schema: type[T], max_tokens: int) -> T:
         try:  # the strict form OpenAI requires (every field required, no extra fields)
@@ -71,42 +90,30 @@ class OpenAiLlm(OpenAiEndpoint):
             json_schema, strict = to_strict_json_schema(schema), True
         except Exception:
             json_schema, strict = schema.model_json_schema(), False
-        response_format = {
-            "type": "json_schema",
-            "json_schema": {"name": schema.__name__, "schema": json_schema, "strict": strict},
-        }
-        request = self._request(msgs, max_tokens, temperature=0, response_format=response_format)
-        return self._validated(self._text(self._create(request, reject_to_next=True)), schema)
+        spec = {"name": schema.__name__, "schema": json_schema, "strict": strict}
+        raw = self._raw_reply(msgs, spec, "json_schema", max_tokens)
+        return self._validated(self.text_of(raw), schema)
 
     def _structured_function_calling(
         self, msgs: list[Message], schema: type[T], max_tokens: int
     ) -> T:
-        tool = {
-            "type": "function",
-            "function": {
-                "name": schema.__name__,
-                "description": (schema.__doc__ or f"Return a {schema.__name__}.").strip(),
-                "parameters": schema.model_json_schema(),
-            },
+        spec = {
+            "name": schema.__name__,
+            "description": (schema.__doc__ or f"Return a {schema.__name__}.").strip(),
+            "parameters": schema.model_json_schema(),
         }
-        request = self._request(
-            msgs,
-            max_tokens,
-            temperature=0,
-            tools=[tool],
-            tool_choice={"type": "function", "function": {"name": schema.__name__}},
+        raw = self._raw_reply(msgs, spec, "function_calling", max_tokens)
+        calls = getattr(raw, "tool_calls", None) or []
+        if calls:
+            return self._validated(calls[0].get("args") or {}, schema)
+        for bad in getattr(raw, "invalid_tool_calls", None) or []:  # arguments that are not JSON
+            return self._validated(str(bad.get("args") or ""), schema)
+        content = self.text_of(raw)
+        if "{" in content:  # answered in text after all
+            return self._validated(content, schema)
+        raise LlmOutputError(
+            f"the LLM endpoint at {self.base_url} did not call the {schema.__name__} function"
         )
-        message = self._message(self._create(request, reject_to_next=True))
-        try:
-            arguments = message.tool_calls[0].function.arguments
-        except (AttributeError, IndexError, TypeError):
-            content = getattr(message, "content", None)
-            if isinstance(content, str) and "{" in content:  # answered in text after all
-                return self._validated(content, schema)
-            raise LlmOutputError(
-                f"the LLM endpoint at {self.base_url} did not call the {schema.__name__} function"
-            ) from None
-        return self._validated(str(arguments), schema)
 
     def _prompted(
         self, msgs: list[Message], schema: type[T], max_tokens: int, response_format: Any
@@ -114,11 +121,11 @@ class OpenAiLlm(OpenAiEndpoint):
         from convrec.llm.json_output import prompted_json
 
         def generate(batch: list[Message], budget: int) -> str:
-            extra: dict[str, Any] = {"temperature": 0}
+            options = self.call_options(budget, 0.0)
             if response_format is not None:
-                extra["response_format"] = response_format
-            request = self._request(batch, budget, **extra)
-            return self._text(self._create(request, reject_to_next=True))
+                options["response_format"] = response_format
+            reply = self.invoke(self.chat_model, batch, reject_to_next=True, **options)
+            return self.text_of(reply)
 
         result = prompted_json(
             generate,

@@ -1,6 +1,8 @@
-"""The connection to an OpenAI-compatible chat-completions endpoint, through the openai client
-(OpenAI, `vllm serve`, Ollama, llama.cpp's server, or `convrec llm serve`): requests, errors as
-one line (`convrec.llm.openai_errors`), text, streaming (sync and async) and health. The
+"""The connection to an OpenAI-compatible chat-completions endpoint (OpenAI, `vllm serve`,
+Ollama, llama.cpp's server, or `convrec llm serve`) through langchain-openai's `ChatOpenAI`
+(`chat_model`, which the agent's tool-calling planner binds its tools to): errors as one line
+(`convrec.llm.openai_errors`), text, streaming (sync and async, one reading of the chunks:
+`convrec.llm.openai_chat.StreamReader`) and health (the openai client's GET /models). The
 `openai` backend (`convrec.llm.openai_api`) adds structured output on top."""
 
 from __future__ import annotations
@@ -8,13 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from convrec.config import Settings
 from convrec.llm.base import BaseLlm
-from convrec.llm.openai_errors import REJECTED, Rejected, map_openai_error
+from convrec.llm.openai_errors import REJECTED, Rejected, map_chat_error
 from convrec.llm.types import (
     CancelToken,
     Health,
@@ -25,6 +28,9 @@ from convrec.llm.types import (
     check_messages,
     one_line,
 )
+
+if TYPE_CHECKING:
+    from convrec.llm.openai_chat import EndpointChatOpenAI
 
 OPENAI_URL = "https://api.openai.com/v1"
 OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
@@ -62,7 +68,9 @@ class OpenAiEndpoint(BaseLlm):
         self._model = model or (OPENAI_DEFAULT_MODEL if official else None)
         # The official API wants max_completion_tokens (newer models reject max_tokens);
         # compatible servers all know max_tokens.
-        self._tokens_field = "max_completion_tokens" if official else "max_tokens"
+        self.official = official
+        self._chat: EndpointChatOpenAI | None = None
+        self._chat_lock = threading.Lock()
         self.client = openai.OpenAI(
             base_url=self.base_url,
             api_key=self.api_key,
@@ -115,51 +123,72 @@ class OpenAiEndpoint(BaseLlm):
             ) from None
 
     def map_error(self, exc: BaseException) -> LlmError:
-        """One-line LlmError for anything the openai client or httpx raised."""
-        return map_openai_error(exc, self.base_url, self.timeout_s)
+        """One-line LlmError for anything ChatOpenAI, the openai client or httpx raised."""
+        return map_chat_error(exc, self.base_url, self.timeout_s)
 
-    def _request(self, msgs: list[Message], max_tokens: int, **extra: Any) -> dict[str, Any]:
+    @property
+    def chat_model(self) -> EndpointChatOpenAI:
+        """The LangChain chat model every call goes through (`ChatOpenAI`; tools bind to it
+        with `bind_tools`), built once the model is known."""
+        chat = self._chat
+        if chat is None:
+            with self._chat_lock:
+                chat = self._chat
+                if chat is None:
+                    chat = self._chat = self._build_chat()
+        return chat
+
+    def _build_chat(
+        self, timeout_s: float | None = None, max_retries: int | None = None, **extra: Any
+    ) -> EndpointChatOpenAI:
+        from convrec.llm.openai_chat import build_chat_openai
+
+        return build_chat_openai(
+            base_url=self.base_url,
+            model=self.model,
+            api_key=self.api_key,
+            timeout_s=self.timeout_s if timeout_s is None else timeout_s,
+            max_retries=self.max_retries if max_retries is None else max_retries,
+            official=self.official,
+            **extra,
+        )
+
+    def call_options(
+        self, max_tokens: int, temperature: float | None = None, stop: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        """The per-call options of a request (ChatOpenAI keyword arguments)."""
         if max_tokens < 1:
             raise LlmError(f"max_tokens must be at least 1, got {max_tokens}")
-        return {"model": self.model, "messages": msgs, self._tokens_field: max_tokens, **extra}
+        options: dict[str, Any] = {"max_tokens": max_tokens}
+        if temperature is not None:
+            options["temperature"] = temperature
+        if stop:
+            options["stop"] = list(stop)
+        return options
 
-    def _create(self, request: dict[str, Any], *, reject_to_next: bool = False) -> Any:
+    def invoke(
+        self,
+        runnable: Any,
+        messages: Sequence[Message],
+        *,
+        reject_to_next: bool = False,
+        **options: Any,
+    ) -> Any:
+        """`runnable.invoke` on `messages`, every failure as a one-line LlmError; with
+        `reject_to_next`, a refused request shape (HTTP 400, 404, ...) as `Rejected`."""
         import openai
 
+        from convrec.llm.lc_messages import to_langchain
+
+        lc_messages = to_langchain(messages)
         try:
-            return self.client.chat.completions.create(**request)
+            return runnable.invoke(lc_messages, **options)
         except openai.APIStatusError as exc:
             if reject_to_next and exc.status_code in REJECTED:
                 raise Rejected(self.map_error(exc)) from None
             raise self.map_error(exc) from None
-        except openai.OpenAIError as exc:
+        except Exception as exc:
             raise self.map_error(exc) from None
-        except ValueError as exc:
-            raise self.map_error(exc) from None
-
-    def _message(self, response: Any) -> Any:
-        try:
-            return response.choices[0].message
-        except (AttributeError, IndexError, TypeError, KeyError):
-            raise LlmOutputError(
-                f"the LLM endpoint at {self.base_url} returned something that is not a chat "
-                f"completion: {one_line(response, 100)!r}"
-            ) from None
-
-    def _text(self, response: Any) -> str:
-        content = getattr(self._message(response), "content", None)
-        if not isinstance(content, str):
-            raise LlmOutputError(
-                f"the LLM endpoint at {self.base_url} returned a completion without text"
-            )
-        return content
-
-    @staticmethod
-    def _sampling(temperature: float, stop: Sequence[str] | None) -> dict[str, Any]:
-        extra: dict[str, Any] = {"temperature": temperature}
-        if stop:
-            extra["stop"] = list(stop)
-        return extra
 
     # ------------------------------------------------------------------ text
 
@@ -176,10 +205,24 @@ class OpenAiEndpoint(BaseLlm):
             return super().complete(
                 messages, max_tokens=max_tokens, temperature=temperature, stop=stop, cancel=cancel
             )
-        request = self._request(
-            check_messages(messages), max_tokens, **self._sampling(temperature, stop)
-        )
-        return self._text(self._create(request))
+        check_messages(messages)
+        options = self.call_options(max_tokens, temperature, stop)
+        return self.text_of(self.invoke(self.chat_model, messages, **options))
+
+    def text_of(self, message: Any) -> str:
+        from convrec.llm.lc_messages import message_text
+
+        if not hasattr(message, "content"):
+            raise LlmOutputError(
+                f"the LLM endpoint at {self.base_url} returned something that is not a chat "
+                f"completion: {one_line(message, 100)!r}"
+            )
+        text = message_text(message)
+        if not text and getattr(message, "tool_calls", None):
+            raise LlmOutputError(
+                f"the LLM endpoint at {self.base_url} returned a completion without text"
+            )
+        return text
 
     def stream(
         self,
@@ -190,47 +233,35 @@ class OpenAiEndpoint(BaseLlm):
         stop: Sequence[str] | None = None,
         cancel: CancelToken | None = None,
     ) -> Iterator[str]:
-        request = self._request(
-            check_messages(messages), max_tokens, stream=True, **self._sampling(temperature, stop)
-        )
-        return self._stream(request, cancel)
+        from convrec.llm.lc_messages import to_langchain
 
-    def _delta(self, chunk: Any) -> str | None:
-        try:
-            choices = chunk.choices
-            if not choices:  # e.g. a final usage-only chunk
-                return None
-            content = choices[0].delta.content
-        except (AttributeError, IndexError, TypeError, KeyError):
-            raise LlmOutputError(
-                f"the LLM endpoint at {self.base_url} streamed something that is not a "
-                f"chat-completion chunk: {one_line(chunk, 100)!r}"
-            ) from None
-        return content if isinstance(content, str) else None
+        lc_messages = to_langchain(messages)
+        options = self.call_options(max_tokens, temperature, stop)
+        return self._stream(lc_messages, options, cancel)
 
-    def _stream(self, request: dict[str, Any], cancel: CancelToken | None) -> Iterator[str]:
-        response = self._create(request)
-        events = 0
+    def _stream(
+        self, lc_messages: list[Any], options: dict[str, Any], cancel: CancelToken | None
+    ) -> Iterator[str]:
+        from convrec.llm.openai_chat import StreamReader
+
+        reader = StreamReader(self.base_url, self.timeout_s, cancel)
+        chunks: Any = None
         try:
-            for chunk in response:
-                events += 1
-                if cancel is not None and cancel.is_set():
+            chunks = self.chat_model.stream(lc_messages, **options)
+            for chunk in chunks:
+                if reader.cancelled():
                     return
-                delta = self._delta(chunk)
-                if delta:
-                    yield delta
+                text = reader.text(chunk)
+                if text:
+                    yield text
+            reader.finish()
         except LlmError:
             raise
         except Exception as exc:
-            raise self.map_error(exc) from None
+            raise reader.error(exc) from None
         finally:
-            close = getattr(response, "close", None)
-            if callable(close):
-                close()
-        if events == 0:
-            raise LlmOutputError(
-                f"the LLM endpoint at {self.base_url} ended the stream without any event"
-            )
+            if chunks is not None:
+                chunks.close()  # stops reading the HTTP response
 
     async def astream(
         self,
@@ -241,44 +272,35 @@ class OpenAiEndpoint(BaseLlm):
         stop: Sequence[str] | None = None,
         cancel: CancelToken | None = None,
     ) -> AsyncIterator[str]:
-        """Native async streaming (a client per call: httpx async pools are tied to a loop)."""
-        import openai
+        """Native async streaming, through a chat model with its own async HTTP client (an
+        httpx async pool is tied to the event loop it first ran in)."""
+        import httpx
 
-        request = self._request(
-            check_messages(messages), max_tokens, stream=True, **self._sampling(temperature, stop)
-        )
-        client = openai.AsyncOpenAI(
-            base_url=self.base_url,
-            api_key=self.api_key,
-            timeout=self.timeout_s,
-            max_retries=self.max_retries,
-        )
+        from convrec.llm.lc_messages import to_langchain
+        from convrec.llm.openai_chat import StreamReader
+
+        lc_messages = to_langchain(messages)
+        options = self.call_options(max_tokens, temperature, stop)
+        reader = StreamReader(self.base_url, self.timeout_s, cancel)
+        client = httpx.AsyncClient(timeout=self.timeout_s)
+        chunks: Any = None
         try:
-            try:
-                response = await client.chat.completions.create(**request)
-            except Exception as exc:
-                raise self.map_error(exc) from None
-            events = 0
-            try:
-                async for chunk in response:
-                    events += 1
-                    if cancel is not None and cancel.is_set():
-                        return
-                    delta = self._delta(chunk)
-                    if delta:
-                        yield delta
-            except LlmError:
-                raise
-            except Exception as exc:
-                raise self.map_error(exc) from None
-            finally:
-                await response.close()
-            if events == 0:
-                raise LlmOutputError(
-                    f"the LLM endpoint at {self.base_url} ended the stream without any event"
-                )
+            chunks = self._build_chat(http_async_client=client).astream(lc_messages, **options)
+            async for chunk in chunks:
+                if reader.cancelled():
+                    return
+                text = reader.text(chunk)
+                if text:
+                    yield text
+            reader.finish()
+        except LlmError:
+            raise
+        except Exception as exc:
+            raise reader.error(exc) from None
         finally:
-            await client.close()
+            if chunks is not None:
+                await chunks.aclose()
+            await client.aclose()
 
     # ------------------------------------------------------------------ health
 
@@ -286,7 +308,8 @@ class OpenAiEndpoint(BaseLlm):
         """GET /models with a short timeout (a 1-token completion where /models is missing)."""
         import openai
 
-        quick = self.client.with_options(timeout=min(5.0, self.timeout_s), max_retries=0)
+        quick_s = min(5.0, self.timeout_s)
+        quick = self.client.with_options(timeout=quick_s, max_retries=0)
         start = time.perf_counter()
         try:
             try:
@@ -297,9 +320,8 @@ class OpenAiEndpoint(BaseLlm):
             except LlmUnavailable as exc:
                 if "HTTP 404" not in str(exc) and "HTTP 405" not in str(exc):
                     raise
-                quick.chat.completions.create(
-                    **self._request([{"role": "user", "content": "Say OK."}], 1)
-                )
+                chat = self._build_chat(timeout_s=quick_s, max_retries=0)
+                self.invoke(chat, [{"role": "user", "content": "Say OK."}], max_tokens=1)
                 detail = f"{self.base_url} answers (no /models)"
         except LlmError as exc:
             return Health(False, str(exc))

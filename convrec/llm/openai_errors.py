@@ -72,3 +72,29 @@ def map_openai_error(exc: BaseException, base_url: str, timeout_s: float) -> Llm
     if isinstance(exc, ValueError):  # json.JSONDecodeError included
         return LlmOutputError(f"{where} sent something that is not JSON: {one_line(exc, 120)}")
     return LlmError(f"{where}: {type(exc).__name__}: {one_line(exc, 160)}")
+
+
+def map_chat_error(exc: BaseException, base_url: str, timeout_s: float) -> LlmError:
+    """One-line LlmError for anything `ChatOpenAI` raised while talking to the endpoint at
+    `base_url`: the openai client's errors as `map_openai_error` maps them, and the errors
+    LangChain raises itself (a body that is not a chat completion, a stream without chunks,
+    no chunk within the stream timeout)."""
+    import json
+
+    import httpx
+    import openai
+
+    where = f"the LLM endpoint at {base_url}"
+    if isinstance(exc, LlmError):
+        return exc
+    if isinstance(exc, openai.OpenAIError | httpx.HTTPError | json.JSONDecodeError):
+        return map_openai_error(exc, base_url, timeout_s)
+    if isinstance(exc, TimeoutError):  # langchain-openai's StreamChunkTimeoutError
+        return LlmUnavailable(f"{where} did not answer within {timeout_s:g} s")
+    if "No generation chunks were returned" in str(exc):
+        return LlmOutputError(f"{where} ended the stream without any event")
+    if isinstance(exc, ValueError | KeyError | TypeError | AttributeError | IndexError):
+        return LlmOutputError(
+            f"{where} returned something that is not a chat completion: {one_line(exc, 100)}"
+        )
+    return map_openai_error(exc, base_url, timeout_s)

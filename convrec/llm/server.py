@@ -4,9 +4,11 @@ the `openai` backend, LangChain, or any OpenAI client can use the local model.
 Speaks: ``POST /v1/chat/completions`` (plain, or ``"stream": true`` as server-sent events
 ending in ``data: [DONE]``; ``response_format`` json_object / json_schema are honoured on a
 best-effort basis: the model is prompted for the JSON, which is validated, and repaired once),
-``GET /v1/models`` and ``GET /health``. The standard library's threading HTTP server: one
-thread per connection; the local model decodes one request at a time. A client that hangs up
-mid-stream stops the decoding. Binds 127.0.0.1 unless told otherwise.
+``GET /v1/models`` and ``GET /health``. ``tools`` are accepted and answered without tool calls
+(the model answers in text, as any model may under tool_choice auto); forcing a tool call is a
+400 (`convrec.llm.server_requests.check_tools`). The standard library's threading HTTP server:
+one thread per connection; the local model decodes one request at a time. A client that hangs
+up mid-stream stops the decoding. Binds 127.0.0.1 unless told otherwise.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from convrec.llm.types import Message
+from convrec.llm.types import Message, one_line
 
 DEFAULT_MAX_TOKENS = 256
 ROLE_ALIASES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
@@ -53,6 +53,35 @@ def parse_messages(raw: Any) -> list[Message]:
     return messages
 
 
+def check_tools(body: dict[str, Any]) -> int:
+    """How many tools the request offers. This server answers in text and never calls one: a
+    well-formed list with tool_choice auto or none (what `ChatOpenAI.bind_tools` sends) is
+    answered without tool calls, as a model may always choose; a call it cannot make
+    (tool_choice required or a named function) is a 400."""
+    tools = body.get("tools")
+    if tools is None and body.get("functions") is not None:  # the legacy form
+        tools = [{"type": "function", "function": f} for f in body["functions"] or []]
+    if tools is None:
+        return 0
+    if not isinstance(tools, list):
+        raise BadRequest("'tools' must be a list")
+    for i, tool in enumerate(tools):
+        kind = tool.get("type") if isinstance(tool, dict) else None
+        function = tool.get("function") if isinstance(tool, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
+        if kind != "function" or not isinstance(name, str) or not name:
+            raise BadRequest(
+                f"tools[{i}] must be {{'type': 'function', 'function': {{'name': ...}}}}"
+            )
+    choice = body.get("tool_choice", body.get("function_call"))
+    if tools and choice not in (None, "auto", "none"):
+        raise BadRequest(
+            f"tool_choice {one_line(choice, 80)} cannot be honoured: this server answers in "
+            "text and makes no tool calls (use tool_choice 'auto' or 'none')"
+        )
+    return len(tools)
+
+
 def _number(body: dict[str, Any], key: str, default: float, low: float, high: float) -> float:
     value = body.get(key)
     if value is None:
@@ -69,8 +98,7 @@ class ChatRequest:
         if not isinstance(body, dict):
             raise BadRequest("the request body must be a JSON object")
         self.messages = parse_messages(body.get("messages"))
-        if body.get("tools") or body.get("functions"):
-            raise BadRequest("tools and function calling are not supported by this server")
+        self.tools = check_tools(body)
         n = body.get("n", 1)
         if n not in (1, None):
             raise BadRequest("only n=1 is supported")

@@ -43,7 +43,9 @@ class CancelToken(Protocol):
 
 @runtime_checkable
 class Llm(Protocol):
-    """What the agent needs from a language model."""
+    """What the agent needs from a language model. The backends here also answer
+    `chat_model`, the model as a LangChain `BaseChatModel` (`convrec.llm.base.BaseLlm`); it
+    is not part of this protocol, so a caller reads it with `getattr(llm, "chat_model", None)`."""
 
     name: str  # "local:SmolLM2-135M-Instruct", "openai:gpt-4o-mini@http://..."
     supports_scoring: bool  # score_options works (local, vllm)
