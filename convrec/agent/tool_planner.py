@@ -30,12 +30,11 @@ from convrec.errors import ConvrecError
 from convrec.prompts import load_prompt, render_prompt
 from convrec.tools.context import ToolContext
 from convrec.tools.langchain_tools import (
-    IDENTITY_FIELDS,
-    SESSION_FIELDS,
     SessionFacts,
     ToolBox,
     args_text,
     one_line_error,
+    session_owned,
 )
 from convrec.tools.pipeline import Ranker
 
@@ -149,7 +148,8 @@ def plan_with_tools(ledger: Ledger, user_id: str | None, chat: Any, ctx: ToolCon
             ai = bound.invoke(messages, config={"tags": ["nostream"],
                                                 "run_name": "tool_planner"})
         except Exception as exc:
-            raise ToolPlanningFailed(f"the model call failed ({type(exc).__name__})",
+            why = " ".join(str(exc).split())[:160]
+            raise ToolPlanningFailed(f"the model call failed ({type(exc).__name__}: {why})",
                                      trace.lines) from None
         messages.append(ai)
         calls = list(getattr(ai, "tool_calls", None) or [])
@@ -165,7 +165,7 @@ def plan_with_tools(ledger: Ledger, user_id: str | None, chat: Any, ctx: ToolCon
         for bad in invalid:
             name = str(bad.get("name") or "?")
             text = f"error: the arguments of {name} are not valid JSON; call it again"
-            trace.add(step, name, {}, f"{name}: arguments not valid JSON", False)
+            trace.add(step, name, {}, f"{name}(?) -> {text}", False)
             messages.append(ToolMessage(content=text, tool_call_id=bad.get("id") or ""))
         for n, call in enumerate(calls):
             name, args = call["name"], call.get("args") or {}
@@ -191,7 +191,7 @@ def finish(args: Any, ledger: Ledger, user_id: str | None, rankers: list[PlanToo
            ) -> tuple[Plan | None, str]:
     """The plan `finish(args)` asks for, or None and a one-line error for the model."""
     raw = dict(args) if isinstance(args, dict) else {}
-    owned = IDENTITY_FIELDS | set().union(*SESSION_FIELDS.values()) | {"constraints"}
+    owned = session_owned(FINISH)
     ignored = sorted(k for k in raw if k in owned)
     try:
         choice = FinishArgs.model_validate({k: v for k, v in raw.items() if k not in owned})

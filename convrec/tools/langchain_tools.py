@@ -91,6 +91,12 @@ def model_args(name: str) -> type[ToolArgs]:
     return model
 
 
+def session_owned(name: str) -> frozenset[str]:
+    """Argument names a model may write that the session sets: ignored wherever they appear."""
+    return frozenset(SESSION_FIELDS.get(name, frozenset()) | IDENTITY_FIELDS
+                     | set().union(*SESSION_FIELDS.values()) | {"constraints"})
+
+
 def description(name: str) -> str:
     """The registry's summary, the tool function's docstring and what the session sets."""
     spec = TOOLS[name]
@@ -173,8 +179,7 @@ class ToolBox:
         if not isinstance(raw, dict):
             text = f"error: {name} arguments must be a JSON object, got {_short(raw)}"
             return ToolReply(name, args, text, f"{name}: arguments not an object", ok=False)
-        hidden = SESSION_FIELDS.get(name, frozenset())
-        owned = hidden | IDENTITY_FIELDS | set().union(*SESSION_FIELDS.values())
+        owned = session_owned(name)
         ignored = sorted(k for k in args if k in owned)
         given = {k: v for k, v in args.items() if k not in owned}
         try:
@@ -278,6 +283,13 @@ class ToolBox:
                 return self.call(name, kwargs).text
 
             def invalid(exc: Exception) -> str:
+                owned = session_owned(name)
+                if isinstance(exc, ValidationError):
+                    extra = [str(e["loc"][0]) for e in exc.errors()
+                             if e["type"] == "extra_forbidden" and e["loc"]]
+                    if extra and all(k in owned for k in extra):
+                        return (f"error: {name} arguments: {', '.join(extra)} set by the "
+                                "session, not by tool arguments; call again without them.")
                 return one_line_error(name, exc)
 
             return StructuredTool.from_function(
