@@ -226,6 +226,8 @@ def _tool_plan(ledger: Ledger, user_id: str | None, llm: Any, chat: Any, tools: 
     """The tool-calling planner's plan; the structured plan, with a note, when it fails."""
     from convrec.agent.tool_planner import ToolPlanningFailed, plan_with_tools
 
+    if not applicable(ledger, user_id):  # popular films that fit: nothing to choose
+        return _structured_plan(ledger, user_id, llm, default)
     try:
         return plan_with_tools(ledger, user_id, chat, tools, emit=emit)
     except ToolPlanningFailed as failed:

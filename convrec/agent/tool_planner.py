@@ -3,10 +3,11 @@ decides which rankers run.
 
 The model gets the request (the ledger's chips, the wish, the liked films; never whose
 data it is) and the registry's tools as LangChain tools (`convrec.tools.langchain_tools`),
-plus `finish`. It may call tools in sequence, up to `MAX_ROUNDS` model turns within
-`BUDGET_S` seconds; each call runs for real with the session's facts injected (the
-ledger's constraints and exclusions, the session's user) whatever the model wrote, and
-comes back compact and marked as data. A bad argument or an unknown tool is a one-line
+plus `finish`. It may call tools in sequence: up to `MAX_ROUNDS` model turns of at most
+`REPLY_TOKENS` tokens and `MAX_CALLS_PER_ROUND` calls each, within `BUDGET_S` seconds.
+Each call runs for real with the session's facts injected (the ledger's constraints and
+exclusions, the session's user) whatever the model wrote, and comes back compact and
+marked as data. A bad argument or an unknown tool is a one-line
 error the model can retry on. `finish` (rankers, and a query phrasing the wish) becomes a
 `Plan` with source "tools", which `act` runs like any other plan: every film shown comes
 from the tools and passes verification and the audit.
@@ -40,7 +41,8 @@ from convrec.tools.pipeline import Ranker
 
 MAX_ROUNDS = 4  # model turns with tools
 MAX_CALLS_PER_ROUND = 4
-BUDGET_S = 60.0
+BUDGET_S = 60.0  # wall clock for the whole loop, checked before each model turn
+REPLY_TOKENS = 400  # per model turn: enough for a few tool calls
 FINISH = "finish"
 SEARCHES = ("search_bm25", "search_dense")
 WHY_NOT = {
@@ -134,6 +136,8 @@ def plan_with_tools(ledger: Ledger, user_id: str | None, chat: Any, ctx: ToolCon
     box = ToolBox(ctx, facts_of(ledger))
     try:
         bound = chat.bind_tools([*box.structured_tools(), finish_tool()])
+        if "max_tokens" in getattr(type(chat), "model_fields", {}):  # ChatOpenAI and kin
+            bound = bound.bind(max_tokens=REPLY_TOKENS)
     except Exception as exc:  # NotImplementedError: a chat model without tool calling
         raise ToolPlanningFailed(f"the chat model cannot call tools ({type(exc).__name__})"
                                  ) from None

@@ -36,7 +36,8 @@ from convrec.tools.filters import FilterArgs
 from convrec.tools.registry import TOOLS
 
 RESULT_CAP = 8  # films per result the model reads
-EVIDENCE_WORDS = 2  # evidence strings per film (lookup_items: every fact)
+EVIDENCE_WORDS = 2  # evidence strings per film
+LOOKUP_FACTS = 8  # facts per film looked up
 FIELD_CHARS = 90
 MAX_RANKED = 5_000  # rankers score the allowed films when at most this many
 
@@ -182,6 +183,10 @@ class ToolBox:
         owned = session_owned(name)
         ignored = sorted(k for k in args if k in owned)
         given = {k: v for k, v in args.items() if k not in owned}
+        if name == "filter_items" and self.facts.constraints is None:
+            text = (f"filter_items result ({DATA_NOTE}): the request has no hard constraints; "
+                    "every film not seen or shown qualifies")
+            return ToolReply(name, args, text, "filter_items() -> no hard constraints", ok=True)
         try:
             checked = model_args(name).model_validate(given)
             full = self._with_facts(name, checked)
@@ -245,7 +250,7 @@ class ToolBox:
             if item is None:
                 continue
             year = f" ({item.year})" if item.year else ""
-            words = scored.evidence if name == "lookup_items" else scored.evidence[:EVIDENCE_WORDS]
+            words = scored.evidence[:LOOKUP_FACTS if name == "lookup_items" else EVIDENCE_WORDS]
             evidence = "; ".join(_clean(e) for e in words if not e.startswith("title: "))
             flag = f" [{flags[scored.item_id]}]" if scored.item_id in flags else ""
             lines.append(f"- id {item.item_id}: {_clean(item.title, 80)}{year}{flag}"

@@ -80,6 +80,7 @@ def test_multi_step_plan_search_then_cf_then_finish(real_resources, tmp_path):
     # the model saw the request without whose data it is, and every tool with its docs
     first = model.planner_requests[0]
     assert [t["function"]["name"] for t in first["tools"]] == TOOL_NAMES
+    assert first["max_completion_tokens"] == 400  # a token budget per model turn
     request = first["messages"][1]["content"]
     assert "Comedy" in request and "friendship" in request and "ml:1" not in request
     # each result came back compact and marked as data

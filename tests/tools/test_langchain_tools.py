@@ -73,6 +73,8 @@ def test_filter_items_always_runs_the_sessions_constraints(box, real_resources):
     assert "\n" not in refused
     ran = tool.invoke({"limit": 3})
     assert not any(violations(ids_in(ran), NINETIES_COMEDY, ctx).values())
+    unconstrained = ToolBox(ctx, SessionFacts()).call("filter_items", {"genres_any": ["Horror"]})
+    assert unconstrained.ok and "the request has no hard constraints" in unconstrained.text
 
 
 def test_searches_see_only_films_the_request_allows(box, real_resources):
