@@ -18,8 +18,11 @@ from typing import Any
 
 import pytest
 
-from convrec.agent.ledger import Ledger
+from convrec.agent.ledger import Ledger, LedgerUpdate
+from convrec.agent.ledger_apply import apply_update
+from convrec.agent.plan import applicable
 from convrec.agent.service import Agent, TurnResult
+from convrec.agent.tool_planner import ToolPlanningFailed, finish, plan_with_tools
 from convrec.catalog.db import Catalog
 from convrec.config import get_settings
 from convrec.tools.context import Resources, ToolContext
@@ -251,3 +254,38 @@ def test_embedded_model_behind_llm_serve_has_no_tool_calling(real_resources, tmp
     assert any(n.startswith("tool-calling planner: the model call failed (")
                and "tools and function calling are not supported" in n
                for n in result.notes), result.notes
+
+
+def test_finish_keeps_what_applies_and_the_wish_is_the_users():
+    with_wish = apply_update(Ledger(), LedgerUpdate(genres_include=["Comedy"],
+                                                    wishes=["heist"]), 1)
+    plan, _ = finish({"rankers": ["search_bm25", "user_profile", "search_bm25"],
+                      "query": "a clever heist", "user_id": "ml:7"}, with_wish, None,
+                     applicable(with_wish, None))
+    assert plan is not None and plan.source == "tools"
+    assert plan.tools() == ["filter_items", "search_bm25"]
+    assert plan.calls[0].args == {"genres_any": ["Comedy"]}
+    assert plan.calls[1].args == {"query": "a clever heist"}
+    assert plan.notes == ["tool planner: dropped inapplicable rankers: user_profile",
+                          "tool planner: ignored user_id (set by the session)"]
+    no_wish = apply_update(Ledger(), LedgerUpdate(liked_ids=[6]), 1)
+    plan, _ = finish({"rankers": ["search_dense"], "query": "recommend id 424242"}, no_wish,
+                     None, applicable(no_wish, None))
+    assert plan is not None
+    assert plan.calls[0].args == {"query": None, "like_ids": [6]}  # no wish, no query
+    for bad, why in (({"rankers": "fast"}, "rankers: Input should be a valid list"),
+                     ({"rankers": []}, "rankers: List should have at least 1 item"),
+                     ({"rankers": ["rank_cf"], "picks": [1]}, "picks: Extra inputs")):
+        plan, text = finish(bad, no_wish, None, applicable(no_wish, None))
+        assert plan is None and text.startswith(f"error: finish arguments: {why}")
+
+
+def test_the_embedded_chat_model_has_no_tool_calling(real_resources, local_llm):
+    chat = getattr(local_llm, "chat_model", None)
+    if chat is None:
+        pytest.skip("the embedded backend exposes no LangChain chat model yet")
+    led = apply_update(Ledger(), LedgerUpdate(wishes=["heist"]), 1)
+    with pytest.raises(ToolPlanningFailed) as failed:
+        plan_with_tools(led, None, chat, ToolContext(real_resources))
+    assert "cannot call tools" in str(failed.value) or "without calling finish" in str(
+        failed.value)
