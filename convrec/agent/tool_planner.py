@@ -14,7 +14,8 @@ from the tools and passes verification and the audit.
 
 Anything else (no tool calling, a failing call, no `finish` within the budget) raises
 `ToolPlanningFailed` with what happened so far; the caller falls back to the structured
-or default plan and says so.
+or default plan and says so. A model that refuses tools or makes no tool call on its
+first request (the embedded model behind `convrec llm serve`) is not asked again.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ WHY_NOT = {
 }
 
 Emit = Callable[[dict[str, Any]], None]
+
+# Chat models that refused tools (an HTTP 4xx) or answered the first request without a tool
+# call: later turns go straight to the structured plan. The value keeps the model alive, so
+# its id is never another model's.
+_NO_TOOLS: dict[int, Any] = {}
 
 
 class ToolPlanningFailed(ConvrecError):
@@ -133,6 +139,8 @@ def plan_with_tools(ledger: Ledger, user_id: str | None, chat: Any, ctx: ToolCon
     rankers = applicable(ledger, user_id)
     if not rankers:
         raise ToolPlanningFailed("no ranker applies to this request")
+    if _NO_TOOLS.get(id(chat)) is chat:
+        raise ToolPlanningFailed("this model made no tool call on an earlier turn")
     box = ToolBox(ctx, facts_of(ledger))
     try:
         bound = chat.bind_tools([*box.structured_tools(), finish_tool()])
@@ -153,6 +161,8 @@ def plan_with_tools(ledger: Ledger, user_id: str | None, chat: Any, ctx: ToolCon
                                                 "run_name": "tool_planner"})
         except Exception as exc:
             why = " ".join(str(exc).split())[:160]
+            if step == 1 and _refused(exc):
+                _NO_TOOLS[id(chat)] = chat
             raise ToolPlanningFailed(f"the model call failed ({type(exc).__name__}: {why})",
                                      trace.lines) from None
         messages.append(ai)
@@ -161,6 +171,8 @@ def plan_with_tools(ledger: Ledger, user_id: str | None, chat: Any, ctx: ToolCon
         if not calls and not invalid:
             plan = _finish_from_text(ai.content, ledger, user_id, rankers)
             if plan is None:
+                if step == 1:
+                    _NO_TOOLS[id(chat)] = chat
                 raise ToolPlanningFailed("the model answered without calling finish",
                                          trace.lines)
             trace.add(step, FINISH, {}, f"answered in text: {plan.describe()}", True)
@@ -189,6 +201,15 @@ def plan_with_tools(ledger: Ledger, user_id: str | None, chat: Any, ctx: ToolCon
                 trace.add(step, name, args, reply.line, reply.ok)
             messages.append(ToolMessage(content=text, tool_call_id=call.get("id") or ""))
     raise ToolPlanningFailed(f"no finish after {max_rounds} rounds", trace.lines)
+
+
+def _refused(exc: BaseException) -> bool:
+    """An HTTP 4xx that says the request itself is unwelcome (not auth, not rate limits)."""
+    status = getattr(exc, "status_code", None)
+    if status is None:
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+    return isinstance(status, int) and 400 <= status < 500 and status not in (401, 403, 408,
+                                                                              429)
 
 
 def finish(args: Any, ledger: Ledger, user_id: str | None, rankers: list[PlanTool]
