@@ -44,6 +44,7 @@ MAX_ROUNDS = 4  # model turns with tools
 MAX_CALLS_PER_ROUND = 4
 BUDGET_S = 60.0  # wall clock for the whole loop, checked before each model turn
 REPLY_TOKENS = 400  # per model turn: enough for a few tool calls
+WISH_CHARS = 300
 FINISH = "finish"
 SEARCHES = ("search_bm25", "search_dense")
 WHY_NOT = {
@@ -104,8 +105,9 @@ def request_message(ledger: Ledger, user_id: str | None, ctx: ToolContext,
     return render_prompt(
         "plan_tools_user",
         constraints=", ".join(ledger.describe()) or "none",
-        wish=ledger.query() or "none",
-        liked="; ".join(f"{i.title} ({i.year}) [id {i.item_id}]" for i in liked) or "none",
+        wish=" ".join((ledger.query() or "none").split())[:WISH_CHARS],
+        liked="; ".join(f"{i.title}{f' ({i.year})' if i.year else ''} [id {i.item_id}]"
+                        for i in liked) or "none",
         known_user="yes" if user_id else "no",
         rankers=", ".join(rankers),
     )
@@ -125,7 +127,8 @@ class _Trace:
         self.lines: list[str] = []
 
     def add(self, step: int, tool: str, args: dict[str, Any], line: str, ok: bool) -> None:
-        self.lines.append(f"tool call {step}: {line}")
+        """Call number len(lines) + 1, made in model turn `step`."""
+        self.lines.append(f"tool call {len(self.lines) + 1}: {line}")
         self.emit({"event": "tool", "line": self.lines[-1],  # shown as the UI's tool lines
                    "tool_call": {"round": step, "tool": tool, "args": args, "ok": ok}})
 

@@ -122,6 +122,8 @@ def test_wrong_arguments_get_an_error_and_the_model_retries(real_resources, tmp_
                                 "(user_profile: no user profile in this session)")
     assert all("\n" not in m for m in [*first, *second])
     assert sum("error:" in t for t in result.trace) == 5
+    numbered = [t.split(":")[0] for t in result.trace if t.startswith("tool call")]
+    assert numbered == [f"tool call {n}" for n in range(1, 8)]  # 3 + 2 + 2 calls
 
 
 def test_an_unknown_tool_is_named_with_the_tools_there_are(real_resources, tmp_path):
