@@ -52,7 +52,7 @@ def route_after_act(state: AgentState) -> str:
     if (
         not state.get("items")
         and (state.get("decision") or {}).get("act") == "recommend"
-        and plan_source in ("llm", "repaired", "policy")
+        and plan_source in ("llm", "repaired", "policy", "tools")
         and state.get("replans", 0) == 0
         and state.get("remaining_steps", 99) > RESERVED_STEPS + 2
     ):

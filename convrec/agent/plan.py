@@ -6,7 +6,9 @@ liked films are the ledger's ids, the user id is the session's. What the planner
 chooses is which retrievers and rankers run, and (for a capable API model) how
 the wish is phrased as a search query.
 
-- API backends answer with structured output (a JSON schema of the plan).
+- A capable API model with a LangChain chat model calls the tools itself and settles on
+  the rankers (`convrec.agent.tool_planner`); without tool calling, or when that fails,
+  API backends answer with structured output (a JSON schema of the plan).
 - The embedded model scores the enumerated set of valid plans by log-likelihood
   (DESIGN.md: better and faster than constrained decoding on a 135M model).
 - Whatever comes back is repaired (unknown or inapplicable tools dropped, the
@@ -17,12 +19,14 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
 from convrec.agent.ledger import Ledger
 from convrec.prompts import load_prompt, load_prompt_data, render_prompt
+from convrec.tools.context import ToolContext
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +43,9 @@ class ToolCall(BaseModel):
 
 class Plan(BaseModel):
     calls: list[ToolCall] = Field(default_factory=list)
-    source: Literal["default", "llm", "repaired", "fixed", "policy"] = "default"
+    source: Literal["default", "llm", "repaired", "fixed", "policy", "tools"] = "default"
     notes: list[str] = Field(default_factory=list)
+    trace: list[str] = Field(default_factory=list, description="the planner's tool calls")
 
     def tools(self) -> list[str]:
         return [c.tool for c in self.calls]
@@ -181,8 +186,13 @@ def ledger_slots(ledger: Ledger) -> list[str]:
     return slots
 
 
-def choose_plan(ledger: Ledger, user_id: str | None, llm: Any | None) -> Plan:
-    """The plan for a recommendation turn; the default plan whenever the LLM cannot help."""
+def choose_plan(ledger: Ledger, user_id: str | None, llm: Any | None, *,
+                tools: ToolContext | None = None,
+                emit: Callable[[dict[str, Any]], None] | None = None) -> Plan:
+    """The plan for a recommendation turn; the default plan whenever the LLM cannot help.
+
+    With `tools` (the session's tool context), a capable model whose LangChain chat model
+    calls tools plans by calling them (`emit` streams each call)."""
     default = default_plan(ledger, user_id)
     if llm is None:
         return default
@@ -200,12 +210,37 @@ def choose_plan(ledger: Ledger, user_id: str | None, llm: Any | None) -> Plan:
             plan.notes.append(f"planner scored {len(options)} plans; chose {texts[best]}")
             return plan
         if getattr(llm, "capable", False):
-            return _structured_plan(ledger, user_id, llm, default)
+            chat = getattr(llm, "chat_model", None)
+            if tools is None or chat is None:
+                return _structured_plan(ledger, user_id, llm, default)
+            return _tool_plan(ledger, user_id, llm, chat, tools, emit, default)
     except Exception as exc:  # any backend failure: the default plan, and say so
         log.warning("planner failed (%s); using the default plan", exc)
         default.notes.append(f"planner unavailable ({type(exc).__name__}); default plan")
         return default
     return default
+
+
+def _tool_plan(ledger: Ledger, user_id: str | None, llm: Any, chat: Any, tools: ToolContext,
+               emit: Callable[[dict[str, Any]], None] | None, default: Plan) -> Plan:
+    """The tool-calling planner's plan; the structured plan, with a note, when it fails."""
+    from convrec.agent.tool_planner import ToolPlanningFailed, plan_with_tools
+
+    if not applicable(ledger, user_id):  # popular films that fit: nothing to choose
+        return _structured_plan(ledger, user_id, llm, default)
+    try:
+        return plan_with_tools(ledger, user_id, chat, tools, emit=emit)
+    except ToolPlanningFailed as failed:
+        log.info("tool-calling planner: %s; structured plan", failed)
+        try:
+            plan = _structured_plan(ledger, user_id, llm, default)
+        except Exception as exc:  # the endpoint is down, say: the default plan
+            plan = default
+            plan.notes.append(f"planner unavailable ({type(exc).__name__}); default plan")
+        plan.notes.insert(0, f"tool-calling planner: {failed}; fell back to the "
+                             f"{'default' if plan.source == 'default' else 'structured'} plan")
+        plan.trace = [*failed.lines, *plan.trace]
+        return plan
 
 
 def _structured_plan(ledger: Ledger, user_id: str | None, llm: Any, default: Plan) -> Plan:

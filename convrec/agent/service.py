@@ -9,6 +9,8 @@ Events of a streamed turn (dicts, in order):
   {"event": "node", "node": ..., "status": "start" | "done", "ms": ...}
   {"event": "ledger", "chips": [...], "candidates": n}
   {"event": "act", "act": ..., "source": ...}
+  {"event": "tool", "line": ..., "tool_call": {"round": n, "tool": ..., "args": {...}, "ok": ...}}
+                                            a tool-calling planner's call and its result
   {"event": "plan", "plan": "filter_items -> search_dense", "source": ...}
   {"event": "tool", "line": "filter: 13,507 -> 312"}
   {"event": "goals", "goals": [{"goal", "text", "heading", "slots"}], "shape": {...}, ...}

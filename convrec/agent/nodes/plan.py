@@ -27,11 +27,13 @@ def plan(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         elif decision.get("plan"):  # the policy chose the rankers (a trained policy)
             chosen = build_plan(ledger, decision["plan"], source="policy")
         else:
-            chosen = choose_plan(ledger, user_id, runtime.context.llm)
+            chosen = choose_plan(ledger, user_id, runtime.context.llm,
+                                 tools=runtime.context.tools(user_id), emit=write)
         if chosen is not None:
             write({"event": "plan", "plan": chosen.describe(), "source": chosen.source})
     trace = list(state.get("trace", []))
     if chosen is not None:
+        trace += chosen.trace
         trace.append(f"plan ({chosen.source}): {chosen.describe()}")
     return {
         "plan": None if chosen is None else chosen.model_dump(mode="json"),
