@@ -20,7 +20,8 @@ def bench_goals(
     )] = "local",
     requests: Annotated[Path, typer.Option(help="The requests (JSON lines).")] = DEFAULT_REQUESTS,
     write: Annotated[bool, typer.Option(
-        help="Write the results into the benchmarks doc (section goals-BACKEND).")] = False,
+        help="Write the results into the benchmarks doc (section goals-BACKEND, with the "
+        "requests file's name when it is not the default).")] = False,
     doc: Annotated[Path, typer.Option(help="The benchmarks doc.")] = DEFAULT_DOC,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -59,5 +60,6 @@ def bench_goals(
     if write:
         from convrec.eval.report import write_section
 
-        write_section(doc, f"goals-{backend}", body)
+        stem = "" if requests == DEFAULT_REQUESTS else f"-{requests.stem}"
+        write_section(doc, f"goals-{backend}{stem}", body)
         console.print(f"written to {doc}")

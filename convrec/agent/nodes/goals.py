@@ -111,7 +111,8 @@ def pursue(payload: dict[str, Any], runtime: Runtime[AgentContext]) -> dict[str,
     goal = payload["goal"]
     ledger = Ledger.model_validate(payload["ledger"])
     tools = ctx.tools(payload.get("user_id"))
-    plan = choose_plan(ledger, payload.get("user_id"), ctx.llm)
+    write = writer()
+    plan = choose_plan(ledger, payload.get("user_id"), ctx.llm, tools=tools, emit=write)
     result = run_recommend(plan, ledger, tools, int(payload["k"]), said=goal["text"],
                            learned=ctx.learned)
     items = list(result.items)
@@ -130,7 +131,6 @@ def pursue(payload: dict[str, Any], runtime: Runtime[AgentContext]) -> dict[str,
         ((rank, s) for rank, s in enumerate(extra) if s.item_id not in known),
         key=lambda pair: pair[0] % STRATUM_DEPTH)]
     items = list({s.item_id: s for s in items}.values())
-    write = writer()
     write({"event": "goal", "goal": goal["index"], "heading": goal["heading"],
            "plan": plan.describe(), "found": len(result.items)})
     for line in result.trace:
@@ -138,7 +138,8 @@ def pursue(payload: dict[str, Any], runtime: Runtime[AgentContext]) -> dict[str,
     return {"goal_results": [{
         "turn": payload["turn"], "goal": goal["index"], "plan": plan.describe(),
         "items": [s.model_dump(mode="json") for s in items], "strata": stratum,
-        "trace": [f"[{goal['heading']}] plan ({plan.source}): {plan.describe()}",
+        "trace": [*(f"[{goal['heading']}] {line}" for line in plan.trace),
+                  f"[{goal['heading']}] plan ({plan.source}): {plan.describe()}",
                   *(f"[{goal['heading']}] {line}" for line in result.trace)],
         "notes": result.notes, "ms": round((time.perf_counter() - started) * 1000, 2),
     }]}
