@@ -73,14 +73,42 @@ def solve(slots: list[int], candidates: dict[int, list[Candidate]], shape: Shape
              candidates.items()}
     order = sorted(range(len(slots)), key=lambda s: len(pools.get(slots[s], [])))
     ordered = [slots[s] for s in order]
-    best_rest = [max((c.utility for c in pools.get(g, [])), default=0.0) for g in ordered]
-    bound_after = [sum(best_rest[i:]) for i in range(len(ordered) + 1)]
+    # the most the slots from i on can add: each goal's best films, as many as it has slots
+    # left (distinct films, so a goal's second slot cannot reuse its first film's value)
+    top = {g: sorted((c.utility for c in pools.get(g, [])), reverse=True) for g in set(ordered)}
+    bound_after = []
+    for i in range(len(ordered) + 1):
+        left = {g: ordered[i:].count(g) for g in set(ordered)}
+        bound_after.append(sum(sum(top[g][:n]) for g, n in left.items()))
+    # each candidate once: (candidate, utility, distinct key, minutes)
+    table = {g: [(c, c.utility, c.key(shape.distinct) if shape.distinct else None,
+                  c.runtime or 0) for c in pools.get(g, [])] for g in set(ordered)}
+    # with distinctness, no two slots share a key: the best film of each key, best first
+    by_key: dict[object, float] = {}
+    for rows in table.values():
+        for _, u, key, _ in rows:
+            if key is not None and u > by_key.get(key, -1.0):
+                by_key[key] = u
+    key_best = sorted(by_key.items(), key=lambda kv: -kv[1])
     best: list[Candidate] | None = None
     best_value = -1.0
     nodes = 0
     used = {c.item_id for c in fixed}
     keys = {c.key(shape.distinct) for c in fixed} if shape.distinct else set()
     picked: list[Candidate] = []
+
+    def bound(i: int) -> float:
+        static = bound_after[i]
+        if not shape.distinct:
+            return static
+        need, total = len(ordered) - i, 0.0
+        for key, u in key_best:
+            if need == 0:
+                break
+            if key not in keys:
+                total += u
+                need -= 1
+        return min(static, total)
 
     def search(i: int, value: float, minutes: int, last_rank: dict[int, int]) -> None:
         nonlocal best, best_value, nodes
@@ -91,25 +119,24 @@ def solve(slots: list[int], candidates: dict[int, list[Candidate]], shape: Shape
             if value > best_value:
                 best, best_value = list(picked), value
             return
-        if value + bound_after[i] <= best_value:
+        if value + bound(i) <= best_value:
             return
         goal = ordered[i]
-        for cand in pools.get(goal, []):
-            if cand.rank <= last_rank.get(goal, -1):
+        after = last_rank.get(goal, -1)
+        for cand, u, key, runtime in table[goal]:
+            if cand.rank <= after:
                 continue  # slots of one goal take films in rank order: no permutations
             if cand.item_id in used:
                 continue
-            key = cand.key(shape.distinct) if shape.distinct else None
             if shape.distinct and (key is None or key in keys):
                 continue
-            if budget is not None and minutes + (cand.runtime or 0) > budget:
+            if budget is not None and minutes + runtime > budget:
                 continue
             used.add(cand.item_id)
             if shape.distinct:
                 keys.add(key)
             picked.append(cand)
-            search(i + 1, value + cand.utility, minutes + (cand.runtime or 0),
-                   {**last_rank, goal: cand.rank})
+            search(i + 1, value + u, minutes + runtime, {**last_rank, goal: cand.rank})
             picked.pop()
             used.discard(cand.item_id)
             if shape.distinct:
