@@ -99,7 +99,7 @@ def test_a_two_part_request_shows_each_part_and_swaps_one_film(plan_chat, ui_poo
     assert re.search(r"goals: a cartoon for my nephew \(\d+\); a war drama for my dad \(\d+\)",
                      seen), seen[-2000:]
     for heading in HEADINGS:
-        assert re.search(rf"\[{heading}\] plan: \S.* found [\d,]+", seen), heading
+        assert re.search(re.escape(f"[{heading}] plan: ") + r"\S.* found [\d,]+", seen), heading
     chat.shot("compound")
     _save_readme_shot(chat, f"#card-{firsts[-1]}")
 
