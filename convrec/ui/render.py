@@ -18,8 +18,18 @@ FEEDBACK_NOTES = {
 TOP_CAST = 3
 
 
-def card_html(card: dict[str, Any], position: int, feedback: str | None = None) -> str:
-    """One recommended film: title, year, genres, runtime, director, cast, overview, reason."""
+def group_heading(cards: Sequence[dict[str, Any]], index: int) -> str:
+    """The part of a multi-part plan that card `index` starts ("" when it continues the part
+    of the card before it, or on an ordinary turn)."""
+    group = str(cards[index].get("group") or "")
+    previous = str(cards[index - 1].get("group") or "") if index > 0 else ""
+    return group if group != previous else ""
+
+
+def card_html(card: dict[str, Any], position: int, feedback: str | None = None,
+              heading: str = "") -> str:
+    """One recommended film: title, year, genres, runtime, director, cast, overview, reason;
+    `heading` above it when it starts a part of a multi-part plan."""
     title = escape(str(card.get("title", "")))
     year = card.get("year")
     facts = []
@@ -35,9 +45,11 @@ def card_html(card: dict[str, Any], position: int, feedback: str | None = None) 
     overview = escape(card.get("overview") or "")
     reason = escape(card.get("reason") or "")
     state = f' data-feedback="{feedback}"' if feedback else ""
+    group = escape(str(card.get("group") or ""))
     parts = [
         f'<div class="rec-card" data-item-id="{int(card["item_id"])}" '
-        f'data-year="{int(year) if year else ""}"{state}>',
+        f'data-year="{int(year) if year else ""}" data-group="{group}"{state}>',
+        *([f'<div class="rec-group">{escape(heading)}</div>'] if heading else []),
         f'<div class="rec-title"><span class="rec-pos">{position}.</span> {title}'
         + (f' <span class="rec-year">({int(year)})</span>' if year else "") + "</div>",
     ]
