@@ -57,6 +57,7 @@ def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, A
         "cards": [],
         "reply": "",
         "reply_source": "",
+        "reply_written": "",
         "trace": [f"understand: {', '.join(new_ledger.describe()) or 'no constraints'}; "
                   f"{stats.count:,} candidates",
                   *([f"grounded: {'; '.join(extraction.groundings)}"]
