@@ -123,14 +123,15 @@ def turn_grounds(ledger: Ledger, cards: Sequence[CardFacts], message: str, ctx: 
 def passes_old_checks(intro: str, ctx: ToolContext) -> bool:
     """The checks a free intro had before the claim checker: length, no quotes or markup,
     no catalog person, no catalog film."""
-    return not (len(intro.split()) < 3 or len(intro) > MAX_INTRO_CHARS or _FORBIDDEN_IN_INTRO.search(intro)
-                or names_people(intro, ctx) or not grounded(intro, [], ctx, must_name=False))
+    return not (len(intro.split()) < 3 or len(intro) > MAX_INTRO_CHARS
+                or _FORBIDDEN_IN_INTRO.search(intro) or names_people(intro, ctx)
+                or not grounded(intro, [], ctx, must_name=False))
 
 
 # ----------------------------------------------------------------------------- the intro
 
 
-def intro_candidates(ledger: Ledger, n_cards: int, liked: Sequence[str]) -> list[str]:
+def intro_candidates(ledger: Ledger, liked: Sequence[str]) -> list[str]:
     """Intro sentences from prompts/intro_candidates.json, filled with the ledger's facts only."""
     genres = sorted(ledger.genres_include)
     pre_parts = []
@@ -146,14 +147,18 @@ def intro_candidates(ledger: Ledger, n_cards: int, liked: Sequence[str]) -> list
     chips = {c.key.partition(":")[0]: c.label for c in ledger.chips()}
     post_parts += [chips[k] for k in ("languages", "runtime", "studios") if k in chips]
     post_parts += [f"with {p.name}" for p in ledger.people_include.values()][:2]
-    if ledger.wishes and len(ledger.wishes[-1].text.split()) <= MAX_WISH_WORDS:
-        post_parts.append(f"about {ledger.wishes[-1].text}")
-    values = {"pre": "".join(f"{p} " for p in pre_parts),
-              "post": "".join(f" {p}" for p in post_parts), "n": n_cards,
-              "liked": " and ".join(liked[:2])}
+    wish = ledger.wishes[-1].text if ledger.wishes else ""
+    pre = "".join(f"{p} " for p in pre_parts)
+    post = "".join(f" {p}" for p in post_parts)
+    full = post + (f" about {wish}" if wish and len(wish.split()) <= MAX_WISH_WORDS else "")
     templates = load_prompt_data("intro_candidates")
-    chosen = list(templates["described"]) + (list(templates["liked"]) if liked else [])
-    out = [" ".join(t.format(**values).split()) for t in chosen]
+    fills = [(t, full) for t in templates["described"]]
+    if full != post:  # the wish is the user's words as the ledger holds them: also without
+        fills.append((templates["described"][0], post))
+    if liked:
+        fills += [(t, full) for t in templates["liked"]]
+    out = [" ".join(t.format(pre=pre, post=p, liked=" and ".join(liked[:2])).split())
+           for t, p in fills]
     return list(dict.fromkeys(out))
 
 
@@ -179,7 +184,7 @@ def chosen_intro(cards: Sequence[CardFacts], ledger: Ledger, grounds: Grounds, l
     """The most likely grounded candidate under the intro prompt (None if none is left)."""
     started = time.perf_counter()
     liked = liked_labels(ledger, ctx)
-    options = [c for c in intro_candidates(ledger, len(cards), liked)
+    options = [c for c in intro_candidates(ledger, liked)
                if check_claims(c, grounds).ok and len(c) <= MAX_INTRO_CHARS
                and not _FORBIDDEN_IN_INTRO.search(c)
                and grounded(c, cards, ctx, must_name=False, also=liked)]

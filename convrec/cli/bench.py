@@ -1,5 +1,5 @@
-"""`convrec bench tools`, `convrec bench cf` and `convrec bench agent`: measurements for
-docs/BENCHMARKS.md."""
+"""`convrec bench tools`, `convrec bench cf` and `convrec bench agent` (and `extract`,
+`claims` from their own modules): measurements for docs/BENCHMARKS.md."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from convrec.cli.bench_claims import bench_claims
 from convrec.cli.bench_extract import bench_extract
 from convrec.cli.common import (
     console,
@@ -22,6 +23,7 @@ from convrec.cli.common import (
 app = typer.Typer(help="Benchmarks; --write puts the results into docs/BENCHMARKS.md.",
                   no_args_is_help=True)
 app.command("extract")(bench_extract)
+app.command("claims")(bench_claims)
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
 DEFAULT_CONVERSATIONS = Path("benchmarks/conversations")
