@@ -23,7 +23,8 @@ Claims, by kind:
   written in the message, or hold every card's year; other numbers must appear in the
   turn's texts (the number of cards counts).
 - word: any other content word (nouns, adjectives, verbs: plot words, moods, praise). Its
-  stem must occur in the turn's texts. Hyphenated words count when whole or every part does.
+  stem must occur in the turn's texts (a card with directors or cast also grounds
+  "directed" or "starring", `ROLE_WORDS`). Hyphenated words count when whole or every part does.
 
 Whatever matches something the user excluded ("no Horror", "no Adam Sandler") is
 unsupported unless a negation precedes it in the same sentence.
@@ -100,12 +101,16 @@ NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7
                 "eight": 8, "nine": 9, "ten": 10, "twelve": 12, "twenty": 20}
 DECADE_WORDS = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
                 "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990}
+ROLE_WORDS = {"directors": "directed director directors", "cast": "starring stars cast"}
 CONNECTORS = _words("of the a an and in on to de la le du von van der da di & vs")
 
 _TOKEN = re.compile(r"'?\d+(?:[.,]\d+)*(?:'?s)?|[^\W\d_]+(?:['’\-][^\W\d_]+)*(?:['’]s?)?")
 _SENTENCE_END = re.compile(r"[.!?:;\n—–]\s*$|^\s*$")
 _DECADE = re.compile(r"^'?(\d{2}|\d{3}0)'?s$")
 _POSSESSIVE = re.compile(r"['’]s?$")
+_SCOPE_END = re.compile(r"\n|[.!?](?=\s)")
+NOT_ASKED = "neither asked for nor most of the films"
+_LIST_MARKER = re.compile(r"(?m)^[ \t]*\d{1,2}[.)](?=\s)")  # "1. " starts a list line
 
 
 class CardFacts(Protocol):
@@ -203,6 +208,7 @@ class Grounds:
     excluded_stems: set[str] = field(default_factory=set)
     excluded_names: set[tuple[str, ...]] = field(default_factory=set)
     excluded_genres: set[str] = field(default_factory=set)
+    genre_titles: dict[str, set[tuple[str, ...]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, *, ledger: Any = None, cards: Sequence[CardFacts] = (), message: str = "",
@@ -239,7 +245,12 @@ class Grounds:
             g.era = (low, high)
             g.years |= {y for y in (low, high) if y is not None}
         for card in cards:
+            # the fields say how the people relate to the film
+            texts += [ROLE_WORDS["directors"]] if card.directors else []
+            texts += [ROLE_WORDS["cast"]] if card.cast else []
             titles.append(card.title)
+            for genre in card.genres:
+                g.genre_titles.setdefault(genre, set()).add(_name_key(card.title))
             people += [*card.directors, *card.cast]
             texts += [card.title, card.overview, card.reason, " ".join(card.genres)]
             if card.year:
@@ -310,6 +321,7 @@ class Claim:
     kind: ClaimKind
     supported: bool
     why: str = ""
+    at: int = 0  # where in the text
 
 
 @dataclass
@@ -378,6 +390,24 @@ def _covered(words: list[str], names: set[tuple[str, ...]], longest: int) -> boo
     return ok[-1]
 
 
+def _merge_possessives(runs: list[list[Token]], toks: Sequence[Token], grounds: Grounds,
+                       longest: int) -> list[list[Token]]:
+    """A run split at a possessive joins the next one when together they are a known name
+    ("Wayne's World", "Ocean's Eleven")."""
+    out: list[list[Token]] = []
+    position = {t.start: i for i, t in enumerate(toks)}
+    for run in runs:
+        if out and position[run[0].start] == position[out[-1][-1].start] + 1:
+            merged = out[-1] + run
+            if _covered([_norm(t.text) for t in merged], grounds.names, longest) and not (
+                    _covered([_norm(t.text) for t in out[-1]], grounds.names, longest)
+                    and _covered([_norm(t.text) for t in run], grounds.names, longest)):
+                out[-1] = merged
+                continue
+        out.append(run)
+    return out
+
+
 def _negated(toks: Sequence[Token], index: int) -> bool:
     for j in range(index - 1, max(-1, index - 5), -1):
         if toks[j].text.lower().replace("’", "'") in NEGATIONS or toks[j].text.lower().endswith(
@@ -390,12 +420,12 @@ def _negated(toks: Sequence[Token], index: int) -> bool:
 
 def check_claims(text: str, grounds: Grounds) -> ClaimCheck:
     """Every content claim of `text`, each marked supported or not by `grounds`."""
-    toks = tokens(text)
+    toks = tokens(_LIST_MARKER.sub(lambda m: " " * len(m.group(0)), text))
     result = ClaimCheck(text=text)
     in_name: set[int] = set()
     longest = max((len(n) for n in grounds.names), default=1)
     index_of = {t.start: i for i, t in enumerate(toks)}
-    for run in _runs(toks):
+    for run in _merge_possessives(_runs(toks), toks, grounds, longest):
         words = [_norm(t.text) for t in run]
         # a sentence-initial phrasing word before a name is not part of it ("Since Alien")
         while words and run[0].sentence_start and (words[0] in FUNCTION_WORDS
@@ -439,16 +469,34 @@ def check_claims(text: str, grounds: Grounds) -> ClaimCheck:
         if claim is not None:
             result.claims.append(claim)
         i += 1
+    for n, claim in enumerate(result.claims):
+        if claim.kind == "genre" and claim.why == NOT_ASKED:
+            genre = grounds.genre_forms.get(" ".join(stem(w) for w in claim.text.split()))
+            if genre is not None and _said_of_a_film(claim, text, genre, grounds):
+                result.claims[n] = Claim(claim.text, "genre", True, "said of a film that has it",
+                                         claim.at)
     return result
 
 
 def _genre_claim(text: str, genre: str, grounds: Grounds, toks: Sequence[Token], index: int
                  ) -> Claim:
+    at = toks[index].start
     if genre in grounds.excluded_genres:
         ok = _negated(toks, index)
-        return Claim(text, "genre", ok, "" if ok else "the user excluded it")
+        return Claim(text, "genre", ok, "" if ok else "the user excluded it", at)
     ok = genre in grounds.genres_ok
-    return Claim(text, "genre", ok, "" if ok else "neither asked for nor most of the films")
+    return Claim(text, "genre", ok, "" if ok else NOT_ASKED, at)
+
+
+def _said_of_a_film(claim: Claim, text: str, genre: str, grounds: Grounds) -> bool:
+    """A genre said in the same sentence or list line as a card that has it ("Amelie (2001),
+    a comedy")."""
+    starts = [0, *(m.end() for m in _SCOPE_END.finditer(text))]
+    begin = max(s for s in starts if s <= claim.at)
+    after = [s for s in starts if s > claim.at]
+    words = [_norm(t.text) for t in tokens(text[begin:after[0] if after else len(text)])]
+    return any(words[i:i + len(key)] == list(key) for key in grounds.genre_titles.get(genre, ())
+               if key for i in range(len(words) - len(key) + 1))
 
 
 def _word_claim(tok: Token, low: str, grounds: Grounds, toks: Sequence[Token], index: int

@@ -146,7 +146,9 @@ def intro_candidates(ledger: Ledger, liked: Sequence[str]) -> list[str]:
     post_parts = [era[1]] if era[1] else []
     chips = {c.key.partition(":")[0]: c.label for c in ledger.chips()}
     post_parts += [chips[k] for k in ("languages", "runtime", "studios") if k in chips]
-    post_parts += [f"with {p.name}" for p in ledger.people_include.values()][:2]
+    people = [p.name for p in ledger.people_include.values()][:2]
+    if people:
+        post_parts.append("with " + " and ".join(people))
     wish = ledger.wishes[-1].text if ledger.wishes else ""
     pre = "".join(f"{p} " for p in pre_parts)
     post = "".join(f" {p}" for p in post_parts)
