@@ -67,6 +67,10 @@ def bench_claims(
     if as_json:
         print_json(summary)
     command = f"convrec bench claims --backend {backend} --turns {turns}"
+    command += f" --conversations {conversations}" if conversations != DEFAULT_CONVERSATIONS else ""
+    command += f" --sources {sources}" if sources != "redial,movielens" else ""
+    command += f" --split {split}" if split != "dev" else ""
+    command += f" --seed {seed}" if seed else ""
     command += f" --out {out}" if out is not None else ""
     body = claims_markdown(summary, samples, command=command + " --write", backend=backend,
                            audit_file=str(out) if out is not None else None)

@@ -23,6 +23,10 @@ result alone (the ledger after the turn, its liked films, the user's message, th
   passed the old checks (length, no quotes or markup, no catalog person, no catalog film
   outside the cards), else the template header. The same checker reads what would have
   been shown. Its latency is the generation's wall time.
+- side by side: after the turn, the chosen intro is built again and timed next to the free
+  generation, in alternating order, so both meet the same warm prompt cache (the in-turn
+  figure is what a user waits; this one compares like with like). It must choose the
+  same sentence as in the turn (`rerun_differs`).
 - free and checked: the share of free generations the checker passes (what the optional
   generate-then-check path would keep).
 
@@ -46,7 +50,13 @@ import numpy as np
 
 from convrec.agent.claims import ClaimCheck, check_claims
 from convrec.agent.ledger import Ledger
-from convrec.agent.reply_llm import generate_intro, passes_old_checks, turn_grounds
+from convrec.agent.reply_llm import (
+    Written,
+    chosen_intro,
+    generate_intro,
+    passes_old_checks,
+    turn_grounds,
+)
 from convrec.agent.respond import Card
 from convrec.eval.conversations import Conversation
 from convrec.tools.context import ToolContext
@@ -75,6 +85,8 @@ class ClaimSample:
     free_unsupported: list[str]
     free_ms: float
     exception: str | None = None
+    rerun: str | None = None  # the chosen intro again, after the turn (same as `after`?)
+    rerun_ms: float | None = None
 
     @property
     def before(self) -> str:
@@ -112,13 +124,19 @@ class ClaimsBench:
         grounds = turn_grounds(ledger, cards, result.message, ctx)
         after = check_claims(result.reply_written, grounds)
         llm = self.agent.llm
-        started = time.perf_counter()
         error = None
+        # side by side after the turn, in alternating order (the prompt's KV is warm for both)
+        rerun: Written | None = None
+        if len(self.samples) % 2 and getattr(llm, "supports_scoring", False):
+            rerun = chosen_intro(cards, ledger, grounds, llm, ctx)
+        started = time.perf_counter()
         try:
             free = generate_intro(ledger, llm) if llm is not None else ""
         except Exception as exc:  # recorded; the sample still counts the shown reply
             free, error = "", f"{type(exc).__name__}: {exc}"
         free_ms = (time.perf_counter() - started) * 1000
+        if rerun is None and getattr(llm, "supports_scoring", False):
+            rerun = chosen_intro(cards, ledger, grounds, llm, ctx)
         free_check = check_claims(free, grounds)
         self.samples.append(ClaimSample(
             origin=origin, index=index, message=result.message, chips=list(result.chips),
@@ -128,6 +146,7 @@ class ClaimsBench:
             free=free, free_old_ok=bool(free) and passes_old_checks(free, ctx),
             free_claims=len(free_check.claims), free_unsupported=_claims(free_check),
             free_ms=free_ms, exception=error,
+            rerun=rerun.text if rerun else None, rerun_ms=rerun.ms if rerun else None,
         ))
 
     def turn(self, origin: str, index: int, text: str, thread: str, user: str | None) -> Any:
@@ -253,7 +272,10 @@ def summarize(samples: Sequence[ClaimSample], *, turns: int, errors: Sequence[st
         "latency_ms": {
             "after_intro": _percentiles([s.after_ms for s in samples if s.after_ms is not None]),
             "before_generation": _percentiles([s.free_ms for s in samples if s.free]),
+            "after_side_by_side": _percentiles([s.rerun_ms for s in samples
+                                                if s.rerun_ms is not None]),
         },
+        "rerun_differs": sum(s.rerun is not None and s.rerun != s.after for s in samples),
         "top_unsupported_before": words.most_common(15),
         "errors": list(errors) + [f"{s.origin} turn {s.index}: {s.exception}"
                                   for s in samples if s.exception],

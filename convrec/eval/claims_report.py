@@ -65,10 +65,15 @@ def claims_markdown(summary: dict[str, Any], samples: Sequence[ClaimSample], *, 
         f"{_pct(before['unsupported_claims'], before['claims'])} | "
         f"{_pct(after['unsupported_claims'], after['claims'])} |",
         f"| unsupported, by kind | {_kinds(before)} | {_kinds(after)} |",
-        f"| intro latency p50 / p95 | {lat['before_generation']['p50']:.0f} / "
-        f"{lat['before_generation']['p95']:.0f} ms (generation, n={lat['before_generation']['n']})"
-        f" | {lat['after_intro']['p50']:.0f} / {lat['after_intro']['p95']:.0f} ms (candidates, "
-        f"checks, one scoring pass, n={lat['after_intro']['n']}) |",
+        f"| intro latency, side by side after the turn, p50 / p95 | "
+        f"{lat['before_generation']['p50']:.0f} / {lat['before_generation']['p95']:.0f} ms "
+        f"(greedy generation, n={lat['before_generation']['n']}) | "
+        f"{lat['after_side_by_side']['p50']:.0f} / {lat['after_side_by_side']['p95']:.0f} ms "
+        f"(candidates, checks, one scoring pass; the same sentence as in the turn: "
+        f"{lat['after_side_by_side']['n'] - summary['rerun_differs']}/"
+        f"{lat['after_side_by_side']['n']}) |",
+        f"| intro latency in the turn, p50 / p95 | - | {lat['after_intro']['p50']:.0f} / "
+        f"{lat['after_intro']['p95']:.0f} ms (n={lat['after_intro']['n']}) |",
         "",
         f"Free generations: {_pct(free['replies_with_unsupported'], n)} make an unsupported "
         f"claim; the old checks dropped {summary['before_dropped_by_old_checks']} of them. "
