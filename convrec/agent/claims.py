@@ -37,277 +37,32 @@ names (a genre not listed there is matched by its own name only).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Literal
+
+from convrec.agent.claims_grounds import CardFacts, Grounds
+from convrec.agent.claims_text import (
+    CONNECTORS,
+    FUNCTION_WORDS,
+    LIST_MARKER,
+    NEGATIONS,
+    NUMBER_WORDS,
+    PHRASING_WORDS,
+    SCOPE_END,
+    Token,
+    decade,
+    norm,
+    number,
+    runs,
+    stem,
+    tokens,
+)
+
+__all__ = ["CardFacts", "Claim", "ClaimCheck", "ClaimKind", "Grounds", "check_claims", "stem"]
 
 ClaimKind = Literal["name", "genre", "year", "decade", "number", "word"]
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-FUNCTION_WORDS = _words("""
-a an the and or but nor so yet if then than that this these those there here it its it's
-i me my we us our you your yours he him his she her they them their what which who whom
-whose when where why how all any both each every either neither some such no not only own
-same too very just also even more most much many few several other another is are was were
-be been being am do does did doing have has had having will would shall should can could
-may might must to of in on at by for with about from into onto over under up down out off
-as like unlike through during before after above below between among within without along
-across around until since while because though although whether again once ever never
-nothing none one ones something anything everything someone anyone let let's get got
-""")
-
-PHRASING_WORDS = _words("""
-film films movie movies pick picks title titles suggestion suggestions recommendation
-recommendations option options choice choices list selection lineup enjoy enjoyed like liked
-love loved want wanted ask asked asking look looking looked find found try check watch
-watching fit fits fitting match matches matching hope think fan fans please thanks
-couple bunch few
-""")
-
-NEGATIONS = _words("no not without never none nothing avoid avoiding skip skipping isn't "
-                   "aren't don't doesn't n't minus except instead")
-
-# The catalog's genres and the other forms that say the same (keys are genre names).
-GENRE_FORMS: dict[str, tuple[str, ...]] = {
-    "Action": ("action",),
-    "Adventure": ("adventure", "adventurous"),
-    "Animation": ("animation", "animated", "cartoon"),
-    "Comedy": ("comedy", "comedic", "comic", "funny"),
-    "Crime": ("crime", "criminal"),
-    "Documentary": ("documentary", "doc"),
-    "Drama": ("drama", "dramatic"),
-    "Family": ("family", "kids"),
-    "Fantasy": ("fantasy", "fantastical"),
-    "Film-Noir": ("film-noir", "noir"),
-    "History": ("history", "historical"),
-    "Horror": ("horror", "scary"),
-    "Music": ("music",),
-    "Musical": ("musical",),
-    "Mystery": ("mystery", "mysterious"),
-    "Romance": ("romance", "romantic", "romcom", "rom-com"),
-    "Science Fiction": ("science fiction", "sci-fi", "scifi"),
-    "TV Movie": ("tv movie",),
-    "Thriller": ("thriller", "thrilling"),
-    "War": ("war",),
-    "Western": ("western",),
-}
-DEFAULT_GENRES = tuple(GENRE_FORMS)
-
-NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-                "eight": 8, "nine": 9, "ten": 10, "twelve": 12, "twenty": 20}
-DECADE_WORDS = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
-                "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990}
-ROLE_WORDS = {"directors": "directed director directors", "cast": "starring stars cast"}
-CONNECTORS = _words("of the a an and in on to de la le du von van der da di & vs")
-
-_TOKEN = re.compile(r"'?\d+(?:[.,]\d+)*(?:'?s)?|[^\W\d_]+(?:['’\-][^\W\d_]+)*(?:['’]s?)?")
-_SENTENCE_END = re.compile(r"[.!?:;\n—–]\s*$|^\s*$")
-_DECADE = re.compile(r"^'?(\d{2}|\d{3}0)'?s$")
-_POSSESSIVE = re.compile(r"['’]s?$")
-_SCOPE_END = re.compile(r"\n|[.!?](?=\s)")
 NOT_ASKED = "neither asked for nor most of the films"
-_LIST_MARKER = re.compile(r"(?m)^[ \t]*\d{1,2}[.)](?=\s)")  # "1. " starts a list line
-
-
-class CardFacts(Protocol):
-    """What the checker reads of a recommendation card (convrec.agent.respond.Card)."""
-
-    title: str
-    year: int | None
-    genres: list[str]
-    runtime: int | None
-    directors: list[str]
-    cast: list[str]
-    overview: str
-    reason: str
-
-
-# ----------------------------------------------------------------------------- words
-
-
-def stem(word: str) -> str:
-    """A crude stem, the same for both sides: lower case, no possessive, one suffix off."""
-    w = _POSSESSIVE.sub("", word.lower().replace("’", "'")).strip("'-")
-    if w.endswith("ies") and len(w) > 4:
-        return w[:-3] + "y"
-    if w.endswith(("ss", "us", "is")):
-        return w
-    for suffix in ("ions", "ion", "ings", "ing", "edly", "ed", "ers", "er", "es", "s", "ly",
-                   "e"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            return w[:-len(suffix)]
-    return w
-
-
-def _norm(word: str) -> str:
-    return re.sub(r"[^\w]", "", _POSSESSIVE.sub("", word.lower().replace("’", "'")))
-
-
-@dataclass(frozen=True)
-class Token:
-    text: str
-    start: int
-    sentence_start: bool
-
-    @property
-    def capitalised(self) -> bool:
-        return self.text[:1].isupper() and self.text != "I"
-
-
-def tokens(text: str) -> list[Token]:
-    out = []
-    for match in _TOKEN.finditer(text):
-        before = text[:match.start()]
-        out.append(Token(match.group(0), match.start(), bool(_SENTENCE_END.search(before))))
-    return out
-
-
-def _number(text: str) -> float | None:
-    try:
-        return float(text.strip("'").replace(",", ""))
-    except ValueError:
-        return None
-
-
-def _decade(text: str) -> int | None:
-    low = text.lower().replace("’", "'")
-    if low in DECADE_WORDS:
-        return DECADE_WORDS[low]
-    match = _DECADE.match(low)
-    if not match:
-        return None
-    digits = match.group(1)
-    if len(digits) == 4:
-        return int(digits)
-    if not digits.endswith("0"):
-        return None
-    value = int(digits)
-    return 2000 + value if value < 30 else 1900 + value
-
-
-# ----------------------------------------------------------------------------- grounds
-
-
-@dataclass
-class Grounds:
-    """What the turn can ground: stems, names, genres, years and numbers (see `build`)."""
-
-    stems: set[str] = field(default_factory=set)
-    names: set[tuple[str, ...]] = field(default_factory=set)
-    genre_forms: dict[str, str] = field(default_factory=dict)  # a form's stem -> genre
-    genres_ok: set[str] = field(default_factory=set)
-    years: set[int] = field(default_factory=set)
-    era: tuple[int | None, int | None] = (None, None)
-    card_years: list[int] = field(default_factory=list)
-    decades_said: set[int] = field(default_factory=set)
-    numbers: set[float] = field(default_factory=set)
-    excluded_stems: set[str] = field(default_factory=set)
-    excluded_names: set[tuple[str, ...]] = field(default_factory=set)
-    excluded_genres: set[str] = field(default_factory=set)
-    genre_titles: dict[str, set[tuple[str, ...]]] = field(default_factory=dict)
-
-    @classmethod
-    def build(cls, *, ledger: Any = None, cards: Sequence[CardFacts] = (), message: str = "",
-              liked_titles: Iterable[str] = (), genres: Iterable[str] = DEFAULT_GENRES
-              ) -> Grounds:
-        """The grounds of one turn. `ledger` is a convrec.agent.ledger.Ledger (or None),
-        `liked_titles` the titles of the films it marks liked, `genres` the catalog's."""
-        g = cls()
-        for genre in genres:
-            for form in (genre.lower(), *GENRE_FORMS.get(genre, ())):
-                g.genre_forms[_form_key(form)] = genre
-        texts = [message, *liked_titles]
-        people: list[str] = []
-        titles: list[str] = list(liked_titles)
-        if ledger is not None:
-            texts += [c.label for c in ledger.chips() if c.hard or not c.label.startswith(
-                "rather not")]
-            texts += [w.text for w in ledger.wishes] + [ledger.context or ""]
-            texts += [*ledger.keywords_include, *ledger.studios_include, *ledger.languages]
-            people += [p.name for p in ledger.people_include.values()]
-            g.genres_ok |= set(ledger.genres_include)
-            g.genres_ok |= {p.value for p in ledger.soft.values()
-                            if p.kind == "genre" and p.polarity > 0}
-            g.excluded_genres |= set(ledger.genres_exclude)
-            g.excluded_genres |= {p.value for p in ledger.soft.values()
-                                  if p.kind == "genre" and p.polarity < 0}
-            for bad in (*ledger.keywords_exclude, *ledger.studios_exclude):
-                g.excluded_stems |= {stem(t.text) for t in tokens(bad)}
-                g.excluded_names.add(_name_key(bad))
-            for pref in ledger.people_exclude.values():
-                g.excluded_names |= _person_keys(pref.name)
-            low = int(ledger.year_from.value) if ledger.year_from else None
-            high = int(ledger.year_to.value) if ledger.year_to else None
-            g.era = (low, high)
-            g.years |= {y for y in (low, high) if y is not None}
-        for card in cards:
-            # the fields say how the people relate to the film
-            texts += [ROLE_WORDS["directors"]] if card.directors else []
-            texts += [ROLE_WORDS["cast"]] if card.cast else []
-            titles.append(card.title)
-            for genre in card.genres:
-                g.genre_titles.setdefault(genre, set()).add(_name_key(card.title))
-            people += [*card.directors, *card.cast]
-            texts += [card.title, card.overview, card.reason, " ".join(card.genres)]
-            if card.year:
-                g.years.add(card.year)
-                g.card_years.append(card.year)
-            if card.runtime:
-                g.numbers.add(float(card.runtime))
-        if cards:
-            g.numbers.add(float(len(cards)))
-            for genre in {x for c in cards for x in c.genres}:
-                if 2 * sum(genre in c.genres for c in cards) >= len(cards):
-                    g.genres_ok.add(genre)
-        texts += titles + people
-        for text in texts:
-            toks = tokens(text)
-            g.stems |= {stem(t.text) for t in toks}
-            for t in toks:
-                value, decade = _number(t.text), _decade(t.text)
-                if value is not None:
-                    g.numbers.add(value)
-                if decade is not None and text == message:
-                    g.decades_said.add(decade)
-            g.names |= {tuple(_norm(t.text) for t in run) for run in _runs(toks, all_runs=True)}
-        for form, genre in g.genre_forms.items():
-            if genre in g.genres_ok or (form and _mentions(message, form)):
-                g.genres_ok.add(genre)
-        for title in titles:
-            key = _name_key(title)
-            g.names.add(key)
-            if key and key[0] in ("the", "a", "an"):
-                g.names.add(key[1:])
-        for person in people:
-            g.names |= _person_keys(person)
-        for genre in g.genre_forms.values():
-            g.names.add(_name_key(genre))
-        g.excluded_stems |= {k for k, v in g.genre_forms.items() if v in g.excluded_genres}
-        g.names.discard(())
-        return g
-
-
-def _form_key(form: str) -> str:
-    return " ".join(stem(w) for w in re.split(r"[\s]+", form.lower()))
-
-
-def _mentions(text: str, form_key: str) -> bool:
-    stems = [stem(t.text) for t in tokens(text)]
-    words = form_key.split()
-    return any(stems[i:i + len(words)] == words for i in range(len(stems) - len(words) + 1))
-
-
-def _name_key(text: str) -> tuple[str, ...]:
-    return tuple(k for k in (_norm(t.text) for t in tokens(text)) if k)
-
-
-def _person_keys(name: str) -> set[tuple[str, ...]]:
-    key = _name_key(name)
-    return {key, key[-1:]} if len(key) > 1 else {key}
 
 
 # ----------------------------------------------------------------------------- claims
@@ -344,37 +99,6 @@ class ClaimCheck:
         return "; ".join(f"{c.kind} {c.text!r}" for c in self.unsupported) or "none"
 
 
-def _runs(toks: Sequence[Token], *, all_runs: bool = False) -> list[list[Token]]:
-    """Runs of capitalised words (connectors allowed inside), split after a possessive.
-
-    With all_runs, every capitalised word starts or joins a run (for the grounds); otherwise
-    a lone sentence-initial word is an ordinary word, not a name."""
-    runs: list[list[Token]] = []
-    current: list[Token] = []
-    pending: list[Token] = []
-
-    def close() -> None:
-        nonlocal current, pending
-        if current and (all_runs or len(current) > 1 or not current[0].sentence_start):
-            runs.append(current)
-        current, pending = [], []
-
-    for tok in toks:
-        if tok.capitalised and not tok.text[:1].isdigit():
-            if current and tok.sentence_start:
-                close()
-            current += [*pending, tok]
-            pending = []
-            if _POSSESSIVE.search(tok.text) and tok.text[-2:].lower() in ("'s", "’s"):
-                close()
-        elif current and tok.text.lower() in CONNECTORS and not tok.sentence_start:
-            pending.append(tok)
-        else:
-            close()
-    close()
-    return runs
-
-
 def _covered(words: list[str], names: set[tuple[str, ...]], longest: int) -> bool:
     """Whether the run's words are a sequence of known names (connectors may sit between)."""
     ok = [False] * (len(words) + 1)
@@ -399,9 +123,9 @@ def _merge_possessives(runs: list[list[Token]], toks: Sequence[Token], grounds: 
     for run in runs:
         if out and position[run[0].start] == position[out[-1][-1].start] + 1:
             merged = out[-1] + run
-            if _covered([_norm(t.text) for t in merged], grounds.names, longest) and not (
-                    _covered([_norm(t.text) for t in out[-1]], grounds.names, longest)
-                    and _covered([_norm(t.text) for t in run], grounds.names, longest)):
+            if _covered([norm(t.text) for t in merged], grounds.names, longest) and not (
+                    _covered([norm(t.text) for t in out[-1]], grounds.names, longest)
+                    and _covered([norm(t.text) for t in run], grounds.names, longest)):
                 out[-1] = merged
                 continue
         out.append(run)
@@ -420,13 +144,13 @@ def _negated(toks: Sequence[Token], index: int) -> bool:
 
 def check_claims(text: str, grounds: Grounds) -> ClaimCheck:
     """Every content claim of `text`, each marked supported or not by `grounds`."""
-    toks = tokens(_LIST_MARKER.sub(lambda m: " " * len(m.group(0)), text))
+    toks = tokens(LIST_MARKER.sub(lambda m: " " * len(m.group(0)), text))
     result = ClaimCheck(text=text)
     in_name: set[int] = set()
     longest = max((len(n) for n in grounds.names), default=1)
     index_of = {t.start: i for i, t in enumerate(toks)}
-    for run in _merge_possessives(_runs(toks), toks, grounds, longest):
-        words = [_norm(t.text) for t in run]
+    for run in _merge_possessives(runs(toks), toks, grounds, longest):
+        words = [norm(t.text) for t in run]
         # a sentence-initial phrasing word before a name is not part of it ("Since Alien")
         while words and run[0].sentence_start and (words[0] in FUNCTION_WORDS
                                                    or words[0] in PHRASING_WORDS):
@@ -491,26 +215,26 @@ def _genre_claim(text: str, genre: str, grounds: Grounds, toks: Sequence[Token],
 def _said_of_a_film(claim: Claim, text: str, genre: str, grounds: Grounds) -> bool:
     """A genre said in the same sentence or list line as a card that has it ("Amelie (2001),
     a comedy")."""
-    starts = [0, *(m.end() for m in _SCOPE_END.finditer(text))]
+    starts = [0, *(m.end() for m in SCOPE_END.finditer(text))]
     begin = max(s for s in starts if s <= claim.at)
     after = [s for s in starts if s > claim.at]
-    words = [_norm(t.text) for t in tokens(text[begin:after[0] if after else len(text)])]
+    words = [norm(t.text) for t in tokens(text[begin:after[0] if after else len(text)])]
     return any(words[i:i + len(key)] == list(key) for key in grounds.genre_titles.get(genre, ())
                if key for i in range(len(words) - len(key) + 1))
 
 
 def _word_claim(tok: Token, low: str, grounds: Grounds, toks: Sequence[Token], index: int
                 ) -> Claim | None:
-    decade = _decade(low)
-    if decade is not None:
+    years = decade(low)
+    if years is not None:
         low_bound, high_bound = grounds.era
         overlaps = ((low_bound is not None or high_bound is not None)
-                    and (low_bound or 0) <= decade + 9 and decade <= (high_bound or 9999))
+                    and (low_bound or 0) <= years + 9 and years <= (high_bound or 9999))
         every = bool(grounds.card_years) and all(
-            decade <= y <= decade + 9 for y in grounds.card_years)
-        ok = overlaps or every or decade in grounds.decades_said
+            years <= y <= years + 9 for y in grounds.card_years)
+        ok = overlaps or every or years in grounds.decades_said
         return Claim(tok.text, "decade", ok, "" if ok else "not the era asked for or shown")
-    value = _number(low) if low[:1].isdigit() or low[:1] == "'" else None
+    value = number(low) if low[:1].isdigit() or low[:1] == "'" else None
     if value is None and low in NUMBER_WORDS:
         value = float(NUMBER_WORDS[low])
     if value is not None:
@@ -519,7 +243,7 @@ def _word_claim(tok: Token, low: str, grounds: Grounds, toks: Sequence[Token], i
             return Claim(tok.text, "year", ok, "" if ok else "no such year in the turn")
         ok = value in grounds.numbers
         return Claim(tok.text, "number", ok, "" if ok else "no such number in the turn")
-    if low in FUNCTION_WORDS or low in PHRASING_WORDS or _norm(low) in FUNCTION_WORDS:
+    if low in FUNCTION_WORDS or low in PHRASING_WORDS or norm(low) in FUNCTION_WORDS:
         return None
     key = stem(low)
     if key in grounds.genre_forms:

@@ -2,9 +2,11 @@
 
 Facts come from the catalog and the tools; the LLM only phrases. For the embedded
 model that means one short introductory sentence before a list whose lines are
-written from evidence; a capable API model may write the whole reply. Either way
-the text is checked: a reply that names a film that is not among the verified
-results, or leaves one out, is replaced by the template reply.
+written from evidence, chosen by the model among phrasings filled with the turn's
+facts; a capable API model may write the whole reply. Either way the text is
+checked (convrec.agent.reply_llm): a reply that names a film that is not among the
+verified results, leaves one out, or makes any claim the turn does not ground
+(convrec.agent.claims) is not shown.
 """
 
 from __future__ import annotations
