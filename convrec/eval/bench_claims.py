@@ -292,6 +292,16 @@ def write_samples(path: Path, samples: Sequence[ClaimSample]) -> None:
             out.write(json.dumps({**asdict(s), "before": s.before}, ensure_ascii=False) + "\n")
 
 
+def read_samples(path: Path) -> list[ClaimSample]:
+    """The samples of an audit file (`write_samples`)."""
+    import json
+
+    names = set(ClaimSample.__dataclass_fields__)
+    with path.open(encoding="utf-8") as lines:
+        return [ClaimSample(**{k: v for k, v in json.loads(line).items() if k in names})
+                for line in lines if line.strip()]
+
+
 def audit_sample(samples: Sequence[ClaimSample], n: int, seed: int = 0) -> list[ClaimSample]:
     """n samples drawn with `seed`, in run order (for the human audit table)."""
     picked = sorted(random.Random(seed).sample(range(len(samples)), min(n, len(samples))))

@@ -93,6 +93,7 @@ def claims_markdown(summary: dict[str, Any], samples: Sequence[ClaimSample], *, 
         bad = f" ({'; '.join(s.before_unsupported)})" if s.before_unsupported else ""
         lines.append(
             f"| {_cell(s.origin, 40)} #{s.index} | {_cell(s.message, 60)} | "
-            f"{_cell(', '.join(s.chips), 40)} | {_cell(s.before or '(template)')}{_cell(bad)} | "
+            f"{_cell(', '.join(s.chips), 40)} | {_cell(s.before or '(template)')}"
+            f"{' ' + _cell(bad) if bad else ''} | "
             f"{_cell(s.after or '(template)')} |")
     return "\n".join(lines)

@@ -75,3 +75,12 @@ def test_cli_runs_a_script_and_writes_the_section(real_resources, real_catalog_p
     assert len(rows) == out["recommendation_turns"] and all(r["after"] for r in rows)
     text = doc.read_text()
     assert "<!-- bench:claims -->" in text and "## Honest replies (issue 18)" in text
+
+
+def test_the_audit_file_reads_back(tmp_path):
+    from convrec.eval.bench_claims import read_samples, write_samples
+
+    samples = [sample("Here are some comedy films.", [], "This is a great choice.",
+                      ["word 'great'"])]
+    write_samples(tmp_path / "audit.jsonl", samples)
+    assert read_samples(tmp_path / "audit.jsonl") == samples
