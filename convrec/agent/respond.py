@@ -11,7 +11,6 @@ verified results, leaves one out, or makes any claim the turn does not ground
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -20,27 +19,18 @@ from pydantic import BaseModel, Field
 
 from convrec.agent.ledger import Ledger
 from convrec.agent.policy import Act
-from convrec.agent.reply_llm import (
-    TokenSink,
-    full_reply_messages,
-    grounded,
-    intro_messages,
-    llm_full_reply,
-    llm_intro,
-    turn_grounds,
-)
-from convrec.agent.reply_names import named_films, names_people
+from convrec.agent.reply_llm import TokenSink, llm_full_reply, llm_intro, turn_grounds
+
+# The model-written parts moved to reply_llm; these are still importable from here.
+from convrec.agent.reply_llm import full_reply_messages as full_reply_messages
+from convrec.agent.reply_llm import grounded as grounded
+from convrec.agent.reply_llm import intro_messages as intro_messages
+from convrec.agent.reply_names import named_films as named_films
+from convrec.agent.reply_names import names_people as names_people
 from convrec.agent.understanding import Extraction
 from convrec.catalog.records import Item
 from convrec.tools.base import ScoredItem
 from convrec.tools.context import ToolContext
-
-# The model-written parts moved to reply_llm; these names are still importable from here.
-__all__ = ["Card", "Reply", "TokenSink", "full_reply_messages", "grounded", "intro_messages",
-           "named_films", "names_people", "recommend_reply"]
-
-log = logging.getLogger(__name__)
-
 
 OVERVIEW_CHARS = 240
 
