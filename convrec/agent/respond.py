@@ -2,44 +2,37 @@
 
 Facts come from the catalog and the tools; the LLM only phrases. For the embedded
 model that means one short introductory sentence before a list whose lines are
-written from evidence; a capable API model may write the whole reply. Either way
-the text is checked: a reply that names a film that is not among the verified
-results, or leaves one out, is replaced by the template reply.
+written from evidence, chosen by the model among phrasings filled with the turn's
+facts; a capable API model may write the whole reply. Either way the text is
+checked (convrec.agent.reply_llm): a reply that names a film that is not among the
+verified results, leaves one out, or makes any claim the turn does not ground
+(convrec.agent.claims) is not shown.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from convrec.agent.ledger import Ledger
 from convrec.agent.policy import Act
-from convrec.agent.reply_names import named_films, names_people
+from convrec.agent.reply_llm import TokenSink, llm_full_reply, llm_intro, turn_grounds
+
+# The model-written parts moved to reply_llm; these are still importable from here.
+from convrec.agent.reply_llm import full_reply_messages as full_reply_messages
+from convrec.agent.reply_llm import grounded as grounded
+from convrec.agent.reply_llm import intro_messages as intro_messages
+from convrec.agent.reply_names import named_films as named_films
+from convrec.agent.reply_names import names_people as names_people
 from convrec.agent.understanding import Extraction
 from convrec.catalog.records import Item
-from convrec.prompts import load_prompt, load_prompt_data, render_prompt
 from convrec.tools.base import ScoredItem
 from convrec.tools.context import ToolContext
-from convrec.tools.lookup import title_key
-
-log = logging.getLogger(__name__)
-
-
-class TokenSink(Protocol):
-    """Where streamed reply text goes (the graph's stream writer)."""
-
-    def token(self, text: str) -> None: ...
-
-    def reset(self) -> None:
-        """Forget what was streamed: the final reply replaces it."""
-
 
 OVERVIEW_CHARS = 240
-INTRO_TOKENS = 40
 
 
 class Card(BaseModel):
@@ -65,6 +58,9 @@ class Reply(BaseModel):
     text: str
     cards: list[Card] = Field(default_factory=list)
     source: str = Field(default="template", description="template | llm | llm-intro")
+    written: str = Field(default="", description="The model-written text shown (the intro "
+                         "sentence or the whole reply); empty for a template reply")
+    written_ms: float | None = Field(default=None, description="Time to choose or write it")
 
 
 # ----------------------------------------------------------------------------- reasons
@@ -147,26 +143,6 @@ def make_cards(items: Sequence[ScoredItem], ledger: Ledger, ctx: ToolContext) ->
     return cards
 
 
-# ----------------------------------------------------------------------------- grounding
-
-
-def grounded(text: str, cards: Sequence[Card], ctx: ToolContext, *, must_name: bool) -> bool:
-    """True when the text names no film beyond `cards` and the films their reasons cite
-    (and, if must_name, every card)."""
-    allowed = {title_key(c.title) for c in cards}
-    allowed |= named_films(" ".join(c.reason for c in cards), ctx)
-    allowed_words = {w for key in allowed for w in key.split()}
-    named = named_films(text, ctx)
-    stray = {k for k in named if k not in allowed and not set(k.split()) <= allowed_words}
-    if stray:
-        log.info("reply names films that were not verified: %s", sorted(stray)[:5])
-        return False
-    if must_name:
-        low = text.casefold()
-        return all(c.title.casefold() in low for c in cards)
-    return True
-
-
 # ----------------------------------------------------------------------------- replies
 
 
@@ -187,80 +163,28 @@ def recommend_reply(
     cards: list[Card], ledger: Ledger, extraction: Extraction, ctx: ToolContext,
     llm: Any | None, out: TokenSink, *, prefix: str = "",
 ) -> Reply:
+    """The list from the cards, after a model-written intro or a template header; a capable
+    model may write the whole reply. Model text is shown only when the turn grounds every
+    claim it makes (convrec.agent.reply_llm)."""
     lines = list_lines(cards)
     header = template_header(cards, ledger, prefix or None)
-    if llm is not None and getattr(llm, "capable", False):
-        text = _llm_full_reply(cards, ledger, extraction, llm)
-        if text and grounded(text, cards, ctx, must_name=True):
-            out.token(text)
-            return Reply(text=text, cards=cards, source="llm")
-    if llm is not None:
-        intro = _llm_intro(ledger, extraction, llm, out, ctx, prefix)
-        if intro is not None:
-            body = "\n".join(lines)
-            out.token("\n" + body)
-            return Reply(text=f"{intro}\n{body}", cards=cards, source="llm-intro")
+    if llm is None:
+        return Reply(text=header + "\n" + "\n".join(lines), cards=cards)
+    grounds = turn_grounds(ledger, cards, extraction.text, ctx)
+    if getattr(llm, "capable", False):
+        full = llm_full_reply(cards, ledger, grounds, llm, ctx)
+        if full is not None:
+            out.token(full.text)
+            return Reply(text=full.text, cards=cards, source="llm", written=full.text,
+                         written_ms=full.ms)
+    intro = llm_intro(cards, ledger, grounds, llm, out, ctx, prefix)
+    if intro is not None:
+        body = "\n".join(lines)
+        out.token("\n" + body)
+        head = f"{prefix} {intro.text}" if prefix else intro.text
+        return Reply(text=f"{head}\n{body}", cards=cards, source="llm-intro",
+                     written=intro.text, written_ms=intro.ms)
     return Reply(text=header + "\n" + "\n".join(lines), cards=cards)
-
-
-_FORBIDDEN_IN_INTRO = re.compile(r"[\"“”*#\[\]<>]|https?:|\bsorry\b|\bI can't\b", re.I)
-
-
-def intro_messages(want: str) -> list[dict[str, str]]:
-    """The chat whose reply is the intro sentence: the rules, a few examples
-    (prompts/intro_shots.json) and what the user wants, as chips."""
-    messages = [{"role": "system", "content": load_prompt("intro_system")}]
-    for shot in load_prompt_data("intro_shots"):
-        messages += [{"role": "user", "content": render_prompt("intro_user", want=shot["want"])},
-                     {"role": "assistant", "content": shot["intro"]}]
-    messages.append({"role": "user", "content": render_prompt("intro_user", want=want)})
-    return messages
-
-
-def full_reply_messages(wants: str, facts: str) -> list[dict[str, str]]:
-    """The chat whose reply is a whole recommendation, from the films' `facts` (one line each)."""
-    return [{"role": "system", "content": load_prompt("reply_system")},
-            {"role": "user", "content": render_prompt("reply_user", wants=wants, facts=facts)}]
-
-
-def _llm_intro(ledger: Ledger, extraction: Extraction, llm: Any, out: TokenSink,
-               ctx: ToolContext, prefix: str) -> str | None:
-    """One streamed sentence; None (nothing emitted) if it fails or names a film."""
-    messages = intro_messages(", ".join(ledger.describe()[:6]) or "anything good")
-    pieces: list[str] = []
-    emitted = False
-    try:
-        if prefix:
-            out.token(prefix + " ")
-            emitted = True
-        for delta in llm.stream(messages, max_tokens=INTRO_TOKENS, stop=["\n"]):
-            pieces.append(delta)
-            out.token(delta)
-            emitted = True
-            if re.search(r"[.!?:]\s*$", "".join(pieces)) and len("".join(pieces)) > 30:
-                break
-    except Exception as exc:
-        log.warning("intro generation failed: %s", exc)
-        if emitted:
-            out.reset()
-        return None
-    intro = " ".join("".join(pieces).split())
-    if (len(intro.split()) < 3 or len(intro) > 160 or _FORBIDDEN_IN_INTRO.search(intro)
-            or names_people(intro, ctx) or not grounded(intro, [], ctx, must_name=False)):
-        out.reset()
-        return None
-    return f"{prefix} {intro}".strip() if prefix else intro
-
-
-def _llm_full_reply(cards: list[Card], ledger: Ledger, extraction: Extraction, llm: Any
-                    ) -> str | None:
-    facts = "\n".join(f"- {c.label}: {c.reason}" for c in cards)
-    messages = full_reply_messages(", ".join(ledger.describe()) or "a good film", facts)
-    try:
-        return llm.complete(messages, max_tokens=80 + 60 * len(cards)).strip() or None
-    except Exception as exc:
-        log.warning("reply generation failed: %s", exc)
-        return None
 
 
 ASK_TEMPLATES: dict[str, str] = {

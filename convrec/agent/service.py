@@ -58,6 +58,8 @@ class TurnResult(BaseModel):
     message: str
     reply: str
     reply_source: str = ""
+    reply_written: str = Field(default="", description="What a model wrote of the reply (the "
+                               "intro sentence or the whole reply); empty for templates")
     act: str = ""
     act_source: str = ""
     user_act: str = ""
@@ -308,6 +310,7 @@ class Agent:
             message=message,
             reply=state.get("reply", ""),
             reply_source=state.get("reply_source", ""),
+            reply_written=state.get("reply_written", ""),
             act=decision.get("act", ""),
             act_source=decision.get("source", ""),
             user_act=(state.get("understood") or {}).get("user_act", ""),

@@ -48,6 +48,7 @@ class AgentState(InputState, total=False):
     cards: list[dict[str, Any]]
     reply: str
     reply_source: str
+    reply_written: str  # the model-written text shown (intro or whole reply), "" if none
     trace: list[str]
     notes: list[str]
     timings_ms: dict[str, float]

@@ -1,5 +1,5 @@
-"""`convrec bench tools`, `convrec bench cf` and `convrec bench agent`: measurements for
-docs/BENCHMARKS.md."""
+"""`convrec bench tools`, `convrec bench cf` and `convrec bench agent` (and `extract`,
+`claims` from their own modules): measurements for docs/BENCHMARKS.md."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from convrec.cli.bench_claims import bench_claims
 from convrec.cli.bench_extract import bench_extract
 from convrec.cli.bench_goals import bench_goals
 from convrec.cli.common import (
@@ -24,6 +25,7 @@ app = typer.Typer(help="Benchmarks; --write puts the results into docs/BENCHMARK
                   no_args_is_help=True)
 app.command("extract")(bench_extract)
 app.command("goals")(bench_goals)
+app.command("claims")(bench_claims)
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
 DEFAULT_CONVERSATIONS = Path("benchmarks/conversations")

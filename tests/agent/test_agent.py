@@ -202,7 +202,8 @@ def test_bad_input_gets_a_sensible_reply(agent, real_resources, message):
 
 
 def test_step_budget_ends_politely(agent):
-    config = {"configurable": {"thread_id": "budget"}, "recursion_limit": 5}  # goals, understand, policy, respond
+    # five steps: goals, understand, policy, respond, and none left for plan and act
+    config = {"configurable": {"thread_id": "budget"}, "recursion_limit": 5}
     context = AgentContext(resources=agent.resources, policy=agent.policy)
     state = agent.graph.invoke({"message": "a comedy from the 90s"}, config, context=context)
     assert "couldn't finish" in state["reply"]

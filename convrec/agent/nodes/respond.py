@@ -146,6 +146,8 @@ def respond(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
         reply = _reply(state, act, ledger, tools, ctx, sink, prefix, understood)
         if reply.source == "template":
             sink.token(reply.text)
+    if reply.written_ms is not None:
+        timings["intro" if reply.source == "llm-intro" else "written"] = round(reply.written_ms, 2)
     shown = [c.item_id for c in reply.cards]
     if shown:
         ledger.shown.update(dict.fromkeys(shown, turn))
@@ -157,6 +159,7 @@ def respond(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
         "cards": [c.model_dump(mode="json") for c in reply.cards],
         "reply": reply.text,
         "reply_source": reply.source,
+        "reply_written": reply.written,
         "history": history,
         "timings_ms": timings,
     }

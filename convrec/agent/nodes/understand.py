@@ -68,6 +68,7 @@ def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, A
         "cards": [],
         "reply": "",
         "reply_source": "",
+        "reply_written": "",
         "trace": [*_goals_line(state),
                   f"understand: {', '.join(new_ledger.describe()) or 'no constraints'}; "
                   f"{stats.count:,} candidates",

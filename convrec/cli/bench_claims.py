@@ -1,0 +1,84 @@
+"""`convrec bench claims`: how often model-written reply text says what the turn cannot
+ground, before and after issue 18 (convrec.eval.bench_claims)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from convrec.cli.common import console, print_json, settings_and_catalog, step_progress
+from convrec.errors import ConvrecError
+
+DEFAULT_DOC = Path("docs/BENCHMARKS.md")
+DEFAULT_CONVERSATIONS = Path("benchmarks/conversations")
+
+
+def bench_claims(
+    backend: Annotated[str, typer.Option(
+        help="LLM backend: local (the embedded model), openai, vllm.")] = "local",
+    conversations: Annotated[Path, typer.Option(
+        help="Folder of scripted conversations (*.json).")] = DEFAULT_CONVERSATIONS,
+    turns: Annotated[int, typer.Option(
+        min=1, help="Recommendation turns to collect (simulated users fill up).")] = 200,
+    sources: Annotated[str, typer.Option(
+        help="Scenario sources of the simulated users, comma-separated.")] = "redial,movielens",
+    split: Annotated[str, typer.Option(help="Scenario split: dev or test.")] = "dev",
+    seed: Annotated[int, typer.Option(help="Seed of the scenarios and personas.")] = 0,
+    out: Annotated[Path | None, typer.Option(
+        help="Write every sample here as JSON lines (the audit file).")] = None,
+    write: Annotated[bool, typer.Option(help="Write the results into the benchmarks doc.")] = False,
+    doc: Annotated[Path, typer.Option(help="The benchmarks doc.")] = DEFAULT_DOC,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Unsupported-claim rate of model-written replies, before/after, and intro latency.
+
+    Exits non-zero (after the report) when any reply shown makes an unsupported claim.
+    """
+    from convrec.cli.chat import BACKENDS
+    from convrec.eval.bench_agent import make_bench_agent
+    from convrec.eval.bench_claims import run_claims_bench, temporary_sessions, write_samples
+    from convrec.eval.claims_report import claims_markdown
+    from convrec.eval.conversations import load_conversations
+    from convrec.tools.context import Resources
+    from convrec.tools.warmup import load_all
+
+    if backend not in BACKENDS or backend == "none":
+        choices = ", ".join(b for b in BACKENDS if b != "none")
+        raise ConvrecError(f"unknown backend {backend!r}: choose from {choices}")
+    if split not in ("dev", "test"):
+        raise ConvrecError(f"unknown split {split!r}: choose dev or test")
+    scripts = load_conversations(conversations)
+    settings, catalog = settings_and_catalog()
+    resources = Resources(catalog, settings.index)
+    load_all(resources)
+    with temporary_sessions() as tmp:
+        agent = make_bench_agent(settings, resources, backend, Path(tmp) / "sessions.sqlite")
+        try:
+            with step_progress() as progress:
+                summary, samples = run_claims_bench(
+                    agent, scripts, sources=[s.strip() for s in sources.split(",") if s.strip()],
+                    split=split, min_turns=turns, seed=seed, progress=progress)
+        finally:
+            agent.close()
+    if out is not None:
+        write_samples(out, samples)
+    if as_json:
+        print_json(summary)
+    command = f"convrec bench claims --backend {backend} --turns {turns}"
+    command += f" --conversations {conversations}" if conversations != DEFAULT_CONVERSATIONS else ""
+    command += f" --sources {sources}" if sources != "redial,movielens" else ""
+    command += f" --split {split}" if split != "dev" else ""
+    command += f" --seed {seed}" if seed else ""
+    command += f" --out {out}" if out is not None else ""
+    body = claims_markdown(summary, samples, command=command + " --write", backend=backend,
+                           audit_file=str(out) if out is not None else None)
+    console.print(body, markup=False, highlight=False, soft_wrap=True)
+    if write:
+        from convrec.eval.report import write_section
+
+        write_section(doc, "claims", body)
+        console.print(f"written to {doc}")
+    if summary["after"]["replies_with_unsupported"]:
+        raise typer.Exit(code=1)
