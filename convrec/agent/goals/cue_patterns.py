@@ -13,7 +13,7 @@ UNITS = (r"(?:hours?|hrs?|minutes?|mins?|stars?|years?|yrs?|decades?|days?|night
          r"|percent|votes?|adults?|teens?|teenagers?|boys?|girls?|guys?|sons?|daughters?"
          r"|brothers?|sisters?|parents?|s)")
 COUNT = re.compile(
-    rf"(?<!watched\s)(?<!seen\s)(?<!saw\s)(?<!the\s)\b(\d+)\s+(?:[\w'-]+\s+){{0,3}}?"
+    rf"(?<!watched\s)(?<!seen\s)(?<!saw\s)(?<!the\s)\b(\d+)\s+(?:(?!{UNITS}\b)[\w'-]+\s+){{0,3}}?"
     rf"(?:{FILMS}|(?!{UNITS}\b)[a-z-]{{3,}}(?:s|es))\b"
     rf"|\b(\d+)\s+(?:of\s+them|of\s+those|please|for\s+(?:me|us)|in\s+(?:total|all)|total)\b"
     rf"|\b(?:line\s+up|give\s+me|pick(?:\s+out)?|recommend|suggest|get\s+me|find\s+me|choose"
@@ -23,12 +23,12 @@ PAIR = re.compile(rf"\b(?P<cut>(?:an?\s+)?(couple|pair|few)\s+of)\s+(?:[\w'-]+\s
                   rf"(?:{FILMS}|[a-z-]{{3,}}(?:s|es))\b")
 DOUBLE = re.compile(r"\b(?:an?\s+)?(double|triple)[\s-]+(?:feature|bill|header)s?\b")
 ONE_EACH = re.compile(r"\b(?:one|1)\s+for\s+[\w\s']{1,25}?\s+and\s+(?:one|1)\s+for\b"
-                      r"|\b(?:one|1)\s+(?:each|apiece|for\s+each(?:\s+of\s+(?:them|us))?)\b"
+                      r"|\b(?:one|1)\s+(?:each|apiece|of\s+each|for\s+each(?:\s+of\s+(?:them|us))?)\b"
                       r"|\b(?:something|a\s+film|a\s+movie)\s+for\s+each\s+of\s+(?:them|us)\b")
 PER = re.compile(
     r"\b(?:one|1|a\s+film|a\s+movie)\s+(?:[a-z-]+\s+){0,2}?(?P<cut>(?:per|a|each|every)\s+"
     r"(night|day|evening))\b|\b(?P<cut2>for\s+each\s+(night|day|evening))\b"
-    r"|\b(?P<cut3>each\s+(night|day|evening))\b"
+    r"|\b(?P<cut3>(?:each|every)\s+(night|day|evening))\b"
 )
 NIGHTS = re.compile(r"\b(?:for\s+|over\s+)?(?:the\s+next\s+)?(\d+)\s+(nights|days|evenings)\b")
 WEEK = re.compile(r"\b(?:this|for\s+the|over\s+the|for\s+a|next|the)\s+(long\s+)?(week|weekend)\b")
@@ -50,9 +50,11 @@ ORDERS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"work|films|movies|days|years|ones)\s+(?:onwards?|on|forward|to)\b"
         r"|\bover\s+time\b|\bthrough\s+the\s+(?:years|decades)\b")),
     ("easiest", re.compile(
-        rf"\b(?:the\s+)?{_EASY}\s+(?:ones?\s+|films?\s+|movies?\s+|one\s+)?first\b"
+        rf"\b(?:the\s+)?{_EASY}\s+(?:ones?\s+|films?\s+|movies?\s+|one\s+)?(?:to\s+(?:get\s+into|"
+        rf"watch|start\s+with|follow)\s+)?first\b"
         rf"|\b(?:start|starting|begin|beginning|kick\s+off|open|opening|ease\s+\w+\s+in)"
-        rf"(?:\s+\w+){{0,3}}?\s+(?:with|from)\s+(?:the\s+)?{_EASY}(?:\s+ones?)?\b"
+        rf"(?:\s+\w+){{0,3}}?\s+(?:with|from)\s+(?:the\s+|his\s+|her\s+|their\s+)?{_EASY}"
+        rf"(?:\s+ones?)?\b"
         rf"|\bstart(?:ing)?\s+(?:with\s+|from\s+)?(?:the\s+)?{_EASY}(?:\s+ones?)?\b"
         rf"|\b(?:from\s+)?(?:the\s+)?(?:easy|easiest|light|lightest|gentle|gentlest|"
         rf"accessible)\s+to\s+(?:the\s+)?(?:hard|hardest|difficult|challenging|heavy|heaviest"
@@ -82,7 +84,12 @@ BUDGET_SURE = re.compile(
 BUDGET_IF_PLAN = re.compile(
     rf"\b(?:(?:i|we)\s*(?:'ve|have)?\s*(?:only\s+)?(?:have|got)|(?:have|got)|{_LIMIT}|in)"
     rf"\s+(?:an?\s+|{_HEDGE}\s+)?(?:{_DUR})"
+    rf"|\b(?:{_DUR})\s+(?:max(?:imum)?|tops|at\s+most|or\s+less|or\s+under)\b"
 )
+# "as many as will fit in that time": the time said elsewhere in the request is the budget
+FILL = re.compile(r"(?P<a>\bas\s+many)\b[\w\s-]{0,40}?(?P<b>\bas\s+(?:will|can|would|could|we\s+can"
+                  r"|i\s+can)?\s*fit)\b")
+ANY_DURATION = re.compile(rf"\b(?:{_DUR})")
 PLAN_WORDS = re.compile(
     r"\b(?:an?\s+)?(?:film\s+|movie\s+)?(?:marathon|line-?up|watch\s*list|programme|program"
     r"|binge|festival|sampler|double\s+bill)\b|\bback[\s-]+to[\s-]+back\b"
@@ -97,6 +104,8 @@ DISTINCT = (
                rf"{{0,4}}?{_ATTR}\s+(?:repeated|twice|again|repeats?)\b"),
     re.compile(rf"\bsame\s+{_ATTR}\s+twice\b"),
     re.compile(rf"\b(?:one|1)\s+(?:per|from\s+each|for\s+each|in\s+each|each)\s+{_ATTR}\b"),
+    re.compile(rf"\b(?:one|1)\s+(?:[a-z-]+\s+){{1,2}}?(?P<cut>(?:per|from\s+each|for\s+each"
+               rf"|in\s+each|each)\s+{_ATTR})\b"),
     re.compile(rf"\b(?:across|spanning|covering|through|over)\s+(?:the\s+|different\s+|several\s+"
                rf"|many\s+|\d+\s+)?{_ATTR}\b"),
 )

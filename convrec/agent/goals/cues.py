@@ -72,9 +72,8 @@ def read_shape(text: str) -> ShapeReading:
     _read_count(low, reading, take)
     _read_per(low, reading, take)
     for order, pattern in cp.ORDERS:
-        said = pattern.search(low)
-        if said and shape.order is None:
-            shape.order = order  # type: ignore[assignment]
+        for said in pattern.finditer(low):  # every wording of it is cut, the first one counts
+            shape.order = shape.order or order  # type: ignore[assignment]
             take(said)
     plan = cp.PLAN_WORDS.search(low)
     if plan:
@@ -89,7 +88,7 @@ def read_shape(text: str) -> ShapeReading:
         if distinct:
             word = distinct.group("attr").rstrip("s")
             shape.distinct = cp.DISTINCT_KIND.get(word, "decade")  # type: ignore[assignment]
-            take(distinct)
+            take(distinct, "cut" if "cut" in distinct.groupdict() else 0)
             break
     return reading
 
@@ -110,7 +109,7 @@ def _read_count(low: str, reading: ShapeReading, take: object) -> None:
         n = int(match.group(group))
         if 2 <= n <= 10 and shape.count is None and not _told(low, match.start()):
             shape.count = n
-            take(match, group)
+            take(match, group if group == 1 else 0)  # "3 thrillers" keeps its thrillers
     one_each = cp.ONE_EACH.search(low)
     if one_each:
         reading.one_each = True
@@ -145,6 +144,13 @@ def _read_budget(low: str, reading: ShapeReading, take: object, several: bool) -
         found = next((m for m in cp.BUDGET_IF_PLAN.finditer(low)
                       if (_minutes(m) or 0) >= (SINGLE_FILM_MINUTES if several
                                                 else HAVE_MINUTES)), None)
+    fill = cp.FILL.search(low)
+    if found is None and fill:
+        found = next((m for m in cp.ANY_DURATION.finditer(low)
+                      if (_minutes(m) or 0) >= SINGLE_FILM_MINUTES), None)
+    if fill:
+        take(fill, "a")
+        take(fill, "b")
     if found is not None:
         reading.shape.budget_minutes = _minutes(found)
         take(found)

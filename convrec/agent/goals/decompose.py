@@ -90,7 +90,7 @@ def decompose(message: str, ledger: Ledger, extract: Any, *, turn: int = 0,
     reading = read_shape(said)
     text = reading.without_cues(said) if reading.spans else said
     split = llm_split(said, llm) if llm is not None else None
-    found = split if split is not None else split_parts(text)
+    found = split if split is not None else split_parts(text, one_each=reading.one_each)
     shared, parts = found.shared, found.parts
     readings = _inherit([(p, extract(p)) for p in parts])
     goals_words = [(p, u) for p, u in readings if has_content(u, p)]
@@ -119,7 +119,7 @@ def decompose(message: str, ledger: Ledger, extract: Any, *, turn: int = 0,
 
 
 _ANOTHER = re.compile(r"^(?:and\s+|then\s+|also\s+)?(?:another|one\s+more|the\s+other|a\s+second"
-                      r"|a\s+different\s+one)\b", re.I)
+                      r"|(?:a|an|the)\s+(?:[a-z-]+\s+){0,2}one)\b", re.I)
 _KIND_FIELDS = ("genres_include", "genre_mode", "keywords_include", "people_include", "languages",
                 "studios_include")
 
@@ -141,10 +141,13 @@ def _inherit(readings: list[tuple[str, LedgerUpdate]]) -> list[tuple[str, Ledger
 
 def _single(reading: ShapeReading, text: str, extract: Any, turn: int) -> GoalPlan:
     shape = reading.shape
+    update = extract(text) if text else LedgerUpdate()
     slots = shape.count or (3 if shape.per else SINGLE_DEFAULT)
+    if shape.count is None and shape.distinct == "decade" and update.year_from and update.year_to:
+        # "one comedy from each decade, 60s through to the 2010s": one per decade of the span
+        slots = update.year_to // 10 - update.year_from // 10 + 1
     goal = Goal(index=0, text=text or "films", heading=heading_of(text) if text else "Your plan",
-                update=extract(text) if text else LedgerUpdate(), slots=min(slots, MAX_PLAN_FILMS),
-                turn=turn)
+                update=update, slots=max(1, min(slots, MAX_PLAN_FILMS)), turn=turn)
     return GoalPlan(goals=[goal], shape=shape, turn=turn)
 
 
@@ -158,7 +161,9 @@ def _allocate(goals: list[Goal], reading: ShapeReading) -> None:
         for i, goal in enumerate(goals):
             goal.slots = total // n + (1 if i < total % n else 0)
         return
-    one = shape.structured() or reading.plan_words or reading.one_each
+    singles = all(re.search(r"\b(?:one|1|a\s+single)\s+(?!of\b|for\b|each\b|more\b)", g.text, re.I)
+                  for g in goals)  # "one Tom Hanks film and one Meryl Streep film"
+    one = shape.structured() or reading.plan_words or reading.one_each or singles
     each = 1 if one else OPTIONS_PER_GOAL
     each = max(1, min(each, MAX_PLAN_FILMS // n))
     for goal in goals:

@@ -25,6 +25,7 @@ _AGAIN = re.compile(
 _ALL = re.compile(r"^\W*(?:(?:some\s+|any\s+)?(?:other|different|new|more)\s+(?:ones|films|"
                   r"movies|options|picks|suggestions)|(?:more|others|again|try\s+again|"
                   r"something\s+else)(?:\s+please)?)\W*$", re.I)
+_SEEN = re.compile(r"\b(?:seen|watched|saw)\b", re.I)
 _FILLER = {"film", "films", "movie", "movies", "one", "ones", "pick", "something", "option",
            "options", "want", "like", "good", "great", "maybe", "please", "thing"}
 
@@ -42,13 +43,33 @@ _WHO = {
 }
 
 
+def _stem(word: str) -> str:
+    """'documentaries' -> 'documentary', 'cartoons' -> 'cartoon', '80s' stays."""
+    if word[0].isdigit():
+        return word
+    for suffix, put in (("ies", "y"), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            stem = word[: -len(suffix)] + put
+            return stem if suffix != "es" or stem.endswith(("sh", "ch", "x", "ss")) else word[:-1]
+    return word
+
+
 def _words(text: str, genres: list[str] | None = None) -> set[str]:
     """A part's distinguishing words: its content words, who it is for, its genres."""
-    raw = re.findall(r"[a-z][a-z'-]*", text.lower())
-    words = {w for w in raw if w not in STOP_WORDS and w not in _FILLER}
+    raw = re.findall(r"[a-z0-9][a-z0-9'-]*", text.lower())
+    words = {_stem(w) for w in raw if w not in STOP_WORDS and w not in _FILLER}
     words |= {_WHO[w.split("'")[0]] for w in raw if w.split("'")[0] in _WHO}
-    words |= {g.lower() for g in genres or []}
+    words |= {_stem(w) for g in genres or [] for w in g.lower().split()}
     return words
+
+
+# what the user keeps is not what they change: "keep the comedies tho", "the horror
+# comedies are fine"
+_KEEP = re.compile(
+    r"\b(?:keep(?:ing)?|leave|leaving|stick\s+with)\s+(?:the\s+)?[^,.;!?]{1,40}?(?=[,.;!?]|\s+but\b"
+    r"|\s+and\s+(?:give|swap|change|get|find|replace)\b|$)"
+    r"|\b(?:the\s+)?[a-z0-9' -]{1,40}?\s+(?:ones?\s+|picks?\s+)?(?:is|are)\s+(?:fine|good|ok|okay"
+    r"|great|perfect)\b", re.I)
 
 
 def _positions(text: str, size: int) -> list[int]:
@@ -61,8 +82,8 @@ def _positions(text: str, size: int) -> list[int]:
 
 
 def _addressed_goal(text: str, plan: GoalPlan) -> int | None:
-    """The part the words name, by the words only that part used."""
-    said = _words(text)
+    """The part the words name, by the words only that part used (what they keep aside)."""
+    said = _words(_KEEP.sub(" ", text))
     own = [_words(g.text, g.update.genres_include) for g in plan.goals]
     hits = []
     for n, words in enumerate(own):
@@ -79,7 +100,7 @@ def read_followup(message: str, plan: GoalPlan, extract: Callable[[str], LedgerU
     if not plan.slots:
         return None
     new = plan.model_copy(deep=True)
-    new.swap, new.redo, new.turn, new.note = [], [], turn, ""
+    new.swap, new.redo, new.turn, new.note, new.seen = [], [], turn, "", False
     text = message.strip()
     positions = _positions(text, len(plan.slots)) if _CHANGE.search(text) else []
     low = text.lower()
@@ -94,10 +115,12 @@ def read_followup(message: str, plan: GoalPlan, extract: Callable[[str], LedgerU
     goal = _addressed_goal(text, plan) if plan.compound() else None
     if goal is None:
         return None
-    update = extract(text)
-    if has_content(update, text):
+    changed = _KEEP.sub(" ", text)
+    update = extract(changed)
+    if has_content(update, changed):
         new.goals[goal].refinements.append(update)
     elif not _AGAIN.search(text):
         return None
     new.redo = [goal]
+    new.seen = bool(_SEEN.search(text))
     return new

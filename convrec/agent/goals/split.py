@@ -21,16 +21,23 @@ _WANTER = (r"(?:i|she|he|we|they|my\s+[a-z]+(?:\s+[a-z]+)?|our\s+[a-z]+|his\s+[a
            r"(?:into|about)|watches|is\s+a\s+fan\s+of|goes\s+for|would\s+like|'d\s+like|can'?t"
            r"\s+get\s+enough\s+of)\b")
 _SEPARATOR = (r"(?:\s*,\s*(?:and\s+|plus\s+|then\s+|but\s+)?|\s*;\s*|\s*\.{2,}\s*|\s*[.!?]\s+"
-              r"|\s+(?:and|plus|then|followed\s+by|as\s+well\s+as|and\s+then|and\s+also|or|but"
+              r"|\s*[+&]\s*|\s+(?:and|plus|then|followed\s+by|as\s+well\s+as|and\s+then|and\s+also|or|but"
               r"|while|whereas)\s+|\s+[-–—]\s+)")
 _SEQUENCE = (r"(?:\s*,?\s*(?:and\s+)?(?:then|after\s+that|afterwards|followed\s+by|and\s+later"
              r"|to\s+follow\s+with)\s+)")
 _SPLIT = re.compile(rf"{_SEPARATOR}(?={_DETERMINER}|{_WANTER})|{_SEQUENCE}(?=[a-z])", re.I)
-_CERTAIN = re.compile(rf"\b(?:and|plus|then|or|followed\s+by|as\s+well\s+as|after\s+that)\b|;"
+_CERTAIN = re.compile(rf"\b(?:and|plus|then|or|followed\s+by|as\s+well\s+as|after\s+that)\b|[;+&]"
                       rf"|\s[-–—]\s|\.\.|(?:^|[,.;!?]\s*){_WANTER}", re.I)
 _AUDIENCE = re.compile(r"\bfor\s+(?:me|us|him|her|them|you|my\s+[a-z]+|our\s+[a-z]+|the\s+"
                        r"[a-z]+(?:\s+ones?)?|[A-Z][a-z]+)\b")
-_LIST = re.compile(r"\s*(?:,|;|\band\b)\s*")
+_LIST = re.compile(r"\s*(?:,|;|\band\b|\bor\b|[+&])\s*")
+# words after the list that every part shares: "a mystery and a historical film, both from
+# the 2000s", "... ideally older stuff, before 1970"
+_TRAILING_SHARED = re.compile(
+    r"(?:[,;.?!]\s*|\s+-\s+)((?:both|all(?:\s+of\s+them)?|each\s+of\s+them|ideally|preferably"
+    r"|but\s+all|and\s+all|as\s+long\s+as\s+(?:they|both|all))\b.*)$", re.I)
+# an occasion or purpose before the list ("for a talk on how sci-fi changed, I need ...")
+_OCCASION = re.compile(r"^for\s+(?!me\b|us\b|him\b|her\b|them\b|my\b|our\b)", re.I)
 
 
 @dataclass
@@ -40,18 +47,26 @@ class Split:
     certain: bool  # a conjunction, a new wanter or a sequence says these are separate
 
 
-def split_parts(text: str) -> Split:
-    """The shared words and the listed parts of a request; one part when it is no list."""
+def split_parts(text: str, *, one_each: bool = False) -> Split:
+    """The shared words and the listed parts of a request; one part when it is no list.
+    `one_each` ("one of each"): a plain list of kinds is the parts ("war films and
+    musicals")."""
     head, colon, tail = text.partition(":")
     listed = bool(colon and tail.strip())
     body = tail if listed else text
-    shared = head.strip() if listed else ""
+    shared = [head.strip()] if listed else []
+    trailing = _TRAILING_SHARED.search(body)
+    if trailing:
+        shared.append(trailing.group(1))
+        body = body[:trailing.start()]
     parts = _clean(_SPLIT.split(body))
+    if len(parts) > 2 and _OCCASION.match(parts[0]):
+        shared.append(parts.pop(0))  # the occasion applies to every part
     if len(parts) < 2:
         pieces = _clean(_LIST.split(body))
-        if len(pieces) >= 2 and sum(bool(_AUDIENCE.search(p)) for p in pieces) >= 2:
-            return Split(shared, pieces, True)  # "kubrick for me, spielberg for the kids"
-    return Split(shared, parts, bool(_CERTAIN.search(body)))
+        if len(pieces) >= 2 and (one_each or sum(bool(_AUDIENCE.search(p)) for p in pieces) >= 2):
+            return Split(" ".join(shared), pieces, True)  # "kubrick for me, spielberg for the kids"
+    return Split(" ".join(shared), parts, bool(_CERTAIN.search(body)))
 
 
 def _clean(pieces: list[str]) -> list[str]:

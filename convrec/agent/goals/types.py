@@ -68,6 +68,7 @@ class GoalPlan(BaseModel):
                             description="a follow-up: the slot positions to fill anew")
     redo: list[int] = Field(default_factory=list,
                             description="a follow-up: the goals whose slots are all new")
+    seen: bool = Field(default=False, description="a follow-up: the films replaced were seen")
     note: str = Field(default="", description="what could not be met, said plainly")
 
     def compound(self) -> bool:

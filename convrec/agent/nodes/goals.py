@@ -167,7 +167,7 @@ def compose_plan(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str,
         _mark_swapped(plan, ledger, state.get("message", "") or "", turn)
         composed = compose(plan, pools, facts)
         plan.slots, plan.note = composed.slots, composed.note
-        plan.swap, plan.redo = [], []
+        plan.swap, plan.redo, plan.seen = [], [], False
         evidence = {s.item_id: s for items in scored.values() for s in items}
         cards = []
         for slot in plan.slots:
@@ -218,7 +218,11 @@ _SEEN = re.compile(r"\b(?:seen|watched|saw)\b", re.I)
 
 
 def _mark_swapped(plan: GoalPlan, ledger: Ledger, message: str, turn: int) -> None:
-    """A swapped film is turned down (or seen, when the user says so): never shown again."""
-    marks = ledger.seen if _SEEN.search(message) else ledger.rejected
+    """A replaced film is turned down (or seen, when the user says so): never shown again."""
+    marks = ledger.seen if (plan.seen or _SEEN.search(message)) else ledger.rejected
     for n in plan.swap:
         marks[plan.slots[n].item_id] = turn
+    if plan.seen:
+        for slot in plan.slots:
+            if slot.goal in plan.redo:
+                marks[slot.item_id] = turn

@@ -27,6 +27,12 @@ from convrec.agent.goals.cues import read_shape
     ("4 comedies from different eras", {"count": 4, "distinct": "decade"}),
     ("five films, no two by the same director", {"count": 5, "distinct": "director"}),
     ("a few films spanning different genres", {"distinct": "genre"}),
+    ("a thriller every evening for 4 evenings", {"count": 4, "per": "night"}),
+    ("start me off with her best known ones, 3 please", {"count": 3, "order": "easiest"}),
+    ("road trip of 9 hours, as many comedies as we can fit", {"budget_minutes": 540}),
+    ("a sci-fi binge, 5 hours tops", {"budget_minutes": 300}),
+    ("one drama per decade, 4 of them", {"count": 4, "distinct": "decade"}),
+    ("westerns from old to new, no director twice", {"order": "oldest", "distinct": "director"}),
 ])
 def test_the_shape_of_a_plan_is_read(text, expected):
     shape = read_shape(text).shape
