@@ -35,6 +35,7 @@ _ASKS = re.compile(
     r"|shows?|cartoons?|documentar(?:y|ies)|thing)\b|\bfor\s+(?:me|us|him|her|them|my|our|the)\b"
     r"|\b(?:want|wants|like|likes|love|loves|adore|adores|prefer|prefers|enjoys?|into|about"
     r"|fancy|fancies|watch|watches)\b", re.I)
+_JOINED = re.compile(r"\b(?:and|or|plus|then|while|whereas|but)\b|[,;+&]", re.I)
 _PLURAL_FILMS = re.compile(r"\b(?:films|movies|flicks|picks|ones|features)\b", re.I)
 _LIKE = re.compile(r"\b(?:like|similar\s+to|in\s+the\s+vein\s+of|along\s+the\s+lines\s+of)\b",
                    re.I)
@@ -89,8 +90,12 @@ def decompose(message: str, ledger: Ledger, extract: Any, *, turn: int = 0,
     said = message[:MAX_CHARS]
     reading = read_shape(said)
     text = reading.without_cues(said) if reading.spans else said
-    split = llm_split(said, llm) if llm is not None else None
-    found = split if split is not None else split_parts(text, one_each=reading.one_each)
+    rules = split_parts(text, one_each=reading.one_each)
+    # a capable model is asked only when the words may hold a list: one call, not every turn
+    maybe_list = (len(rules.parts) > 1 or reading.shape.structured() or reading.one_each
+                  or bool(_JOINED.search(text)))
+    split = llm_split(said, llm) if llm is not None and maybe_list else None
+    found = split if split is not None else rules
     shared, parts = found.shared, found.parts
     readings = _inherit([(p, extract(p)) for p in parts])
     goals_words = [(p, u) for p, u in readings if has_content(u, p)]

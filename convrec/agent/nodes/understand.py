@@ -14,7 +14,7 @@ from langgraph.runtime import Runtime
 from convrec.agent.act import candidate_stats
 from convrec.agent.ledger import LedgerUpdate
 from convrec.agent.ledger_apply import apply_update
-from convrec.agent.nodes.common import ledger_of, step
+from convrec.agent.nodes.common import ledger_of, step, timings_of
 from convrec.agent.refine import refine
 from convrec.agent.state import AgentContext, AgentState
 from convrec.agent.understanding import Extraction, get_extractor
@@ -26,7 +26,7 @@ def _new_request(extraction: Extraction) -> bool:
 
 def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     ctx = runtime.context
-    timings: dict[str, float] = {}
+    timings = timings_of(state)  # the goals step opened this turn's timings
     with step(state, "understand", timings) as write:
         turn = state.get("turn", 0) + 1
         user_id = state.get("user_id") or ctx.user_id

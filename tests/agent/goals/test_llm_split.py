@@ -63,3 +63,10 @@ def test_a_reworded_or_broken_split_leaves_it_to_the_rules(extract, answer):
         plan, _ = decompose(text, Ledger(), extract, llm=capable_llm(url))
     assert plan is not None and plan.source == "rules"
     assert [g.text for g in plan.goals] == ["a cartoon for my nephew", "a war drama for my dad"]
+
+
+def test_a_plain_request_costs_no_split_call(extract):
+    model = Splitter({"shared": "", "parts": ["x", "y"]})
+    with scripted_server(model) as url:
+        plan, words = decompose("a 90s comedy", Ledger(), extract, llm=capable_llm(url))
+    assert plan is None and words == "a 90s comedy" and model.split_requests == 0
