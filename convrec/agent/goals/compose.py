@@ -83,12 +83,13 @@ def compose(plan: GoalPlan, pools: dict[int, list[Candidate]], facts: dict[int, 
         shape = shape.model_copy(update={"distinct": None})
         solution = solve(fill, pools, shape, fixed)
     wanted = len(fill)
+    shortest = _shortest(fill, pools)
+    said = plan.shape.count is not None or plan.compound() or bool(plan.slots)
     while solution is None and len(fill) > 1:
-        shortest = _shortest(fill, pools)
         fill = _drop_one(fill)
         solution = solve(fill, pools, shape, fixed)
-        if solution is None:
-            continue
+        if solution is None or not said:
+            continue  # a budget's own count ("a marathon in 5 hours") shrinks quietly
         if shape.budget_minutes and _enough(wanted, pools, plan):
             notes.append(f"{wanted} films that fit don't go in {hours(shape.budget_minutes)}"
                          + (f" (the shortest {wanted} run {hours(shortest)})"
