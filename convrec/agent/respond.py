@@ -180,7 +180,8 @@ def recommend_reply(
     intro = llm_intro(cards, ledger, grounds, llm, out, ctx, prefix)
     if intro is not None:
         body = "\n".join(lines)
-        out.token("\n" + body)
+        for line in lines:  # the list as it is laid out, a film at a time
+            out.token("\n" + line)
         head = f"{prefix} {intro.text}" if prefix else intro.text
         return Reply(text=f"{head}\n{body}", cards=cards, source="llm-intro",
                      written=intro.text, written_ms=intro.ms)

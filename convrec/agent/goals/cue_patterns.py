@@ -24,7 +24,7 @@ PAIR = re.compile(rf"\b(?P<cut>(?:an?\s+)?(couple|pair|few)\s+of)\s+(?:[\w'-]+\s
 DOUBLE = re.compile(r"\b(?:an?\s+)?(double|triple)[\s-]+(?:feature|bill|header)s?\b")
 ONE_EACH = re.compile(r"\b(?:one|1)\s+for\s+[\w\s']{1,25}?\s+and\s+(?:one|1)\s+for\b"
                       r"|\b(?:one|1)\s+(?:each|apiece|of\s+each|for\s+each(?:\s+of\s+(?:them|us))?)\b"
-                      r"|\b(?:something|a\s+film|a\s+movie)\s+for\s+each\s+of\s+(?:them|us)\b")
+                      r"|\bfor\s+each\s+of\s+(?:them|us|you)\b")
 PER = re.compile(
     r"\b(?:one|1|a\s+film|a\s+movie)\s+(?:[a-z-]+\s+){0,2}?(?P<cut>(?:per|a|each|every)\s+"
     r"(night|day|evening))\b|\b(?P<cut2>for\s+each\s+(night|day|evening))\b"

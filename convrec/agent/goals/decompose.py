@@ -85,9 +85,12 @@ def has_content(update: LedgerUpdate, text: str) -> bool:
 
 def decompose(message: str, ledger: Ledger, extract: Any, *, turn: int = 0,
               llm: Any | None = None) -> tuple[GoalPlan | None, str]:
-    """(the plan, the words left for the ledger): no plan for a plain single request. Only
-    the start of a very long message is read, as the extractor reads only that."""
-    said = message[:MAX_CHARS]
+    """(the plan, the words left for the ledger): no plan for a plain single request, nor
+    for a message longer than the extractor reads (a story, not a plan; the extractor reads
+    its start and says so)."""
+    if len(message) > MAX_CHARS:
+        return None, message
+    said = message
     reading = read_shape(said)
     text = reading.without_cues(said) if reading.spans else said
     rules = split_parts(text, one_each=reading.one_each)
@@ -104,6 +107,10 @@ def decompose(message: str, ledger: Ledger, extract: Any, *, turn: int = 0,
         goals_words = goals_words[1:]
     distinct_updates = {u.model_dump_json() for _, u in goals_words}
     compound = len(goals_words) >= 2 and len(distinct_updates) >= 2
+    if compound and found.by_wanter and not (reading.one_each or (reading.shape.count or 0) > 1):
+        # "she likes clever plots, I like an ensemble": two tastes for one film, unless they
+        # ask for a film each ("one for me and one for her", "one each", "two films")
+        compound = False
     if compound and not found.certain:
         # commas alone may restate one want ("a thriller, something tense"): a list only
         # when its parts ask for different hard things ("a comedy, a horror")

@@ -21,16 +21,17 @@ _WANTER = (r"(?:i|she|he|we|they|my\s+[a-z]+(?:\s+[a-z]+)?|our\s+[a-z]+|his\s+[a
            r"(?:into|about)|watches|is\s+a\s+fan\s+of|goes\s+for|would\s+like|'d\s+like|can'?t"
            r"\s+get\s+enough\s+of)\b")
 _SEPARATOR = (r"(?:\s*,\s*(?:and\s+|plus\s+|then\s+|but\s+)?|\s*;\s*|\s*\.{2,}\s*|\s*[.!?]\s+"
-              r"|\s*[+&]\s*|\s+(?:and|plus|then|followed\s+by|as\s+well\s+as|and\s+then|and\s+also|or|but"
+              r"|\s*[+&]\s*|\s+(?:and|plus|then|followed\s+by|as\s+well\s+as|and\s+then|and\s+also|but"
               r"|while|whereas)\s+|\s+[-–—]\s+)")
 _SEQUENCE = (r"(?:\s*,?\s*(?:and\s+)?(?:then|after\s+that|afterwards|followed\s+by|and\s+later"
              r"|to\s+follow\s+with)\s+)")
 _SPLIT = re.compile(rf"{_SEPARATOR}(?={_DETERMINER}|{_WANTER})|{_SEQUENCE}(?=[a-z])", re.I)
-_CERTAIN = re.compile(rf"\b(?:and|plus|then|or|followed\s+by|as\s+well\s+as|after\s+that)\b|[;+&]"
+_STRONG = re.compile(rf"{_SEPARATOR}(?={_DETERMINER})|{_SEQUENCE}(?=[a-z])", re.I)
+_CERTAIN = re.compile(rf"\b(?:and|plus|then|followed\s+by|as\s+well\s+as|after\s+that)\b|[;+&]"
                       rf"|\s[-–—]\s|\.\.|(?:^|[,.;!?]\s*){_WANTER}", re.I)
 _AUDIENCE = re.compile(r"\bfor\s+(?:me|us|him|her|them|you|my\s+[a-z]+|our\s+[a-z]+|the\s+"
                        r"[a-z]+(?:\s+ones?)?|[A-Z][a-z]+)\b")
-_LIST = re.compile(r"\s*(?:,|;|\band\b|\bor\b|[+&])\s*")
+_LIST = re.compile(r"\s*(?:,|;|\band\b|[+&])\s*")  # "or" offers alternatives: one film
 # words after the list that every part shares: "a mystery and a historical film, both from
 # the 2000s", "... ideally older stuff, before 1970"
 _TRAILING_SHARED = re.compile(
@@ -45,6 +46,7 @@ class Split:
     shared: str  # words every part shares ("two 80s films: ...")
     parts: list[str]
     certain: bool  # a conjunction, a new wanter or a sequence says these are separate
+    by_wanter: bool = False  # only a new wanter ("she wants") separates the parts
 
 
 def split_parts(text: str, *, one_each: bool = False) -> Split:
@@ -66,7 +68,8 @@ def split_parts(text: str, *, one_each: bool = False) -> Split:
         pieces = _clean(_LIST.split(body))
         if len(pieces) >= 2 and (one_each or sum(bool(_AUDIENCE.search(p)) for p in pieces) >= 2):
             return Split(" ".join(shared), pieces, True)  # "kubrick for me, spielberg for the kids"
-    return Split(" ".join(shared), parts, bool(_CERTAIN.search(body)))
+    by_wanter = len(parts) > 1 and len(_clean(_STRONG.split(body))) < 2
+    return Split(" ".join(shared), parts, bool(_CERTAIN.search(body)), by_wanter)
 
 
 def _clean(pieces: list[str]) -> list[str]:

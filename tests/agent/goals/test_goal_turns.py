@@ -38,6 +38,9 @@ def extract(real_resources):
     ("a western, a musical and a documentary", 3),
     ("one horror film plus one romance", 2),
     ("can you find me a heist movie and also a space adventure", 2),
+    ("one for me and one for my sister: i want a ghost story, she wants a musical", 2),
+    ("my dad is all about westerns, my mum loves a whodunnit, something for each of them", 2),
+    ("documentaries for me, cartoons for the kids", 2),
 ])
 def test_lists_of_wants_become_sub_goals(extract, text, parts):
     plan, _ = decompose(text, Ledger(), extract)
@@ -48,6 +51,8 @@ def test_lists_of_wants_become_sub_goals(extract, text, parts):
 @pytest.mark.parametrize("text", [
     "a funny and scary film", "a romantic comedy", "I liked Alien and Aliens",
     "a comedy with Tom Hanks and Meg Ryan", "a thriller, something tense",
+    "a comedy or a romance",  # alternatives: either will do
+    "she likes clever plots, I like a good ensemble cast with some humour",  # one film, two tastes
 ])
 def test_one_want_stays_one_goal(extract, text):
     plan, words = decompose(text, Ledger(), extract)
