@@ -3,6 +3,7 @@ numbers of its ledger, liked films, message and cards, and what the user exclude
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -125,10 +126,13 @@ class Grounds:
             if genre in g.genres_ok or (form and mentions(message, form)):
                 g.genres_ok.add(genre)
         for title in titles:
-            key = name_key(title)
-            g.names.add(key)
-            if key and key[0] in ("the", "a", "an"):
-                g.names.add(key[1:])
+            # a title and each of its parts ("The Messenger: The Story of Joan of Arc" names
+            # "Story of Joan of Arc" too, as a line of the list may wrap or split it)
+            for piece in [title, *re.split(r"\s*[:–—]\s*|\s+-\s+", title)]:
+                key = name_key(piece)
+                g.names.add(key)
+                if key and key[0] in ("the", "a", "an"):
+                    g.names.add(key[1:])
         for person in people:
             g.names |= _person_keys(person)
         for genre in g.genre_forms.values():

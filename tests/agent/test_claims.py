@@ -175,3 +175,11 @@ def test_a_genre_said_of_one_film_is_checked_against_that_film(docs):
     assert check_claims("Super Size Me (2004) is a funny documentary.", docs).ok
     assert not check_claims("Man on Wire (2008) is a funny documentary.", docs).ok
     assert not check_claims("Man on Wire (2008) is great. It is funny.", docs).ok
+
+
+def test_a_title_with_a_subtitle_grounds_its_parts():
+    card = Card(item_id=20, title="The Messenger: The Story of Joan of Arc", year=1999,
+                genres=["Drama", "History"], reason="A 1999 drama")
+    grounds = Grounds.build(ledger=Ledger(), cards=[card], message="a French film")
+    assert not unsupported("Here is The Story of Joan of Arc for you.", grounds)
+    assert unsupported("Here is The Story of Joan of Ark Two.", grounds)

@@ -100,7 +100,8 @@ def decompose(message: str, ledger: Ledger, extract: Any, *, turn: int = 0,
     split = llm_split(said, llm) if llm is not None and maybe_list else None
     found = split if split is not None else rules
     shared, parts = found.shared, found.parts
-    readings = _inherit([(p, extract(p)) for p in parts])
+    readings = _merge_modifiers(_inherit([(p, extract(p)) for p in parts]), extract,
+                                separate=reading.one_each or (reading.shape.count or 0) > 1)
     goals_words = [(p, u) for p, u in readings if has_content(u, p)]
     if len(goals_words) >= 3 and not shared and _PLURAL_FILMS.search(goals_words[0][0]):
         shared = goals_words[0][0]  # "two 80s films, a comedy and a thriller"
@@ -147,6 +148,27 @@ def _inherit(readings: list[tuple[str, LedgerUpdate]]) -> list[tuple[str, Ledger
             update = update.model_copy(update={f: getattr(before, f) for f in _KIND_FIELDS})
             if not update.wishes:
                 update.wishes = list(before.wishes)
+        out.append((text, update))
+    return out
+
+
+_OWN_FILM = re.compile(r"^(?:and\s+|also\s+|then\s+)?(?:another|one|1|a\s+second|the\s+other)\b"
+                       r"|\bfor\s+(?:me|us|him|her|them|my|our|the)\b", re.I)
+
+
+def _merge_modifiers(readings: list[tuple[str, LedgerUpdate]], extract: Any, *,
+                     separate: bool) -> list[tuple[str, LedgerUpdate]]:
+    """'a fantasy movie, something newer from the 2000s': a part that only narrows (an era,
+    a length, a rating) and names no kind of film refines the part before it, unless the
+    words ask for films apart ("another ...", "one ... and one ...", "for my dad", a count)."""
+    out: list[tuple[str, LedgerUpdate]] = []
+    for text, update in readings:
+        kind = any(getattr(update, f) for f in _KIND_FIELDS if f != "genre_mode") or bool(
+            update.wishes or update.liked_ids)
+        if out and not kind and not separate and not _OWN_FILM.search(text):
+            merged = f"{out[-1][0]}, {text}"
+            out[-1] = (merged, extract(merged))
+            continue
         out.append((text, update))
     return out
 
