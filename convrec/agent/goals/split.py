@@ -33,6 +33,9 @@ _CERTAIN = re.compile(rf"\b(?:and|plus|then|followed\s+by|as\s+well\s+as|after\s
                       rf"|\s[-–—]\s|(?:^|[,;]\s*){_WANTER}", re.I)
 _AUDIENCE = re.compile(r"\bfor\s+(?:me|us|him|her|them|you|my\s+[a-z]+|our\s+[a-z]+|the\s+"
                        r"[a-z]+(?:\s+ones?)?|[A-Z][a-z]+)\b")
+_OPENS = re.compile(rf"^(?:{_DETERMINER}|{_WANTER}|(?:i|we)\s*(?:'d|would)?\s*(?:like|want|need)\b"
+                    rf"|give\s+me|get\s+me|find\s+me|show\s+me|recommend|suggest|can\s+you"
+                    rf"|could\s+you|looking\s+for|i'?m\s+looking\s+for|need)", re.I)
 _LIST = re.compile(r"\s*(?:,|;|\band\b|[+&])\s*")  # "or" offers alternatives: one film
 # words after the list that every part shares: "a mystery and a historical film, both from
 # the 2000s", "... ideally older stuff, before 1970"
@@ -64,8 +67,10 @@ def split_parts(text: str, *, one_each: bool = False) -> Split:
         shared.append(trailing.group(1))
         body = body[:trailing.start()]
     parts = _clean(_SPLIT.split(body))
-    if len(parts) > 2 and _OCCASION.match(parts[0]):
-        shared.append(parts.pop(0))  # the occasion applies to every part
+    if len(parts) > 2 and (_OCCASION.match(parts[0]) or not _OPENS.match(parts[0])):
+        # the scene before the list applies to every part ("for a talk on sci-fi, ...",
+        # "going on a road trip with the kids, ...: some cartoons and a couple of ...")
+        shared.append(parts.pop(0))
     if len(parts) < 2:
         pieces = _clean(_LIST.split(body))
         if len(pieces) >= 2 and (one_each or sum(bool(_AUDIENCE.search(p)) for p in pieces) >= 2):
