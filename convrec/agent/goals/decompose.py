@@ -99,6 +99,8 @@ def decompose(message: str, ledger: Ledger, extract: Any, *, turn: int = 0,
                   or bool(_JOINED.search(text)))
     split = llm_split(said, llm) if llm is not None and maybe_list else None
     found = split if split is not None else rules
+    if len(found.parts) < 2 and not reading.shape.structured() and not reading.plan_words:
+        return None, message  # a plain request: no second reading of it
     shared, parts = found.shared, found.parts
     readings = _merge_modifiers(_inherit([(p, extract(p)) for p in parts]), extract,
                                 separate=reading.one_each or (reading.shape.count or 0) > 1)
