@@ -37,8 +37,8 @@ def bench_claims(
     Exits non-zero (after the report) when any reply shown makes an unsupported claim.
     """
     from convrec.cli.chat import BACKENDS
-    from convrec.eval.bench_agent import make_bench_agent
-    from convrec.eval.bench_claims import run_claims_bench, temporary_sessions, write_samples
+    from convrec.eval.bench_agent import bench_session
+    from convrec.eval.bench_claims import run_claims_bench, write_samples
     from convrec.eval.claims_report import claims_markdown
     from convrec.eval.conversations import load_conversations
     from convrec.tools.context import Resources
@@ -53,15 +53,10 @@ def bench_claims(
     settings, catalog = settings_and_catalog()
     resources = Resources(catalog, settings.index)
     load_all(resources)
-    with temporary_sessions() as tmp:
-        agent = make_bench_agent(settings, resources, backend, Path(tmp) / "sessions.sqlite")
-        try:
-            with step_progress() as progress:
-                summary, samples = run_claims_bench(
-                    agent, scripts, sources=[s.strip() for s in sources.split(",") if s.strip()],
-                    split=split, min_turns=turns, seed=seed, progress=progress)
-        finally:
-            agent.close()
+    with bench_session(settings, resources, backend) as agent, step_progress() as progress:
+        summary, samples = run_claims_bench(
+            agent, scripts, sources=[s.strip() for s in sources.split(",") if s.strip()],
+            split=split, min_turns=turns, seed=seed, progress=progress)
     if out is not None:
         write_samples(out, samples)
     if as_json:

@@ -28,7 +28,7 @@ def bench_goals(
     """Share of sub-goals satisfied (every film meets its part, the plan's budget, order and
     distinctness hold), follow-ups, and turn latency for single and multi-part requests."""
     from convrec.cli.chat import BACKENDS
-    from convrec.eval.bench_agent import make_bench_agent, temporary_sessions
+    from convrec.eval.bench_agent import bench_session
     from convrec.eval.bench_goals import goals_markdown, load_requests, run_goals_bench
     from convrec.tools.context import Resources, ToolContext
     from convrec.tools.warmup import load_all
@@ -39,14 +39,9 @@ def bench_goals(
     settings, catalog = settings_and_catalog()
     resources = Resources(catalog, settings.index)
     load_all(resources)
-    with temporary_sessions() as tmp:
-        agent = make_bench_agent(settings, resources, backend, Path(tmp) / "sessions.sqlite")
-        try:
-            agent.warm_up()
-            with step_progress() as progress:
-                results = run_goals_bench(agent, loaded, ToolContext(resources), progress)
-        finally:
-            agent.close()
+    with bench_session(settings, resources, backend) as agent, step_progress() as progress:
+        agent.warm_up()
+        results = run_goals_bench(agent, loaded, ToolContext(resources), progress)
     if as_json:
         print_json(results)
         return

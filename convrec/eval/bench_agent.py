@@ -40,7 +40,7 @@ import time
 import traceback
 import uuid
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -332,6 +332,17 @@ def summarize(checks: Sequence[TurnCheck], conversations: Sequence[tuple[str, Co
 def temporary_sessions() -> tempfile.TemporaryDirectory[str]:
     """A folder for the benchmark's own sessions file (deleted afterwards)."""
     return tempfile.TemporaryDirectory(prefix="convrec-bench-agent-")
+
+
+@contextlib.contextmanager
+def bench_session(settings: Any, resources: Resources, backend: str) -> Iterator[Any]:
+    """A benchmark's own agent on `resources`, with a sessions file deleted afterwards."""
+    with temporary_sessions() as tmp:
+        agent = make_bench_agent(settings, resources, backend, Path(tmp) / "sessions.sqlite")
+        try:
+            yield agent
+        finally:
+            agent.close()
 
 
 def make_bench_agent(settings: Any, resources: Resources, backend: str, sessions: Path) -> Any:

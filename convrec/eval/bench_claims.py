@@ -37,7 +37,6 @@ unsupported claims over all claims. Every sample is written to a JSON-lines file
 from __future__ import annotations
 
 import random
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -307,6 +306,3 @@ def audit_sample(samples: Sequence[ClaimSample], n: int, seed: int = 0) -> list[
     picked = sorted(random.Random(seed).sample(range(len(samples)), min(n, len(samples))))
     return [samples[i] for i in picked]
 
-
-def temporary_sessions() -> tempfile.TemporaryDirectory[str]:
-    return tempfile.TemporaryDirectory(prefix="convrec-bench-claims-")
