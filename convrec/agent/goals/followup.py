@@ -100,8 +100,9 @@ def read_followup(message: str, plan: GoalPlan, extract: Callable[[str], LedgerU
     if not plan.slots:
         return None
     new = plan.model_copy(deep=True)
-    new.swap, new.redo, new.turn, new.note, new.seen = [], [], turn, "", False
     text = message.strip()
+    new.swap, new.redo, new.turn, new.note = [], [], turn, ""
+    new.seen = bool(_SEEN.search(text))  # "I've seen the second one": seen, not turned down
     positions = _positions(text, len(plan.slots)) if _CHANGE.search(text) else []
     low = text.lower()
     positions += [n for n, slot in enumerate(plan.slots)
@@ -122,5 +123,4 @@ def read_followup(message: str, plan: GoalPlan, extract: Callable[[str], LedgerU
     elif not _AGAIN.search(text):
         return None
     new.redo = [goal]
-    new.seen = bool(_SEEN.search(text))
     return new

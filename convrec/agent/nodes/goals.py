@@ -9,7 +9,6 @@ cards, which `respond` groups under a heading per sub-goal.
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
@@ -164,17 +163,20 @@ def compose_plan(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str,
                      for r in results}
         pools = {g: candidates_of(g, items, facts, strata_of.get(g)) for g, items in
                  scored.items()}
-        _mark_swapped(plan, ledger, state.get("message", "") or "", turn)
+        _mark_swapped(plan, ledger, turn)
         composed = compose(plan, pools, facts)
         plan.slots, plan.note = composed.slots, composed.note
         plan.swap, plan.redo, plan.seen = [], [], False
         evidence = {s.item_id: s for items in scored.values() for s in items}
         cards = []
+        ledgers = {g.index: goal_ledger(ledger, g, turn) for g in plan.goals
+                   if any(s.goal == g.index for s in plan.slots)}
         for slot in plan.slots:
             goal = plan.goals[slot.goal]
             item = evidence.get(slot.item_id) or ScoredItem(item_id=slot.item_id, score=0.0)
-            under = goal_ledger(ledger, goal, turn)
+            under = ledgers[slot.goal]
             if plan.shape.distinct == "genre" and slot.note.startswith("genre: "):
+                under = under.model_copy()
                 under.genres_include = {slot.note.removeprefix("genre: "): turn}
             made = make_cards([item], under, tools)
             for card in made:
@@ -214,12 +216,9 @@ def _tools(results: list[dict[str, Any]]) -> list[str]:
     return list(seen)
 
 
-_SEEN = re.compile(r"\b(?:seen|watched|saw)\b", re.I)
-
-
-def _mark_swapped(plan: GoalPlan, ledger: Ledger, message: str, turn: int) -> None:
+def _mark_swapped(plan: GoalPlan, ledger: Ledger, turn: int) -> None:
     """A replaced film is turned down (or seen, when the user says so): never shown again."""
-    marks = ledger.seen if (plan.seen or _SEEN.search(message)) else ledger.rejected
+    marks = ledger.seen if plan.seen else ledger.rejected
     for n in plan.swap:
         marks[plan.slots[n].item_id] = turn
     if plan.seen:
