@@ -14,7 +14,8 @@ from collections.abc import Callable
 from convrec.agent.goals.decompose import has_content
 from convrec.agent.goals.types import GoalPlan
 from convrec.agent.ledger import LedgerUpdate
-from convrec.agent.understanding.lexicon import ORDINAL_REF, ORDINALS, STOP_WORDS
+from convrec.agent.understanding.extraction import ordinal_index
+from convrec.agent.understanding.lexicon import ORDINAL_REF, STOP_WORDS
 
 _CHANGE = re.compile(
     r"\b(?:swap|replace|change|switch|drop|ditch|lose|skip|instead\s+of|not|other\s+than"
@@ -75,7 +76,7 @@ _KEEP = re.compile(
 def _positions(text: str, size: int) -> list[int]:
     out = []
     for match in ORDINAL_REF.finditer(text):
-        index = ORDINALS[match.group(1).lower()] if match.group(1) else int(match.group(2)) - 1
+        index = ordinal_index(match)
         if -size <= index < size:
             out.append(index % size)
     return sorted(set(out))

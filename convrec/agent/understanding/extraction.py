@@ -64,8 +64,13 @@ class Extraction:
 
 
 
+def ordinal_index(match: re.Match[str]) -> int:
+    """The list position an ORDINAL_REF match names (0-based; 'last' is -1)."""
+    return ORDINALS[match.group(1).lower()] if match.group(1) else int(match.group(2)) - 1
+
+
 def shown_at(match: re.Match[str], shown: list[int]) -> int | None:
     """The film of the last list an ORDINAL_REF match names ('the second one', '#3')."""
-    index = ORDINALS[match.group(1).lower()] if match.group(1) else int(match.group(2)) - 1
+    index = ordinal_index(match)
     return shown[index] if -len(shown) <= index < len(shown) else None
 
