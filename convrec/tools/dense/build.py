@@ -23,6 +23,7 @@ from convrec.tools.dense.encoders import (
     load_model,
 )
 from convrec.tools.dense.onnx_encoder import export_onnx_encoder, onnx_encoder_files
+from convrec.tools.dense.server import HNSW, populate, vectors_digest
 from convrec.tools.dense.store import COLLECTION, NAME, VERSION, chroma_client
 from convrec.tools.documents import item_documents
 
@@ -36,13 +37,34 @@ def build_dense_index(
     force: bool = False,
     progress: Progress | None = None,
     torch_threads: int = DEFAULT_TORCH_THREADS,
+    chroma_url: str | None = None,
 ) -> dict[str, Any]:
     """Embed every item document and store the vectors in chroma and in a numpy matrix.
 
     Skipped when the index is current (same catalog fingerprint and format) unless `force`.
     Returns a summary: built, items, dim, seconds (and encode_seconds), bytes.
+
+    `chroma_url`: also put the index into its collection on that Chroma server (from the
+    folder's vectors, no re-embedding; skipped when the server holds it complete already;
+    see `server.populate`). The folder keeps its embedded chroma too, so it serves either way.
     """
-    folder = Path(index_dir) / NAME
+    summary = _build_folder(catalog, Path(index_dir) / NAME, force=force, progress=progress,
+                            torch_threads=torch_threads)
+    if chroma_url:
+        folder = Path(summary["folder"])
+        manifest = indexes.read_manifest(folder) or {}
+        summary.update(populate(chroma_url, folder, manifest, force=force, progress=progress))
+    return summary
+
+
+def _build_folder(
+    catalog: Catalog,
+    folder: Path,
+    *,
+    force: bool,
+    progress: Progress | None,
+    torch_threads: int,
+) -> dict[str, Any]:
     manifest = indexes.read_manifest(folder)
     if not force and indexes.is_current(folder, catalog, VERSION) and manifest is not None:
         if not onnx_encoder_files(folder) and manifest.get("query_encoder") != "torch":
@@ -85,12 +107,7 @@ def build_dense_index(
         COLLECTION,
         embedding_function=None,
         configuration={
-            "hnsw": {
-                "space": "cosine",
-                "ef_construction": 200,
-                "ef_search": 200,
-                "max_neighbors": 32,
-            }
+            "hnsw": dict(HNSW)  # the server's collection is configured the same
         },
         metadata={"catalog": indexes.catalog_fingerprint(catalog)},
     )
@@ -102,6 +119,7 @@ def build_dense_index(
 
     _save_npy(folder / "vectors.npy", vectors)
     _save_npy(folder / "item_ids.npy", item_ids)
+    vectors_sha256 = vectors_digest(folder)
     seconds = time.perf_counter() - started
     summary = {
         "items": len(ids),
@@ -110,6 +128,7 @@ def build_dense_index(
         "chroma_dir": chroma_dir,
         "encode_seconds": round(encode_seconds, 2),
         "query_encoder": query_encoder,
+        "vectors_sha256": vectors_sha256,
     }
     summary["bytes"] = _folder_bytes(folder, keep=chroma_dir)
     indexes.write_manifest(folder, catalog, VERSION, seconds, **summary)

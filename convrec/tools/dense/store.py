@@ -4,7 +4,9 @@ candidate set (the matrix)."""
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
@@ -27,12 +29,16 @@ from convrec.tools.dense.onnx_encoder import (
     OnnxQueryEncoder,
     load_onnx_encoder,
 )
+from convrec.tools.dense.server import ChromaUnavailable, ServerCollection
+
+log = logging.getLogger("convrec.tools.dense")
 
 NAME = "dense"
 VERSION = 1
 COLLECTION = "items"
 QUERY_CACHE_SIZE = 256
 QUERY_BATCH_MAX = 8  # up to this many texts go through the query encoder, more through torch
+OVERFETCH = 50  # chroma is asked for at least k + this many, re-scored exactly (_search_chroma)
 
 
 def chroma_client(path: Path) -> Any:
@@ -48,7 +54,11 @@ def chroma_client(path: Path) -> Any:
 
 class DenseIndex:
     """A loaded dense index. The id list is read at once; the matrix, the chroma collection
-    and the model are loaded on first use (thread-safe)."""
+    and the model are loaded on first use (thread-safe).
+
+    `chroma_url`: the collection is on that Chroma server (`server.ServerCollection`) instead
+    of the embedded folder; while the server is unreachable, whole-catalog searches are
+    answered exactly from the local matrix (`search_noted` says so)."""
 
     def __init__(
         self,
@@ -57,9 +67,14 @@ class DenseIndex:
         *,
         torch_threads: int = DEFAULT_TORCH_THREADS,
         onnx_threads: int = DEFAULT_ONNX_THREADS,
+        chroma_url: str | None = None,
     ) -> None:
         self.folder = Path(folder)
         self.manifest = manifest
+        self.chroma_url = chroma_url
+        self.server = None if chroma_url is None else ServerCollection(chroma_url, folder,
+                                                                       manifest)
+        self._warned_at = 0.0
         self.torch_threads = torch_threads
         self.onnx_threads = onnx_threads
         self._onnx: OnnxQueryEncoder | None = None
@@ -80,12 +95,14 @@ class DenseIndex:
         *,
         torch_threads: int = DEFAULT_TORCH_THREADS,
         onnx_threads: int = DEFAULT_ONNX_THREADS,
+        chroma_url: str | None = None,
     ) -> DenseIndex:
         folder = Path(folder)
         manifest = indexes.read_manifest(folder)
         if manifest is None:
             raise ConvrecError(f"no dense index at {folder}; build it with `convrec index build`")
-        return cls(folder, manifest, torch_threads=torch_threads, onnx_threads=onnx_threads)
+        return cls(folder, manifest, torch_threads=torch_threads, onnx_threads=onnx_threads,
+                   chroma_url=chroma_url)
 
     def __len__(self) -> int:
         return len(self.item_ids)
@@ -102,6 +119,8 @@ class DenseIndex:
 
     @property
     def collection(self) -> Any:
+        if self.server is not None:
+            return self.server.open()
         if self._collection is None:
             with self._lock:
                 if self._collection is None:
@@ -156,7 +175,11 @@ class DenseIndex:
             thread = threading.Thread(target=self.warm_up, name="dense-warm-up", daemon=True)
             thread.start()
             return thread
-        _ = self.matrix, self.collection, self.query_encoder
+        _ = self.matrix, self.query_encoder
+        try:
+            _ = self.collection
+        except ChromaUnavailable as exc:  # searches answer from the matrix until it is back
+            log.warning("dense: %s; searching the local vectors until it answers", exc)
         self.encode(["warm up"], cache=False)
         return None
 
@@ -231,15 +254,38 @@ class DenseIndex:
     ) -> list[tuple[int, float]]:
         """(item id, cosine similarity) of the k nearest items, best first.
 
-        Without candidates chroma answers (HNSW, whole catalog); with candidates the
-        survivors are scored exactly with the matrix (ties: lower item id first).
+        Without candidates chroma finds them (HNSW, whole catalog; re-scored exactly, see
+        `_search_chroma`); with candidates the survivors are scored exactly with the matrix
+        (ties: lower item id first).
         """
+        return self.search_noted(vector, k, candidates=candidates, exclude=exclude)[0]
+
+    def search_noted(
+        self,
+        vector: np.ndarray,
+        k: int,
+        *,
+        candidates: Collection[int] | None = None,
+        exclude: Collection[int] = (),
+    ) -> tuple[list[tuple[int, float]], str | None]:
+        """`search`, and a note for the trace when the Chroma server was unreachable and
+        the whole catalog was searched exactly in the local matrix instead."""
         vector = np.asarray(vector, dtype=np.float32).reshape(-1)
         banned = {int(i) for i in exclude}
         if candidates is None:
-            return self._search_chroma(vector, k, banned)
+            try:
+                return self._search_chroma(vector, k, banned), None
+            except ChromaUnavailable as exc:
+                self._warn(exc)
+                return (self._search_rows(vector, k, banned, np.arange(len(self.item_ids))),
+                        f"{exc}: searched the local vectors instead")
         pos, found = self.positions(candidates)
-        rows = np.unique(pos[found])
+        return self._search_rows(vector, k, banned, np.unique(pos[found])), None
+
+    def _search_rows(
+        self, vector: np.ndarray, k: int, banned: set[int], rows: np.ndarray
+    ) -> list[tuple[int, float]]:
+        """Exact scores of the given matrix rows, less the banned ids, best k first."""
         if banned:
             rows = rows[~np.isin(self.item_ids[rows], np.fromiter(banned, dtype=np.int64))]
         if len(rows) == 0:
@@ -259,19 +305,28 @@ class DenseIndex:
         top = np.take_along_axis(top, order, axis=1)
         return self.item_ids[top], np.take_along_axis(top_scores, order, axis=1)
 
+    def _warn(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self._warned_at > 60:  # once a minute, not once a query
+            self._warned_at = now
+            log.warning("dense: %s; searching the local vectors until it answers", exc)
+
     def _search_chroma(
         self, vector: np.ndarray, k: int, banned: set[int]
     ) -> list[tuple[int, float]]:
-        n = min(k + len(banned), len(self.item_ids))
+        """Chroma's nearest neighbours (over-fetched: 2k, at least k + OVERFETCH), re-scored
+        exactly with the matrix. HNSW is approximate and two graphs of the same vectors (the
+        embedded folder's, a server's) miss different neighbours now and then; asking for
+        more and ranking them exactly makes both give the exact top k in practice (same ids,
+        same order)."""
+        n = min(max(2 * k, k + OVERFETCH) + len(banned), len(self.item_ids))
         if n <= 0:
             return []
-        result = self.collection.query(
-            query_embeddings=[vector], n_results=n, include=["distances"]
-        )
-        hits = []
-        for sid, distance in zip(result["ids"][0], result["distances"][0], strict=True):
-            item_id = int(sid)
-            if item_id not in banned:
-                hits.append((item_id, 1.0 - float(distance)))  # cosine distance -> similarity
-        hits.sort(key=lambda h: (-h[1], h[0]))
-        return hits[:k]
+        if self.server is not None:
+            result = self.server.query(vector, n)
+        else:
+            result = self.collection.query(
+                query_embeddings=[vector], n_results=n, include=["distances"]
+            )
+        pos, found = self.positions(int(sid) for sid in result["ids"][0])
+        return self._search_rows(vector, k, banned, np.unique(pos[found]))

@@ -60,7 +60,7 @@ def load_dense(ctx: ToolContext) -> DenseIndex:
                 f"the dense index at {folder} was built from another catalog or format; "
                 "rebuild it with `convrec index build`"
             )
-        return DenseIndex.load(folder)
+        return DenseIndex.load(folder, chroma_url=ctx.resources.chroma_url)
 
     return ctx.resources.get(NAME, loader)
 
@@ -99,7 +99,8 @@ def search_dense(
     # The query is encoded once per call: for the search and for the evidence below.
     text_vector = index.encode([args.query])[0] if args.query else None
     vector = _search_vector(index, text_vector, args.like_ids)
-    hits = index.search(vector, args.k, candidates=candidates, exclude=args.like_ids)
+    hits, note = index.search_noted(vector, args.k, candidates=candidates,
+                                    exclude=args.like_ids)
 
     evidence: list[list[str]] = [[] for _ in hits]
     if hits:
@@ -119,6 +120,8 @@ def search_dense(
         trace = f"dense: top {len(hits)}"
     else:
         trace = f"dense: {len(candidates):,} -> {len(hits):,}"
+    if note:
+        trace += f" ({note})"
     return ToolOutput(
         tool="search_dense",
         items=[
