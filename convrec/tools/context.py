@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from convrec.catalog.db import Catalog
 from convrec.config import Settings
+from convrec.tools import indexes
 
 T = TypeVar("T")
 
@@ -43,7 +44,8 @@ class Resources:
             return self._loaded[name]
         with self._lock:
             if name not in self._loaded:
-                self._loaded[name] = loader()
+                # an index's files are checked first; a damaged one is a one-line error
+                self._loaded[name] = indexes.guarded(name, self.index_dir, self.catalog, loader)
             return self._loaded[name]
 
     def drop(self, name: str) -> None:

@@ -101,8 +101,23 @@ class DenseIndex:
         manifest = indexes.read_manifest(folder)
         if manifest is None:
             raise ConvrecError(f"no dense index at {folder}; build it with `convrec index build`")
-        return cls(folder, manifest, torch_threads=torch_threads, onnx_threads=onnx_threads,
-                   chroma_url=chroma_url)
+        index = cls(folder, manifest, torch_threads=torch_threads, onnx_threads=onnx_threads,
+                    chroma_url=chroma_url)
+        index.check_shapes()
+        return index
+
+    def check_shapes(self) -> None:
+        """The ids and the matrix must be the index's own: one id per item the manifest
+        counts, one row of DIM per id (a foreign .npy of another shape is refused here)."""
+        items = int(self.manifest.get("items", len(self.item_ids)))
+        vectors = np.load(self.folder / "vectors.npy", mmap_mode="r")  # the header only
+        ids_ok = (self.item_ids.ndim == 1 and self.item_ids.dtype.kind in "iu"
+                  and len(self.item_ids) == items)
+        if not ids_ok or vectors.shape != (items, DIM):
+            raise indexes.IndexFileError(
+                f"the dense index files under {self.folder} are not this index's (item_ids "
+                f"{self.item_ids.shape}, vectors {vectors.shape}, {items} items expected); "
+                f"{indexes.rebuild_hint(NAME)}")
 
     def __len__(self) -> int:
         return len(self.item_ids)
