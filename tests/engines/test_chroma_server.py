@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convrec.errors import ConvrecError
+from convrec.config import get_settings
+from convrec.errors import ConfigError, ConvrecError
 from convrec.tools import indexes
 from convrec.tools.context import Resources, ToolContext
 from convrec.tools.dense import DenseArgs, DenseIndex, build_dense_index, search_dense
@@ -154,12 +155,23 @@ def test_the_cli_says_in_one_line_what_to_run(populated_chroma, real_resources, 
     assert "Traceback" not in done.stderr + done.stdout
     assert "has no dense collection" in done.stderr and "convrec index build" in done.stderr
 
-    env["CONVREC_CHROMA_URL"] = "localhost:8000"
-    done = subprocess.run([sys.executable, "-m", "convrec.cli", "tools", "search_dense",
-                           "query=a heist"], env=env, cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=240)
-    assert done.returncode != 0 and "Traceback" not in done.stderr
-    assert "CONVREC_CHROMA_URL" in done.stderr and "http://host:port" in done.stderr
+
+
+@pytest.mark.parametrize("url", ["localhost:8000", "http://h", "ftp://h:1", "http://h:1/x",
+                                 "http://u:p@h:1", "http://h:99999"])
+def test_a_malformed_url_is_a_one_line_config_error(url, monkeypatch):
+    monkeypatch.setenv("CONVREC_CHROMA_URL", url)
+    with pytest.raises(ConfigError) as caught:
+        get_settings()
+    assert str(caught.value) == ("invalid setting CONVREC_CHROMA_URL: expected "
+                                 f"http://host:port, got {url!r}")
+
+
+def test_a_well_formed_url_is_kept(monkeypatch):
+    monkeypatch.setenv("CONVREC_CHROMA_URL", "http://10.0.0.5:8000/")
+    assert get_settings().chroma_url == "http://10.0.0.5:8000"
+    monkeypatch.setenv("CONVREC_CHROMA_URL", "")
+    assert get_settings().chroma_url is None
 
 
 def _dense_trace(result: dict) -> list[str]:

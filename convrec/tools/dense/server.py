@@ -13,8 +13,8 @@ and vectors), with the same fields in the collection's metadata. Several catalog
 the collection of its own folder's vectors and checks its metadata and size, so a missing,
 half-written, stale or foreign collection is a one-line error naming `convrec index build`,
 never wrong films. `populate` writes a new collection under a temporary name and renames
-it when complete, so a replica never sees it half written; an existing complete collection
-is left alone (the build is idempotent).
+it when complete, so a replica never sees it half written (the part a killed build left is
+removed by the next); an existing complete collection is left alone (idempotent).
 
 Faults: the server going away is not an error of the turn. `ServerCollection.query` raises
 `ChromaUnavailable` (connection refused, timeout after `TIMEOUT_S`, a server error) and
@@ -138,6 +138,9 @@ def populate(url: str, folder: Path, manifest: dict[str, Any], *, force: bool = 
         existing = _get(client, name)
         if existing is not None and not force and _mismatch(existing, ident) is None:
             return {**summary, "server_built": False}
+        for left in client.list_collections():  # parts of this build a killed run left
+            if left.name.startswith(f"{name}-part-"):
+                _drop(client, left.name)
         item_ids = np.load(Path(folder) / "item_ids.npy")
         vectors = np.load(Path(folder) / "vectors.npy", mmap_mode="r")
         part = f"{name}-part-{uuid.uuid4().hex[:8]}"
