@@ -15,8 +15,6 @@ import sqlite3
 import zipfile
 from pathlib import Path
 
-import numpy as np
-
 SQLITE_MAGIC = b"SQLite format 3\x00"
 ZIP_MAGIC = b"PK"
 
@@ -63,6 +61,7 @@ def file_problem(path: Path, kind: str | None = None) -> str | None:
 
 
 def _npy_problem(fh: object, size: int) -> str | None:
+    import numpy as np  # here: the catalog imports this module, and needs no numpy
     from numpy.lib import format as npformat
 
     version = npformat.read_magic(fh)  # type: ignore[arg-type]
