@@ -60,21 +60,27 @@ def main() -> None:
             vectors = embedded.encode(texts, cache=False)
             for index in (embedded, remote):  # warm up: load, connect
                 index.search(vectors[0], args.k)
+            exact, _ = embedded.search_all_exact(vectors, args.k)
             times: dict[str, list[float]] = {"embedded": [], "server": []}
-            same = 0
-            for vector in vectors:
+            recall: dict[str, list[float]] = {"embedded": [], "server": []}
+            same = same10 = 0
+            for vector, truth in zip(vectors, exact, strict=True):
                 hits = {}
                 for name, index in (("embedded", embedded), ("server", remote)):
                     t0 = time.perf_counter()
-                    hits[name] = index.search(vector, args.k)
+                    hits[name] = [i for i, _ in index.search(vector, args.k)]
                     times[name].append((time.perf_counter() - t0) * 1000)
-                same += [i for i, _ in hits["embedded"]] == [i for i, _ in hits["server"]]
+                    recall[name].append(len(set(hits[name]) & set(truth.tolist())) / args.k)
+                same += hits["embedded"] == hits["server"]
+                same10 += hits["embedded"][:10] == hits["server"][:10]
         finally:
             server.stop()
     report = {
         "queries": len(vectors), "k": args.k, "items": len(embedded),
         "populate_seconds": round(populate_s, 1),
-        "same_ids_and_order": same,
+        "same_ids_and_order": same, "same_top10": same10,
+        **{f"{name}_recall_vs_exact": round(statistics.fmean(v), 4)
+           for name, v in recall.items()},
         **{f"{name}_ms": {"p50": round(statistics.median(v), 2),
                           "p95": round(percentile(v, 0.95), 2),
                           "mean": round(statistics.fmean(v), 2)} for name, v in times.items()},
