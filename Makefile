@@ -58,7 +58,7 @@ run: indexes
 ## The whole test suite (installs the dev dependencies and Chromium first).
 test: install-dev browser
 	$(BIN)/ruff check convrec tests
-	CONVREC_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
+	CONVREC_REQUIRE_BROWSER=1 CONVREC_REQUIRE_ENGINES=1 $(BIN)/python -m pytest
 
 lint: install-dev
 	$(BIN)/ruff check convrec tests

@@ -9,13 +9,30 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from convrec.errors import ConfigError
 
 LlmBackend = Literal["local", "openai", "vllm"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+def check_chroma_url(url: str) -> str:
+    """`url` as http(s)://host:port (no path, query or credentials), or a one-line ConfigError."""
+    from urllib.parse import urlsplit
+
+    url = url.strip().rstrip("/")
+    problem = "expected http://host:port"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"invalid setting CONVREC_CHROMA_URL: {problem}, got {url!r}") from None
+    if (parts.scheme not in ("http", "https") or not parts.hostname or port is None
+            or parts.path or parts.query or parts.fragment or parts.username):
+        raise ConfigError(f"invalid setting CONVREC_CHROMA_URL: {problem}, got {url!r}")
+    return url
 
 
 class Settings(BaseSettings):
@@ -135,6 +152,20 @@ class Settings(BaseSettings):
     agent_recursion_limit: int = Field(
         default=12, ge=6, le=100, description="Most graph steps in one turn."
     )
+    # Scale-out: the dense index on a Chroma server (issue 19).
+    chroma_url: str | None = Field(
+        default=None,
+        description="A Chroma server (`chroma run`) holding the dense index, http://host:port; "
+        "`convrec index build` populates it. Empty: the embedded chroma folder under the "
+        "index dir.",
+    )
+
+    @field_validator("chroma_url", mode="before")
+    @classmethod
+    def _check_chroma_url(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return check_chroma_url(str(value))
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

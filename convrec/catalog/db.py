@@ -17,6 +17,7 @@ from typing import Any
 from convrec.catalog.records import Credit, Item, Person, Review
 from convrec.catalog.schema import SCHEMA_VERSION
 from convrec.errors import CatalogError
+from convrec.filecheck import file_problem
 
 _ALLOWED_ACTIONS = {
     sqlite3.SQLITE_SELECT,
@@ -36,9 +37,19 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
     """A connection that can only read the catalog at `path`."""
     if not path.is_file():
         raise CatalogError(f"no catalog at {path}; build it with `convrec data build`")
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    problem = file_problem(path, kind=".sqlite")  # checked as SQLite, whatever its name
+    if problem is None:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            conn.execute("SELECT key, value FROM meta LIMIT 1").fetchall()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            problem = f"not a convrec catalog ({exc})"
+    if problem is not None:
+        raise CatalogError(f"the catalog at {path} is {problem}; rebuild it with "
+                           "`convrec data build --force`")
     if version != SCHEMA_VERSION:
         conn.close()
         raise CatalogError(

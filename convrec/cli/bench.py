@@ -61,7 +61,7 @@ def bench_tools(
     with step_progress() as progress:
         build_indexes(catalog, settings.index, progress=progress)
     results["load_seconds"] = fresh_process_load_seconds()
-    resources = Resources(catalog, settings.index)
+    resources = Resources.from_settings(settings, catalog)
     results["latency"] = run_tools_bench(resources, repeats=repeats)
     results["retrieval"] = run_retrieval_bench(ToolContext(resources), limit=retrieval_limit)
     if as_json:
@@ -134,7 +134,7 @@ def bench_agent(
     settings, catalog = settings_and_catalog()
     with step_progress() as progress:
         build_indexes(catalog, settings.index, progress=progress)
-    resources = Resources(catalog, settings.index)
+    resources = Resources.from_settings(settings, catalog)
     load_all(resources)
     with temporary_sessions() as tmp:
         agent = make_bench_agent(settings, resources, backend, Path(tmp) / "sessions.sqlite")

@@ -51,7 +51,7 @@ def bench_claims(
         raise ConvrecError(f"unknown split {split!r}: choose dev or test")
     scripts = load_conversations(conversations)
     settings, catalog = settings_and_catalog()
-    resources = Resources(catalog, settings.index)
+    resources = Resources.from_settings(settings, catalog)
     load_all(resources)
     with bench_session(settings, resources, backend) as agent, step_progress() as progress:
         summary, samples = run_claims_bench(

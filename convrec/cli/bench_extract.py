@@ -58,7 +58,7 @@ def bench_extract(
     if split not in (None, "dev", "test"):
         raise ConvrecError(f"unknown split {split!r}: choose dev or test")
     settings, catalog = settings_and_catalog()
-    ctx = ToolContext(Resources(catalog, settings.index))
+    ctx = ToolContext(Resources.from_settings(settings, catalog))
     datasets = list(DATASETS) if dataset == "all" else [dataset]
     splits = ["dev", "test"] if split is None else [split]
     with step_progress() as progress:

@@ -37,7 +37,7 @@ def bench_goals(
         raise ConvrecError(f"unknown backend {backend!r}: choose from {', '.join(BACKENDS)}")
     loaded = load_requests(requests)
     settings, catalog = settings_and_catalog()
-    resources = Resources(catalog, settings.index)
+    resources = Resources.from_settings(settings, catalog)
     load_all(resources)
     with bench_session(settings, resources, backend) as agent, step_progress() as progress:
         agent.warm_up()

@@ -78,7 +78,7 @@ def make_agent(backend: str | None, policy: Path | None = None) -> Any:
     use_llm = backend != "none"
     if backend not in (None, "none"):
         settings = settings.model_copy(update={"llm_backend": backend})
-    return Agent(settings, resources=Resources(catalog, settings.index), use_llm=use_llm)
+    return Agent(settings, resources=Resources.from_settings(settings, catalog), use_llm=use_llm)
 
 
 def chat(

@@ -57,7 +57,7 @@ def redial(
     settings, catalog = settings_and_catalog()
     with step_progress() as progress:
         build_indexes(catalog, settings.index, progress=progress)
-    ctx = ToolContext(Resources(catalog, settings.index))
+    ctx = ToolContext(Resources.from_settings(settings, catalog))
     with step_progress() as progress:
         report = run_redial_bench(ctx, split=split, systems=chosen, limit=limit,
                                   progress=progress)

@@ -39,7 +39,8 @@ def _build(only: list[str] | None, force: bool) -> dict[str, dict[str, Any]]:
 
     settings, catalog = settings_and_catalog()
     with step_progress() as progress:
-        return build_indexes(catalog, settings.index, only=only, force=force, progress=progress)
+        return build_indexes(catalog, settings.index, only=only, force=force, progress=progress,
+                             chroma_url=settings.chroma_url)
 
 
 def _summary_table(results: dict[str, dict[str, Any]]) -> Table:
@@ -165,7 +166,7 @@ def run_tool(
     if user is not None:
         parse_user_ref(user)
     settings, catalog = settings_and_catalog()
-    ctx = ToolContext(Resources(catalog, settings.index), user_id=user)
+    ctx = ToolContext(Resources.from_settings(settings, catalog), user_id=user)
     kwargs: dict[str, Any] = {}
     if candidates:
         try:

@@ -194,7 +194,7 @@ def _run_redial(job: Job, settings: Settings, reporter: Reporter) -> dict[str, A
     reporter.stage("indexes")
     build_indexes(catalog, settings.index, progress=reporter.progress)
     reporter.stage("redial")
-    ctx = ToolContext(Resources(catalog, settings.index))
+    ctx = ToolContext(Resources.from_settings(settings, catalog))
     report = run_redial_bench(ctx, split=params.split, systems=params.systems,
                               limit=params.limit, progress=reporter.progress)
     write_json(out / "report.json", report)

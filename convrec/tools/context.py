@@ -16,21 +16,27 @@ from typing import Any, TypeVar
 
 from convrec.catalog.db import Catalog
 from convrec.config import Settings
+from convrec.tools import indexes
 
 T = TypeVar("T")
 
 
 class Resources:
-    def __init__(self, catalog: Catalog, index_dir: Path) -> None:
+    def __init__(self, catalog: Catalog, index_dir: Path, *, chroma_url: str | None = None
+                 ) -> None:
         self.catalog = catalog
         self.index_dir = Path(index_dir)
+        # A Chroma server holding the dense index's collection; None: the embedded folder.
+        self.chroma_url = chroma_url
         self._loaded: dict[str, Any] = {}
         # Re-entrant: a loader may itself load resources it builds on.
         self._lock = threading.RLock()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Resources:
-        return cls(Catalog(settings.catalog), settings.index)
+    def from_settings(cls, settings: Settings, catalog: Catalog | None = None) -> Resources:
+        """The resources the settings name (`catalog`: the settings' catalog, already open)."""
+        return cls(catalog or Catalog(settings.catalog), settings.index,
+                   chroma_url=settings.chroma_url)
 
     def get(self, name: str, loader: Callable[[], T]) -> T:
         """The resource called `name`, loading it with `loader` the first time."""
@@ -38,7 +44,8 @@ class Resources:
             return self._loaded[name]
         with self._lock:
             if name not in self._loaded:
-                self._loaded[name] = loader()
+                # an index's files are checked first; a damaged one is a one-line error
+                self._loaded[name] = indexes.guarded(name, self.index_dir, self.catalog, loader)
             return self._loaded[name]
 
     def drop(self, name: str) -> None:

@@ -33,8 +33,12 @@ def build_indexes(
     only: list[str] | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    chroma_url: str | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Build the named indexes (all by default); returns each builder's summary and timing."""
+    """Build the named indexes (all by default); returns each builder's summary and timing.
+
+    `chroma_url`: the dense index is also put into its collection on that Chroma server (the
+    other indexes stay per host)."""
     names = only or list(INDEXES)
     unknown = [n for n in names if n not in INDEXES]
     if unknown:
@@ -46,7 +50,8 @@ def build_indexes(
         module, function = INDEXES[name]
         builder = getattr(importlib.import_module(module), function)
         started = time.perf_counter()
-        summary = dict(builder(catalog, index_dir, force=force, progress=progress) or {})
+        extra = {"chroma_url": chroma_url} if name == "dense" and chroma_url else {}
+        summary = dict(builder(catalog, index_dir, force=force, progress=progress, **extra) or {})
         summary.setdefault("seconds", round(time.perf_counter() - started, 2))
         results[name] = summary
     return results

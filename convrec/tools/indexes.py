@@ -10,13 +10,63 @@ never mistaken for a finished one.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from convrec.catalog.db import Catalog
+from convrec.errors import ConvrecError
+from convrec.filecheck import DAMAGE, file_problem
 
 MANIFEST = "manifest.json"
+T = TypeVar("T")
+
+
+# The files each index's loader reads, checked before it loads (see `guarded`).
+INDEX_FILES: dict[str, tuple[str, ...]] = {
+    "bm25": ("item_ids.npy", "fields.npz"),
+    "dense": ("item_ids.npy", "vectors.npy"),
+    "cf": ("model.npz", "popularity.npz"),
+    "profiles": ("profiles.sqlite",),
+    "ranker": ("model.txt", "signals.npz", "contexts.npz", "card.json"),
+}
+
+FILE_KINDS = {("ranker", "model.txt"): "lightgbm"}  # files whose suffix does not say it
+
+
+class IndexFileError(ConvrecError):
+    """An index file is missing, truncated or not of its kind (one line, with the fix)."""
+
+
+def rebuild_hint(name: str) -> str:
+    return f"rebuild it with `convrec index build --only {name} --force`"
+
+
+def check_files(name: str, folder: Path, files: Iterable[str]) -> None:
+    """Refuse a damaged index before loading it: each file must be there, whole and of its
+    kind (`convrec.filecheck.file_problem`: headers and sizes only)."""
+    for file in files:
+        problem = file_problem(Path(folder) / file, FILE_KINDS.get((name, file)))
+        if problem is not None:
+            raise IndexFileError(f"the {name} index file {Path(folder) / file} is {problem}; "
+                                 f"{rebuild_hint(name)}")
+
+
+@contextmanager
+def loading(name: str, folder: Path) -> Iterator[None]:
+    """What a damaged file makes a reader raise while the `name` index loads becomes one
+    IndexFileError line naming the rebuild command (the loaders' one shared guard)."""
+    try:
+        yield
+    except ConvrecError:
+        raise
+    except DAMAGE as exc:
+        lines = str(exc).strip().splitlines()
+        reason = (lines[0] if lines else type(exc).__name__)[:200]
+        raise IndexFileError(f"the {name} index at {folder} cannot be read ({reason}); "
+                             f"{rebuild_hint(name)}") from None
 
 
 def catalog_fingerprint(catalog: Catalog) -> str:
@@ -54,3 +104,23 @@ def write_manifest(
     tmp = folder / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=2))
     tmp.replace(folder / MANIFEST)
+
+
+def guarded(resource: str, index_dir: Path, catalog: Catalog, loader: Callable[[], T]) -> T:
+    """Run the loader of a process-wide resource; for an index's (`INDEX_FILES`: "bm25",
+    "profiles.store", ...) whose manifest says it is current, check its files first and turn
+    what a damaged file raises while loading into one IndexFileError line. A missing or
+    stale manifest is left to the loader, which says so (or builds, for the profiles)."""
+    name = resource.split(".")[0]
+    if name not in INDEX_FILES:
+        return loader()
+    folder = Path(index_dir) / name
+    if read_manifest(folder) is not None and _is_current_any(folder, catalog):
+        check_files(name, folder, INDEX_FILES[name])
+    with loading(name, folder):
+        return loader()
+
+
+def _is_current_any(folder: Path, catalog: Catalog) -> bool:
+    manifest = read_manifest(folder)
+    return manifest is not None and manifest.get("catalog") == catalog_fingerprint(catalog)

@@ -359,7 +359,7 @@ def test_a_failed_export_leaves_no_files_and_torch_answers(ctx, built, tmp_path,
         path.write_bytes(b"half a file")
         raise RuntimeError("exporter unavailable")
 
-    monkeypatch.setattr(dense_mod, "_torch_onnx_export", broken)
+    monkeypatch.setattr(dense_mod.onnx_encoder, "_torch_onnx_export", broken)
     assert dense_mod.export_onnx_encoder(model, copy) is False
     assert not dense_mod.onnx_encoder_files(copy)
     assert not [p.name for p in copy.iterdir() if p.name.endswith(".tmp")]
