@@ -76,7 +76,7 @@ def test_the_server_serves_the_same_films_as_the_folder(populated_chroma, real_r
         identical += got_ids == want
         found = [i for i in exact.tolist() if i in got_ids]
         recalls.append(len(found) / 20)
-        # both re-score exactly: what both found is in the same order
+        # the server re-scores exactly, the folder keeps chroma's exact distances of what it found:
         assert [i for i in got_ids if i in found] == found, query
         assert [i for i in want if i in got_ids] == [i for i in got_ids if i in want], query
     # HNSW is approximate and the server builds its own graph: now and then it misses a

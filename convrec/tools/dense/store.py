@@ -329,19 +329,30 @@ class DenseIndex:
     def _search_chroma(
         self, vector: np.ndarray, k: int, banned: set[int]
     ) -> list[tuple[int, float]]:
-        """Chroma's nearest neighbours (over-fetched: 2k, at least k + OVERFETCH), re-scored
-        exactly with the matrix. HNSW is approximate and two graphs of the same vectors (the
-        embedded folder's, a server's) miss different neighbours now and then; asking for
-        more and ranking them exactly makes both give the exact top k in practice (same ids,
-        same order)."""
-        n = min(max(2 * k, k + OVERFETCH) + len(banned), len(self.item_ids))
-        if n <= 0:
-            return []
-        if self.server is not None:
-            result = self.server.query(vector, n)
-        else:
+        """Chroma's nearest neighbours (HNSW, approximate).
+
+        The embedded folder answers as it always has: its top k (more by the banned ones),
+        with chroma's own distances. A server is asked for more (2k, at least k +
+        OVERFETCH), re-scored exactly with the local matrix: two graphs of the same vectors
+        (the folder's, the server's) miss different neighbours now and then, and this keeps
+        a replica on the server close to the exact top k."""
+        if self.server is None:
+            n = min(k + len(banned), len(self.item_ids))
+            if n <= 0:
+                return []
             result = self.collection.query(
                 query_embeddings=[vector], n_results=n, include=["distances"]
             )
+            hits = []
+            for sid, distance in zip(result["ids"][0], result["distances"][0], strict=True):
+                item_id = int(sid)
+                if item_id not in banned:
+                    hits.append((item_id, 1.0 - float(distance)))  # cosine distance -> similarity
+            hits.sort(key=lambda h: (-h[1], h[0]))
+            return hits[:k]
+        n = min(max(2 * k, k + OVERFETCH) + len(banned), len(self.item_ids))
+        if n <= 0:
+            return []
+        result = self.server.query(vector, n)
         pos, found = self.positions(int(sid) for sid in result["ids"][0])
         return self._search_rows(vector, k, banned, np.unique(pos[found]))
