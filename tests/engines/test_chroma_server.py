@@ -84,8 +84,10 @@ def test_the_server_serves_the_same_films_as_the_folder(populated_chroma, real_r
     assert min(recalls) >= 0.9 and sum(recalls) / len(recalls) >= 0.97, recalls
     assert identical >= len(QUERIES) - 3, identical
     liked = [int(embedded.item_ids[0])]
-    assert remote.search(vectors[0], 10, exclude=liked) == embedded.search(vectors[0], 10,
-                                                                           exclude=liked)
+    remote_top = remote.search(vectors[0], 10, exclude=liked)
+    embedded_top = embedded.search(vectors[0], 10, exclude=liked)
+    assert [i for i, _ in remote_top] == [i for i, _ in embedded_top]
+    assert [s for _, s in remote_top] == pytest.approx([s for _, s in embedded_top], abs=1e-5)
 
     ctx = ToolContext(Resources(real_resources.catalog, real_resources.index_dir,
                                 chroma_url=server.url))
