@@ -49,7 +49,9 @@ A person can delete an entry or flip its polarity. Edits live in their own table
 the user and the entry key (kind + value, e.g. "person:4762" or "keyword:heist"), which does
 not change between builds, so edits survive a rebuild and re-apply to the new entries. A
 flip stores the polarity the person asked for, not a toggle, so it stays right even if a
-rebuild changes the extracted polarity.
+rebuild changes the extracted polarity. With the browser app's logins on, each login's
+edits of a dataset user are its own (`edit_key`): login A flipping an entry of ml:7 changes
+nothing for login B chatting as ml:7.
 """
 
 from __future__ import annotations
@@ -103,7 +105,7 @@ from convrec.tools.profiles.model import (
     key_kind,
     norm_theme,
 )
-from convrec.tools.profiles.store import ProfileStore
+from convrec.tools.profiles.store import ProfileStore, edit_key
 
 __all__ = [
     "CAPS",
@@ -146,6 +148,7 @@ __all__ = [
     "catalog_knows_user",
     "confidence",
     "decade_label",
+    "edit_key",
     "extract_all",
     "key_kind",
     "norm_theme",

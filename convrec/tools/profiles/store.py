@@ -162,8 +162,10 @@ class ProfileStore:
     def meta(self) -> dict[str, str]:
         return {r[0]: r[1] for r in self._conn().execute("SELECT key, value FROM meta")}
 
-    def list_entries(self, user_id: str, *, include_deleted: bool = False) -> list[ProfileEntry]:
-        """The user's entries with their edits applied, most confident first."""
+    def list_entries(self, user_id: str, *, include_deleted: bool = False,
+                     scope: str | None = None) -> list[ProfileEntry]:
+        """The user's entries with their edits (of `scope`, see `edit_key`) applied, most
+        confident first."""
         uid = canonical_user(user_id)
         conn = self._conn()
         conn.execute("BEGIN")  # one snapshot for the three reads
@@ -181,7 +183,7 @@ class ProfileStore:
                     fresh=None if r["fresh"] is None else bool(r["fresh"]), tag=r["tag"],
                 ))
             edits = {r["entry_key"]: r for r in conn.execute(
-                "SELECT * FROM edits WHERE user_id = ?", [uid])}
+                "SELECT * FROM edits WHERE user_id = ?", [edit_key(uid, scope)])}
         finally:
             conn.execute("COMMIT")
         entries = []
@@ -198,35 +200,39 @@ class ProfileStore:
                 entries.append(entry)
         return entries
 
-    def edits(self, user_id: str) -> dict[str, tuple[str, str | None]]:
-        """entry key -> (action, polarity) of the user's stored edits."""
+    def edits(self, user_id: str, scope: str | None = None) -> dict[str, tuple[str, str | None]]:
+        """entry key -> (action, polarity) of the user's stored edits (of `scope`)."""
         return {r[0]: (r[1], r[2]) for r in self._conn().execute(
             "SELECT entry_key, action, polarity FROM edits WHERE user_id = ?",
-            [canonical_user(user_id)])}
+            [edit_key(canonical_user(user_id), scope)])}
 
     # --------------------------------------------------------------- edits
 
-    def delete_entry(self, user_id: str, entry_key: str) -> ProfileEntry:
+    def delete_entry(self, user_id: str, entry_key: str, *, scope: str | None = None
+                     ) -> ProfileEntry:
         """Hide an entry from the profile (it stays deleted across rebuilds)."""
         uid = canonical_user(user_id)
+        who = edit_key(uid, scope)
 
         def run(conn: sqlite3.Connection) -> ProfileEntry:
             entry = self._extracted(conn, uid, entry_key)
             conn.execute(
                 "INSERT OR REPLACE INTO edits VALUES (?, ?, 'delete', NULL, ?)",
-                [uid, entry.key, _now()])
+                [who, entry.key, _now()])
             return entry.model_copy(update={"deleted": True})
 
         return cast(ProfileEntry, self._write(run))
 
-    def flip_entry(self, user_id: str, entry_key: str) -> ProfileEntry:
+    def flip_entry(self, user_id: str, entry_key: str, *, scope: str | None = None
+                   ) -> ProfileEntry:
         """Turn a like into a dislike or back; returns the entry as it now stands."""
         uid = canonical_user(user_id)
+        who = edit_key(uid, scope)
 
         def run(conn: sqlite3.Connection) -> ProfileEntry:
             entry = self._extracted(conn, uid, entry_key)
             edit = conn.execute("SELECT * FROM edits WHERE user_id = ? AND entry_key = ?",
-                                [uid, entry.key]).fetchone()
+                                [who, entry.key]).fetchone()
             current = _apply_edit(entry, edit)
             if current.deleted:
                 raise ToolArgumentError(
@@ -234,22 +240,24 @@ class ProfileStore:
             target: Polarity = "dislike" if current.polarity == "like" else "like"
             if target == entry.polarity:
                 conn.execute("DELETE FROM edits WHERE user_id = ? AND entry_key = ?",
-                             [uid, entry.key])
+                             [who, entry.key])
             else:
                 conn.execute("INSERT OR REPLACE INTO edits VALUES (?, ?, 'polarity', ?, ?)",
-                             [uid, entry.key, target, _now()])
+                             [who, entry.key, target, _now()])
             return current.model_copy(
                 update={"polarity": target, "flipped": target != entry.polarity})
 
         return cast(ProfileEntry, self._write(run))
 
-    def restore_entry(self, user_id: str, entry_key: str) -> ProfileEntry:
-        """Drop every edit of an entry: back to what was extracted."""
+    def restore_entry(self, user_id: str, entry_key: str, *, scope: str | None = None
+                      ) -> ProfileEntry:
+        """Drop every edit of an entry (of `scope`): back to what was extracted."""
         uid = canonical_user(user_id)
+        who = edit_key(uid, scope)
 
         def run(conn: sqlite3.Connection) -> ProfileEntry:
             entry = self._extracted(conn, uid, entry_key)
-            conn.execute("DELETE FROM edits WHERE user_id = ? AND entry_key = ?", [uid, entry.key])
+            conn.execute("DELETE FROM edits WHERE user_id = ? AND entry_key = ?", [who, entry.key])
             return entry
 
         return cast(ProfileEntry, self._write(run))
@@ -309,6 +317,14 @@ class ProfileStore:
             return counts
 
         return cast(dict[str, int], self._write(run))
+
+
+def edit_key(uid: str, scope: str | None) -> str:
+    """Whose edits a row of the edits table holds: the dataset user's own (`uid`, no scope),
+    or those one login (`scope`) made to that user's profile ('login:<scope>:<uid>'; a
+    canonical user id starts with ml: or critic:, and a login has no ':', so keys never
+    collide). Same table, no schema change."""
+    return uid if scope is None else f"login:{scope}:{uid}"
 
 
 def _apply_edit(entry: ProfileEntry, edit: sqlite3.Row | None) -> ProfileEntry:
