@@ -219,7 +219,10 @@ class Settings(BaseSettings):
         shown: dict[str, Any] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
-            if isinstance(value, SecretStr):
+            if name == "ui_auth" and value is not None:  # the logins, no password's tail
+                value = ",".join(f"{p.strip().partition(':')[0]}:****"
+                                 for p in value.get_secret_value().split(",") if p.strip())
+            elif isinstance(value, SecretStr):
                 secret = value.get_secret_value()
                 value = "****" + secret[-4:] if len(secret) > 8 else "****"
             elif isinstance(value, Path):

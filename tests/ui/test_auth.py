@@ -66,6 +66,8 @@ def test_several_logins_and_admins_are_read_and_checked():
     assert not accounts.check("alice", "") and not accounts.check("", "")
     assert accounts.is_admin("bob") and not accounts.is_admin("alice")
     assert not accounts.is_admin(None) and not Accounts(Settings()).enabled
+    shown = Settings(ui_auth="alice:pw-alice-1,bob:pw-bob-22").masked()["ui_auth"]
+    assert shown == "alice:****,bob:****"  # `convrec settings` shows logins, no password
 
 
 def test_the_rate_limit_counts_exactly_under_concurrent_hits():
