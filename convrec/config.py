@@ -116,7 +116,8 @@ class Settings(BaseSettings):
     )
     ui_port: int = Field(default=7860, ge=0, le=65535, description="Port of the browser app.")
     ui_auth: SecretStr | None = Field(
-        default=None, description="Require a login for the browser app: 'user:password'."
+        default=None, description="Require a login for the browser app: 'user:password', or "
+        "several logins comma-separated ('alice:pw1,bob:pw2')."
     )
     ui_rate_limit: int = Field(
         default=20, ge=0, description="Messages per minute one client may send (0: no limit)."
@@ -167,6 +168,11 @@ class Settings(BaseSettings):
             return None
         return check_chroma_url(str(value))
 
+    # --- accounts of the browser app (issue 19, security) ---
+    ui_admins: str | None = Field(
+        default=None, description="Comma-separated logins of CONVREC_UI_AUTH that are admins "
+        "(they may stop anyone's job).")
+
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
         self.home = self.home.expanduser()
@@ -197,13 +203,20 @@ class Settings(BaseSettings):
         return self.feedback_path
 
     def ui_credentials(self) -> tuple[str, str] | None:
-        """(user, password) from CONVREC_UI_AUTH, None when unset; a malformed value raises."""
-        if self.ui_auth is None:
-            return None
-        user, sep, password = self.ui_auth.get_secret_value().partition(":")
-        if not sep or not user.strip() or not password:
-            raise ConfigError("invalid setting CONVREC_UI_AUTH: expected 'user:password'")
-        return user.strip(), password
+        """(user, password) of the first login of CONVREC_UI_AUTH, None when unset; a
+        malformed value raises (see `ui_accounts`)."""
+        accounts = self.ui_accounts()
+        return next(iter(accounts.items())) if accounts else None
+
+    def ui_accounts(self) -> dict[str, str]:
+        """login -> password from CONVREC_UI_AUTH ('user:password', several comma-separated);
+        {} when unset. A malformed value raises a one-line ConfigError that quotes no
+        password."""
+        return parse_ui_auth(None if self.ui_auth is None else self.ui_auth.get_secret_value())
+
+    def ui_admin_logins(self) -> frozenset[str]:
+        """The logins CONVREC_UI_ADMINS names, each one of CONVREC_UI_AUTH's."""
+        return parse_ui_admins(self.ui_admins, self.ui_accounts())
 
     @property
     def cache(self) -> Path:
@@ -238,7 +251,10 @@ class Settings(BaseSettings):
         shown: dict[str, Any] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
-            if isinstance(value, SecretStr):
+            if name == "ui_auth" and value is not None:  # the logins, no password's tail
+                value = ",".join(f"{p.strip().partition(':')[0]}:****"
+                                 for p in value.get_secret_value().split(",") if p.strip())
+            elif isinstance(value, SecretStr):
                 secret = value.get_secret_value()
                 value = "****" + secret[-4:] if len(secret) > 8 else "****"
             elif isinstance(value, Path):
@@ -257,3 +273,42 @@ def get_settings(**overrides: Any) -> Settings:
         raise ConfigError(
             f"invalid setting CONVREC_{field.upper()}: {first['msg']}"
         ) from None
+
+
+# --- accounts of the browser app (issue 19, security) ---
+
+
+def parse_ui_auth(value: str | None) -> dict[str, str]:
+    """'alice:pw1,bob:pw2' (or one 'user:password') -> {login: password}; one-line errors
+    that name the faulty entry by position, never by content."""
+    if value is None:
+        return {}
+    pairs = [p for p in value.split(",") if p.strip()]
+    if not pairs:
+        raise ConfigError("invalid setting CONVREC_UI_AUTH: expected 'user:password' "
+                          "(several comma-separated)")
+    accounts: dict[str, str] = {}
+    for n, pair in enumerate(pairs, 1):
+        user, sep, password = pair.strip().partition(":")
+        where = f" (entry {n} of {len(pairs)})" if len(pairs) > 1 else ""
+        if not sep or not user.strip() or not password:
+            raise ConfigError(f"invalid setting CONVREC_UI_AUTH{where}: expected "
+                              "'user:password' (several comma-separated)")
+        if user.strip() in accounts:
+            raise ConfigError(f"invalid setting CONVREC_UI_AUTH{where}: login "
+                              f"{user.strip()!r} is given twice")
+        accounts[user.strip()] = password
+    return accounts
+
+
+def parse_ui_admins(value: str | None, accounts: dict[str, str]) -> frozenset[str]:
+    """'alice,carol' -> the admin logins; each must be a login of CONVREC_UI_AUTH."""
+    admins = frozenset(a.strip() for a in (value or "").split(",") if a.strip())
+    if admins and not accounts:
+        raise ConfigError("invalid setting CONVREC_UI_ADMINS: admins need logins; "
+                          "set CONVREC_UI_AUTH too")
+    unknown = sorted(admins - set(accounts))
+    if unknown:
+        raise ConfigError(f"invalid setting CONVREC_UI_ADMINS: {unknown[0]!r} is not a login "
+                          "of CONVREC_UI_AUTH")
+    return admins

@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from convrec.agent.access import check_thread
 from convrec.agent.feedback_log import FeedbackLog
 from convrec.agent.graph import compile_graph
 from convrec.agent.ledger import Ledger
@@ -156,9 +157,9 @@ class Agent:
         return {"configurable": {"thread_id": thread_id},
                 "recursion_limit": self.settings.agent_recursion_limit}
 
-    def _context(self, user_id: str | None) -> AgentContext:
+    def _context(self, user_id: str | None, login: str | None = None) -> AgentContext:
         return AgentContext(resources=self.resources, policy=self.policy, llm=self.llm,
-                            user_id=user_id, k=self.settings.agent_k,
+                            user_id=user_id, owner=login, k=self.settings.agent_k,
                             learned=self.settings.agent_ranker == "learned")
 
     # ------------------------------------------------------------------ sessions
@@ -168,8 +169,15 @@ class Agent:
         snapshot = self.graph.get_state(self._config(thread_id))
         return dict(snapshot.values or {})
 
-    def ledger(self, thread_id: str) -> Ledger:
-        return Ledger.model_validate(self.state(thread_id).get("ledger") or {})
+    def open_thread(self, thread_id: str, login: str | None = None, *,
+                    existing: bool = False) -> dict[str, Any]:
+        """The thread's state for `login` (see convrec.agent.access): every caller that
+        reads, continues or edits a thread on someone's behalf goes through here. Another
+        login's thread raises NoSuchChat, worded like a thread that does not exist."""
+        return check_thread(self.state(thread_id), login, existing=existing)
+
+    def ledger(self, thread_id: str, login: str | None = None) -> Ledger:
+        return Ledger.model_validate(self.open_thread(thread_id, login).get("ledger") or {})
 
     def bind_user(self, thread_id: str, user_id: str | None) -> str | None:
         """The user of this thread: the one it was opened with; a different one is an error."""
@@ -191,15 +199,15 @@ class Agent:
         return list(seen)
 
     def feedback(self, thread_id: str, item_id: int, kind: Feedback, *,
-                 source: str = "api") -> Ledger:
+                 source: str = "api", login: str | None = None) -> Ledger:
         """A like / not for me / seen from the UI: into the thread's ledger at once, and into
-        the durable feedback log."""
+        the durable feedback log (only in `login`'s own thread when given)."""
         if kind not in ("like", "reject", "seen"):
             raise ConvrecError(f"unknown feedback {kind!r}: use like, reject or seen")
         item_id = int(item_id)
         if not self.resources.catalog.exists([item_id]):
             raise ConvrecError(f"film {item_id} is not in the catalog")
-        state = self.state(thread_id)
+        state = self.open_thread(thread_id, login)
         ledger = Ledger.model_validate(state.get("ledger") or {})
         turn = state.get("turn", 0)
         if kind == "like":
@@ -214,10 +222,10 @@ class Agent:
                                  item_id=item_id, kind=kind, turn=turn, source=source)
         return ledger
 
-    def remove_constraint(self, thread_id: str, key: str) -> Ledger:
+    def remove_constraint(self, thread_id: str, key: str, login: str | None = None) -> Ledger:
         """Drop one constraint (a chip of `Ledger.chips`) from the thread's ledger; the next
         turn plans without it."""
-        ledger = self.ledger(thread_id)
+        ledger = self.ledger(thread_id, login)
         try:
             ledger = ledger.without(key)
         except ValueError as exc:
@@ -236,27 +244,31 @@ class Agent:
 
     # ------------------------------------------------------------------ turns
 
-    def turn(self, message: str, *, thread_id: str, user_id: str | None = None) -> TurnResult:
+    def turn(self, message: str, *, thread_id: str, user_id: str | None = None,
+             login: str | None = None) -> TurnResult:
         result = None
-        for event in self.stream(message, thread_id=thread_id, user_id=user_id):
+        for event in self.stream(message, thread_id=thread_id, user_id=user_id, login=login):
             if event["event"] == "final":
                 result = event["result"]
         assert result is not None
         return result
 
-    def stream(self, message: str, *, thread_id: str, user_id: str | None = None
-               ) -> Iterator[dict[str, Any]]:
-        """Run one turn, yielding progress and reply tokens, then {"event": "final"}."""
+    def stream(self, message: str, *, thread_id: str, user_id: str | None = None,
+               login: str | None = None) -> Iterator[dict[str, Any]]:
+        """Run one turn, yielding progress and reply tokens, then {"event": "final"}.
+        `login` (the caller's authenticated account, None without logins) must own the
+        thread; a new thread becomes its."""
         if not isinstance(message, str):
             raise ConvrecError("a message must be text")
         message = message[:MAX_MESSAGE_CHARS]
+        self.open_thread(thread_id, login)
         user_id = self.bind_user(thread_id, user_id)
         config = self._config(thread_id)
         started = time.perf_counter()
         first_token: float | None = None
         final: dict[str, Any] = {}
         for mode, chunk in self.graph.stream({"message": message}, config,
-                                             context=self._context(user_id),
+                                             context=self._context(user_id, login),
                                              stream_mode=["custom", "values"]):
             if mode == "custom":
                 if chunk.get("event") == "token" and first_token is None:

@@ -38,6 +38,7 @@ class InputState(TypedDict):
 class AgentState(InputState, total=False):
     turn: int
     user_id: str | None
+    owner: str | None  # the login that opened the thread (None: no logins); see agent.access
     ledger: dict[str, Any]
     understood: dict[str, Any]  # the extraction of this turn: user act, question, notes
     policy_input: dict[str, Any]
@@ -69,6 +70,7 @@ class AgentContext:
     policy: Policy | None = None
     llm: Any | None = None  # convrec.llm.types.Llm; None: templates and default plans only
     user_id: str | None = None
+    owner: str | None = None  # the caller's login, checked against the thread's owner
     k: int = 5
     learned: bool = True  # rank with the learned ranker (False: the retrievers' fusion)
 
@@ -82,7 +84,7 @@ class AgentContext:
 
     def tools(self, user_id: str | None) -> ToolContext:
         assert self.resources is not None
-        return ToolContext(self.resources, user_id)
+        return ToolContext(self.resources, user_id, edit_scope=self.owner)
 
 
 _DEFAULT: dict[str, Resources] = {}

@@ -28,6 +28,9 @@ def load_settings() -> Settings:
         handlers=[RichHandler(console=err_console, show_path=False, show_time=False)],
         force=True,
     )
+    from convrec.redact import install
+
+    install(settings)  # secrets never reach the log
     return settings
 
 

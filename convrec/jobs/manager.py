@@ -61,6 +61,9 @@ def _kill_group(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
 
 
+JOB_NEEDS_NOT = ("CONVREC_UI_AUTH", "CONVREC_UI_ADMINS")
+
+
 class JobManager:
     """Jobs under `HOME/jobs`, outputs under `runs_dir`; a thread watches the processes."""
 
@@ -113,9 +116,10 @@ class JobManager:
 
     # ------------------------------------------------------------------ acting
 
-    def start(self, kind: str, params: dict[str, Any]) -> Job:
+    def start(self, kind: str, params: dict[str, Any], *, owner: str | None = None) -> Job:
         """Queue a job (it starts as soon as its lane is free); a one-line ConvrecError when
-        the parameters are refused or a training job is already running."""
+        the parameters are refused or a training job is already running. `owner`: the login
+        that starts it (None without logins)."""
         chosen = task(kind)
         prepared = chosen.prepare(params, self.settings, self.runs_dir)
         with self._lock:
@@ -131,7 +135,7 @@ class JobManager:
                 raise ConvrecError(f"a job is already writing {prepared.out.name}: choose "
                                    "another run name")
             job = Job(id=new_job_id(kind), kind=kind, lane=chosen.lane, title=prepared.title,
-                      params=prepared.params, out=str(prepared.out))
+                      params=prepared.params, out=str(prepared.out), owner=owner)
             self.store.save(job)
             data, _ = self.settings.to_child()
             write_json(self.store.folder(job.id) / SETTINGS, data)
@@ -139,12 +143,16 @@ class JobManager:
         self._wake.set()
         return job
 
-    def stop(self, job_id: str) -> Job:
-        """Cancel a queued job, or ask a running one to stop cleanly."""
+    def stop(self, job_id: str, *, login: str | None = None, admin: bool = False) -> Job:
+        """Cancel a queued job, or ask a running one to stop cleanly. With logins on
+        (`login` given), only the job's owner or an admin may."""
         with self._lock:
             job = self.store.load(job_id)
             if job is None:
                 raise ConvrecError(f"no job {job_id}")
+            if login is not None and not admin and job.owner != login:
+                raise ConvrecError(f"that job was started by {job.owner or 'no login'}: only "
+                                   "its owner or an admin can stop it")
             if job.state == "queued":
                 job.state, job.finished = "cancelled", time.time()
                 job.message = "cancelled before it started"
@@ -215,6 +223,8 @@ class JobManager:
         folder = self.store.folder(job.id)
         _, secrets = self.settings.to_child()
         env = {**os.environ, **secrets, "PYTHONUNBUFFERED": "1"}
+        for name in JOB_NEEDS_NOT:  # least privilege: a job never signs anyone in
+            env.pop(name, None)
         with (folder / LOG).open("ab") as sink:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "convrec.jobs.worker", str(folder),

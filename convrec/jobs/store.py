@@ -70,6 +70,8 @@ class Job(BaseModel):
     message: str = ""
     """Why it ended as it did, in one line (failed, stopped, interrupted, cancelled)."""
     stop_requested: bool = False
+    owner: str | None = None
+    """The login that started it (None: started without logins); only it or an admin stops it."""
     status: Status | None = None
 
     @property

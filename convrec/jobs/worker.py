@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminated)
     try:
         settings = Settings.model_validate(read_json(folder / SETTINGS) or {})
+        from convrec.redact import install
+
+        install(settings)  # secrets never reach log.txt
         chosen = task(job.kind)
         print(f"job {job.id}: {job.title}\nsame as: {chosen.command(job)}", flush=True)
         result = chosen.run(job, settings, reporter)

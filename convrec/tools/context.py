@@ -58,6 +58,7 @@ class Resources:
 class ToolContext:
     resources: Resources
     user_id: str | None = None  # 'ml:<id>' or 'critic:<name>'; None = anonymous
+    edit_scope: str | None = None  # whose profile edits apply: a login; None = the user's own
 
     @property
     def catalog(self) -> Catalog:

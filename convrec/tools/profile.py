@@ -79,7 +79,7 @@ def _entries(ctx: ToolContext) -> tuple[str | None, list[ProfileEntry], str | No
             raise ToolArgumentError(f"unknown user {uid}: no ratings, tags or reviews",
                                     suggestions)
         return uid, [], f"{uid} has too little history for a profile: scores are neutral"
-    entries = store.list_entries(uid)
+    entries = store.list_entries(uid, scope=ctx.edit_scope)
     if not entries:
         return uid, [], f"{uid} shows no clear likes or dislikes yet: scores are neutral"
     return uid, entries, None

@@ -7,6 +7,7 @@ from typing import Any
 import gradio as gr
 
 from convrec.errors import ConvrecError
+from convrec.ui.accounts import login_of
 from convrec.ui.session import client_key, new_thread_id
 from convrec.ui.turns import TurnHandlers
 from convrec.ui.users import resolve_user
@@ -20,7 +21,8 @@ class ApiParts(TurnHandlers):
         """One chat turn: the reply, the cards, the ledger and the trace as JSON.
 
         `thread_id` continues a conversation (empty: a new one; the id comes back in the
-        result); `user_id` is ml:<userId> or critic:<name> (empty: anonymous).
+        result); `user_id` is ml:<userId> or critic:<name> (empty: anonymous). With logins
+        on, a thread is its opener's: another login's id answers "no such chat".
         """
         text = (message or "").strip()
         if not text:
@@ -32,8 +34,11 @@ class ApiParts(TurnHandlers):
         try:
             user = resolve_user(user_id, self.pool.resources.catalog)
             agent = self.pool.agent(self.default_backend, self.active_policy)
-            result = agent.turn(text, thread_id=(thread_id or "").strip() or new_thread_id(),
-                                user_id=user)
+            login, named = login_of(request), (thread_id or "").strip()
+            if named:  # a thread the client names must be one it opened (with logins on)
+                agent.open_thread(named, login, existing=True)
+            result = agent.turn(text, thread_id=named or new_thread_id(), user_id=user,
+                                login=login)
         except ConvrecError as exc:
             raise gr.Error(str(exc)) from None
         return result.model_dump(mode="json")

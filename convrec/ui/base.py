@@ -10,6 +10,7 @@ import gradio as gr
 
 from convrec.agent.goals.types import MAX_PLAN_FILMS
 from convrec.config import Settings, get_settings
+from convrec.ui.accounts import Accounts
 from convrec.ui.backends import AgentPool, BackendChoice
 from convrec.ui.ratelimit import RateLimiter
 from convrec.ui.session import UiSession, new_thread_id
@@ -59,6 +60,7 @@ class AppBase:
         self._pool = pool
         self.default_backend = backend or BackendChoice.from_settings(self.settings)
         self.limiter = RateLimiter(self.settings.ui_rate_limit)
+        self.accounts = Accounts(self.settings)  # a malformed CONVREC_UI_AUTH raises here
         self.k = self.settings.agent_k
         # one card slot per film a turn can show: k, or a multi-part plan's films
         self.card_slots = max(self.k, MAX_PLAN_FILMS)
@@ -95,6 +97,7 @@ class AppBase:
         return self.pool.any_agent()
 
     def _new_session(self, user_id: str | None = None,
-                     backend: BackendChoice | None = None) -> UiSession:
+                     backend: BackendChoice | None = None, login: str | None = None
+                     ) -> UiSession:
         return UiSession(thread_id=new_thread_id(), backend=backend or self.default_backend,
-                         user_id=user_id, policy=self.active_policy)
+                         user_id=user_id, policy=self.active_policy, login=login)

@@ -18,6 +18,7 @@ import gradio as gr
 from convrec.errors import ConvrecError
 from convrec.jobs.store import ACTIVE
 from convrec.ui import runs
+from convrec.ui.accounts import login_of
 from convrec.ui.jobs_view import JobTab, job_html, jobs_table
 from convrec.ui.render import status_html
 
@@ -93,7 +94,7 @@ class EvaluateTab(JobTab):
                 self.metrics = gr.Markdown(elem_id="ev-metrics")
                 with gr.Accordion("Recent jobs", open=False):
                     self.history = gr.Dataframe(headers=["started", "state", "job", "took",
-                                                         "folder"], interactive=False,
+                                                         "folder", "started by"], interactive=False,
                                                 elem_id="ev-history", wrap=True)
         gr.Markdown("### Runs")
         with gr.Row():
@@ -204,8 +205,8 @@ class EvaluateTab(JobTab):
 
     def start(self, name: str, sources: list[str], split: str, n: float | None,
               baselines: list[str], backends: list[str], policy: str | None, simulator: str,
-              personas: str, turns: float | None, seed: float | None, workers: float | None
-              ) -> dict[Any, Any]:
+              personas: str, turns: float | None, seed: float | None, workers: float | None,
+              request: gr.Request | None = None) -> dict[Any, Any]:
         from convrec.eval.runner import parse_personas
 
         try:
@@ -220,7 +221,7 @@ class EvaluateTab(JobTab):
                       "simulator": simulator, "seed": _int(seed, "seed"),
                       "policy": policy or "rules", "workers": _int(workers, "workers"),
                       "k": self.app.settings.agent_k}
-            job = self.jobs.start("simulate", params)
+            job = self.jobs.start("simulate", params, owner=login_of(request))
         except ConvrecError as exc:
             return {self.status: status_html(f"Not started: {exc}", "error")}
         position = self.jobs.queue_position(job)
@@ -228,23 +229,25 @@ class EvaluateTab(JobTab):
         return {self.status: status_html(f"{note} {job.title}"), self.job: self._job_html(job),
                 self.name: default_name("ui")}
 
-    def stop(self) -> dict[Any, Any]:
+    def stop(self, request: gr.Request | None = None) -> dict[Any, Any]:
         job = self.jobs.current("eval")
         if job is None or not job.active:
             return {self.status: status_html("No evaluation job is running.", "error")}
+        login = login_of(request)
         try:
-            job = self.jobs.stop(job.id)
+            job = self.jobs.stop(job.id, login=login, admin=self.app.accounts.is_admin(login))
         except ConvrecError as exc:
             return {self.status: status_html(str(exc), "error")}
         note = ("Cancelled." if job.state == "cancelled" else
                 "Stopping after the dialogue in progress; finished dialogues are kept.")
         return {self.status: status_html(note), self.job: self._job_html(job)}
 
-    def start_redial(self, limit: float | None, systems: list[str]) -> dict[Any, Any]:
+    def start_redial(self, limit: float | None, systems: list[str],
+                     request: gr.Request | None = None) -> dict[Any, Any]:
         params = {"name": default_name("redial"), "systems": systems or [],
                   "limit": int(limit) if limit else None}
         try:
-            job = self.jobs.start("redial", params)
+            job = self.jobs.start("redial", params, owner=login_of(request))
         except ConvrecError as exc:
             return {self.rd_status: status_html(f"Not started: {exc}", "error")}
         return {self.rd_status: status_html(f"Started: {job.title}. Progress shows above; the "

@@ -86,12 +86,14 @@ def job_html(job: Any, *, position: int = 0, command: str = "", detail: str = ""
 
 
 def jobs_table(jobs: list[Any], now: float | None = None) -> list[list[str]]:
-    """Recent jobs as rows: started, state, what, how long, the run folder."""
+    """Recent jobs as rows: started, state, what, how long, the run folder, and whose it is
+    (the login that started it; '-' without logins)."""
     now = now or time.time()
     rows = []
     for job in jobs:
         started = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.started or job.created))
-        rows.append([started, job.state, job.title, _duration(job.seconds(now)), job.out])
+        rows.append([started, job.state, job.title, _duration(job.seconds(now)), job.out,
+                     job.owner or "-"])
     return rows
 
 

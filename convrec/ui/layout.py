@@ -3,7 +3,7 @@ Train tabs, and the wiring of every event to its handler."""
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
@@ -22,6 +22,21 @@ FEEDBACK_KINDS = (("like", "Like"), ("reject", "Not for me"), ("seen", "Seen it"
 INTRO = """# convrec
 Tell me what you feel like watching: a genre, a mood, an era, an actor or director, or a
 film you loved. Every film shown comes from the catalog and fits everything you asked."""
+
+
+def _on_session(fn: Callable[..., Any], *head: Any) -> Callable[..., Any]:
+    """`fn(*head, session, request)` as an event handler of one input (the session): gradio
+    hands a handler the request only when its own signature names it."""
+    def handler(session: Any, request: gr.Request) -> Any:
+        return fn(*head, session, request)
+    return handler
+
+
+def _on_entry(fn: Callable[..., Any], *head: Any) -> Callable[..., Any]:
+    """`fn(*head, entry, session, request)` as an event handler of two inputs."""
+    def handler(entry: Any, session: Any, request: gr.Request) -> Any:
+        return fn(*head, entry, session, request)
+    return handler
 
 
 class Layout(ApiParts):
@@ -145,11 +160,11 @@ class Layout(ApiParts):
         self.thread_box.change(None, [self.thread_box], None, js=URL_JS)
         for i, buttons in enumerate(self.card_buttons):
             for (kind, _), button in zip(FEEDBACK_KINDS, buttons, strict=True):
-                button.click(partial(self.feedback, i, kind), [self.session],
+                button.click(_on_session(self.feedback, i, kind), [self.session],
                              [self.card_html[i], self.status, self.session],
                              api_visibility="private")
         for i, chip in enumerate(self.chip_btns):
-            chip.click(partial(self.remove_chip, i), [self.session],
+            chip.click(_on_session(self.remove_chip, i), [self.session],
                        [self.status, self.session, *panels], api_visibility="private")
         restart = [self.session, self.chatbot, self.status, self.thread_box, self.user_dd,
                    self.turn_marker, self.policy_label, *panels]
@@ -161,7 +176,7 @@ class Layout(ApiParts):
                               restart, api_visibility="private")
         for button, action in ((self.flip_btn, "flip"), (self.delete_btn, "delete"),
                                (self.restore_btn, "restore")):
-            button.click(partial(self.edit_entry, action), [self.entry_dd, self.session],
+            button.click(_on_entry(self.edit_entry, action), [self.entry_dd, self.session],
                          [self.status, self.profile, self.entry_dd], api_visibility="private")
         self.apply_btn.click(self.apply_backend,
                              [self.backend_radio, self.base_url, self.model, self.api_key,

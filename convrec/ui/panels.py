@@ -70,7 +70,8 @@ class Panels(PolicyParts):
         if session.user_id is None:
             return {self.profile: profile_html(None, []),
                     self.entry_dd: gr.update(choices=[], value=None)}
-        entries, note = profile_entries(ToolContext(self.pool.resources, session.user_id))
+        entries, note = profile_entries(ToolContext(self.pool.resources, session.user_id,
+                                                    edit_scope=session.login))
         return {self.profile: profile_html(session.user_id, entries, note),
                 self.entry_dd: gr.update(choices=entry_choices(entries), value=None)}
 

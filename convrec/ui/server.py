@@ -25,7 +25,8 @@ def serve(app: ChatApp, *, block: bool = True, warm: bool = True) -> tuple[gr.Bl
     wait; `block=False` returns at once (tests, and `convrec ui`, which waits itself).
     """
     settings = app.settings
-    auth = settings.ui_credentials()
+    accounts = app.accounts  # the logins of CONVREC_UI_AUTH, checked in constant time
+    auth = accounts.check if accounts.enabled else None
     if warm:
         app.pool.warm_up(app.default_backend, app.active_policy)
         app.users()

@@ -31,6 +31,9 @@ class UiSession:
     policy: Path | None = None
     """The dialogue policy checkpoint answering this chat (None: the hand-written rules); the
     app's active policy when the session began."""
+    login: str | None = None
+    """The signed-in login the session was opened for (None without CONVREC_UI_AUTH): whose
+    threads it may open and whose profile edits it sees."""
 
 
 def turn_marker(thread_id: str, turn: int) -> str:
@@ -76,11 +79,19 @@ def remember_thread(threads: list[dict[str, Any]] | None, session: UiSession, te
     """This browser's threads, most recent first, the current one updated."""
     threads = [dict(t) for t in threads or [] if isinstance(t, dict) and t.get("id")]
     old = next((t for t in threads if t["id"] == session.thread_id), None)
-    entry = {"id": session.thread_id, "user": session.user_id,
+    entry = {"id": session.thread_id, "user": session.user_id, "login": session.login,
              "title": (old or {}).get("title") or text[:60],
              "at": datetime.now(UTC).isoformat(timespec="seconds")}
     rest = [t for t in threads if t["id"] != session.thread_id]
     return [entry, *rest][:MAX_BROWSER_THREADS]
+
+
+def own_threads(threads: list[dict[str, Any]] | None, login: str | None
+                ) -> list[dict[str, Any]]:
+    """The entries of this browser's thread list that `login` opened (all without logins):
+    two logins on one browser never see each other's chats in the picker."""
+    return [dict(t) for t in threads or [] if isinstance(t, dict) and t.get("id")
+            and (login is None or t.get("login") == login)]
 
 
 def thread_choices(threads: list[dict[str, Any]]) -> list[tuple[str, str]]:

@@ -17,6 +17,7 @@ import gradio as gr
 
 from convrec.errors import ConvrecError
 from convrec.ui import runs
+from convrec.ui.accounts import login_of
 from convrec.ui.evaluate_tab import TICK_S, default_name
 from convrec.ui.jobs_view import JobTab, job_html
 from convrec.ui.render import status_html
@@ -124,21 +125,24 @@ class TrainTab(JobTab):
                 self.active: self._active_html(),
                 self.job: self._job_html(self.jobs.current("train"))}
 
-    def start(self, name: str, preset: str, stages: list[str], config: str) -> dict[Any, Any]:
+    def start(self, name: str, preset: str, stages: list[str], config: str,
+              request: gr.Request | None = None) -> dict[Any, Any]:
         try:
             job = self.jobs.start("rl", {"name": name, "config": config or "",
-                                         "small": preset == "small", "stages": stages or []})
+                                         "small": preset == "small", "stages": stages or []},
+                                  owner=login_of(request))
         except ConvrecError as exc:
             return {self.status: status_html(f"Not started: {exc}", "error")}
         return {self.status: status_html(f"Started: {job.title}."),
                 self.job: self._job_html(job), self.name: default_name("rl"), self.seen: {}}
 
-    def stop(self) -> dict[Any, Any]:
+    def stop(self, request: gr.Request | None = None) -> dict[Any, Any]:
         job = self.jobs.current("train")
         if job is None or not job.active:
             return {self.status: status_html("No training job is running.", "error")}
+        login = login_of(request)
         try:
-            job = self.jobs.stop(job.id)
+            job = self.jobs.stop(job.id, login=login, admin=self.app.accounts.is_admin(login))
         except ConvrecError as exc:
             return {self.status: status_html(str(exc), "error")}
         return {self.status: status_html("Stopping: the trainer saves after the step it is in; "

@@ -12,12 +12,14 @@ import gradio as gr
 
 from convrec.agent.ledger import Ledger
 from convrec.errors import ConvrecError
+from convrec.ui.accounts import login_of
 from convrec.ui.handlers import SessionHandlers
 from convrec.ui.render import status_html
 from convrec.ui.session import (
     UiSession,
     client_key,
     one_line,
+    own_threads,
     remember_thread,
     thread_choices,
     turn_marker,
@@ -37,7 +39,9 @@ class TurnHandlers(SessionHandlers):
              request: gr.Request) -> Iterator[dict[Any, Any]]:
         """One chat turn, streamed: the plan and tool trace as a collapsible step, then the
         reply as it is written, then the cards and the ledger."""
-        session = session or self._new_session()
+        login = login_of(request)
+        if session is None or session.login != login:
+            session = self._new_session(login=login)
         history = list(history or [])
         text = (message or "").strip()
         if not text:
@@ -63,7 +67,7 @@ class TurnHandlers(SessionHandlers):
         result = None
         try:
             for event in agent.stream(text, thread_id=session.thread_id,
-                                      user_id=session.user_id):
+                                      user_id=session.user_id, login=login):
                 kind = event["event"]
                 line = event_line(event)
                 if line is not None:
@@ -102,9 +106,10 @@ class TurnHandlers(SessionHandlers):
         session.cards = list(result.cards)
         session.feedback = {}
         threads = remember_thread(threads, session, text)
+        shown = own_threads(threads, login)
         updates = {self.chatbot: history, self.session: session,
                    self.thread_box: session.thread_id, self.browser_threads: threads,
-                   self.threads_dd: gr.update(choices=thread_choices(threads)),
+                   self.threads_dd: gr.update(choices=thread_choices(shown)),
                    self.status: status_html(warning, "warning"),
                    self.turn_marker: turn_marker(session.thread_id, result.turn)}
         updates.update(self._panels(session, Ledger.model_validate(result.ledger)))
@@ -127,13 +132,15 @@ class TurnHandlers(SessionHandlers):
                     "This reply was written from templates.")
         return self.pool.agent(choice, session.policy), ""
 
-    def feedback(self, slot: int, kind: str, session: UiSession | None) -> dict[Any, Any]:
+    def feedback(self, slot: int, kind: str, session: UiSession | None,
+                 request: gr.Request | None = None) -> dict[Any, Any]:
         if session is None or slot >= len(session.cards):
             return {self.status: status_html("That card is gone: ask for new films.", "error")}
         card = session.cards[slot]
         item_id = int(card["item_id"])
         try:
-            self._reader().feedback(session.thread_id, item_id, kind, source="ui")
+            self._reader().feedback(session.thread_id, item_id, kind, source="ui",
+                                    login=login_of(request))
         except ConvrecError as exc:
             return {self.status: status_html(str(exc), "error")}
         session.feedback[item_id] = kind

@@ -60,6 +60,7 @@ def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, A
     return {
         "turn": turn,
         "user_id": user_id,
+        "owner": state.get("owner") or ctx.owner,
         "ledger": new_ledger.model_dump(mode="json"),
         "understood": understood,
         "decision": {},
