@@ -93,7 +93,9 @@ def translated(url: str) -> Iterator[None]:
         raise
     except Exception as exc:
         if is_connection_error(exc):
-            raise database_error(exc, url) from None
+            error = database_error(exc, url)
+            log.warning("%s", error)  # one line (the pool's own retries are not logged)
+            raise error from None
         raise
 
 
@@ -106,6 +108,9 @@ def open_pool(url: str, *, name: str, max_size: int = 8) -> Any:
     except ImportError:
         raise ConfigError("CONVREC_SESSIONS_URL needs the postgres extra: "
                           "pip install -e '.[postgres]'") from None
+    # the pool logs every failed reconnection attempt in several lines; `translated` logs one
+    # line per call that fails instead
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
     return ConnectionPool(
         url, name=name, min_size=1, max_size=max_size, open=True, timeout=POOL_TIMEOUT_S,
         check=ConnectionPool.check_connection, reconnect_timeout=24 * 3600.0,
