@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from convrec.config import Settings
 from convrec.errors import ConfigError, ConvrecError
 
@@ -32,8 +34,10 @@ CONNECT_TIMEOUT_S = 3
 
 def sessions_url(settings: Settings) -> str | None:
     """The PostgreSQL URL of the sessions' database, None for the embedded SQLite files."""
-    secret = settings.sessions_url
-    return secret.get_secret_value() if secret is not None else None
+    secret: Any = settings.sessions_url  # a str when set by model_copy(update=...)
+    if isinstance(secret, SecretStr):
+        secret = secret.get_secret_value()
+    return secret.strip() or None if isinstance(secret, str) else None
 
 
 def describe(url: str) -> str:
