@@ -212,6 +212,9 @@ class JobManager:
         while not self._closed:
             try:
                 self._tick()
+            except ConvrecError as exc:  # the shared database away: it tries again
+                log.warning("job manager: %s", exc)
+                self._wake.wait(5.0)
             except Exception:  # the watcher must outlive any one bad job folder
                 log.exception("job manager tick failed")
             self._wake.wait(self.poll_s)
