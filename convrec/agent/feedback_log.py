@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from convrec.agent.sessions_db import open_pool, sessions_url, translated
+from convrec.agent.sessions_db import open_pool, schema_lock, sessions_url, translated
 from convrec.config import Settings
 
 _DDL = """
@@ -115,7 +115,7 @@ class PostgresFeedbackLog(FeedbackLog):
         self._url = url
         self._pool = open_pool(url, name="feedback", max_size=4)
         try:
-            with translated(url), self._pool.connection() as conn:
+            with schema_lock(self._pool, url) as conn:
                 for statement in filter(str.strip, _PG_DDL.split(";")):
                     conn.execute(statement)
         except BaseException:

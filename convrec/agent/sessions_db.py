@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 POOL_TIMEOUT_S = 5.0
 """How long a call waits for a connection before it reports the database unreachable."""
 CONNECT_TIMEOUT_S = 3
+SCHEMA_LOCK = 0x636F6E7672656301
+"""The advisory lock under which a replica creates or migrates the tables (`schema_lock`)."""
+SCHEMA_LOCK_WAIT_S = 120.0
 
 
 def sessions_url(settings: Settings) -> str | None:
@@ -122,6 +126,27 @@ def open_pool(url: str, *, name: str, max_size: int = 8) -> Any:
                 "connect_timeout": CONNECT_TIMEOUT_S})
 
 
+@contextlib.contextmanager
+def schema_lock(pool: Any, url: str) -> Iterator[Any]:
+    """A connection holding the schema lock: replicas that start together create and migrate
+    the tables one at a time (concurrent CREATE TABLE IF NOT EXISTS, or two runs of the
+    checkpointer's migrations, fail with a unique violation)."""
+    with translated(url), pool.connection() as conn:
+        # try and sleep rather than wait in pg_advisory_lock: a waiting statement holds a
+        # snapshot, which the migrations' CREATE INDEX CONCURRENTLY would wait for in turn
+        deadline = time.monotonic() + SCHEMA_LOCK_WAIT_S
+        while not conn.execute("SELECT pg_try_advisory_lock(%s) AS got",
+                               [SCHEMA_LOCK]).fetchone()["got"]:
+            if time.monotonic() > deadline:
+                raise ConvrecError(f"the sessions database ({describe(url)}) is being set up "
+                                   f"by another replica for over {SCHEMA_LOCK_WAIT_S:g} s")
+            time.sleep(0.1)
+        try:
+            yield conn
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", [SCHEMA_LOCK])
+
+
 def _postgres_saver(url: str) -> Any:
     try:
         from langgraph.checkpoint.postgres import PostgresSaver
@@ -143,7 +168,8 @@ def _postgres_saver(url: str) -> Any:
     pool = open_pool(url, name="sessions", max_size=4)  # the saver holds a lock per call
     saver = Saver(pool)
     try:
-        saver.setup()
+        with schema_lock(pool, url):
+            saver.setup()  # on another connection of the pool
     except BaseException:
         pool.close()
         raise

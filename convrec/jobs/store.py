@@ -185,14 +185,14 @@ class PostgresJobStore(JobStore):
     shared = True
 
     def __init__(self, url: str, root: Path) -> None:
-        from convrec.agent.sessions_db import open_pool, translated
+        from convrec.agent.sessions_db import open_pool, schema_lock, translated
 
         super().__init__(root)
         self._url = url
         self._translated = translated
         self._pool = open_pool(url, name="jobs", max_size=4)
         try:
-            with self._translated(url), self._pool.connection() as conn:
+            with schema_lock(self._pool, url) as conn:
                 conn.execute(_PG_DDL)
         except BaseException:
             self._pool.close()

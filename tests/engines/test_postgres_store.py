@@ -130,3 +130,32 @@ def test_a_thread_survives_a_new_agent_on_the_same_url(postgres, real_resources,
         assert saver.get_tuple({"configurable": {"thread_id": "pg-1"}}) is not None
     finally:
         saver.conn.close()
+
+
+@pytest.mark.timeout(120)
+def test_replicas_starting_together_create_the_tables_once(postgres, tmp_path):
+    """Several replicas opening a fresh database at once (each its own pools): no unique
+    violation from concurrent table creation or checkpointer migrations."""
+    import threading
+
+    url = postgres.new_database("together")
+    errors: list[BaseException] = []
+    opened: list[object] = []
+
+    def replica(n: int) -> None:
+        try:
+            settings = settings_on(url, tmp_path / f"home-{n}")
+            opened.extend([open_checkpointer(settings).conn, open_feedback_log(settings),
+                           open_job_store(settings)])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=replica, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for thing in opened:
+        thing.close()  # type: ignore[attr-defined]
+    assert not errors, errors
+    assert len(opened) == 12
