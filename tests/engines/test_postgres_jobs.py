@@ -11,7 +11,7 @@ import pytest
 
 from convrec.jobs.manager import JobManager
 from convrec.jobs.store import Job, PostgresJobStore, new_job_id
-from tests.jobs.test_jobs import SLOW, dead_pid, wait_ended, wait_for, wait_progress
+from tests.jobs.test_jobs import SLOW, dead_pid, wait_ended, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,7 @@ def two_replicas(postgres, sim_settings, sim_home, tmp_path):
     url = postgres.new_database("jobs")
     managers = [JobManager(sim_settings.model_copy(update={
         "home": tmp_path / f"home-{n}", "runs_dir": tmp_path / f"runs-{n}",
-        "sessions_url": url}), grace_s=10, poll_s=0.2) for n in (1, 2)]
+        "sessions_url": url}), grace_s=2, poll_s=0.2) for n in (1, 2)]
     try:
         yield managers
     finally:
@@ -35,13 +35,17 @@ def test_a_job_runs_on_its_replica_is_listed_by_both_and_stops_from_either(two_r
     assert isinstance(one.store, PostgresJobStore) and one.host != two.host
     job = one.start("simulate", {"name": "long", **SLOW})
     assert job.host == one.host
-    wait_progress(one.store, job.id)  # its worker read the record from the database
+    def started() -> bool:  # its worker read the record from the database, and reports
+        status = one.store.status(job.id)
+        return status is not None and status.state == "running" and status.pid is not None
+
+    wait_for(started, what="the job's worker to start")
     seen = two.get(job.id)
     assert seen is not None and seen.state == "running" and seen.host == one.host
     assert [j.id for j in two.jobs()] == [job.id]
     assert not two.store.folder(job.id).exists()  # its folder is on the host that runs it
     two.stop(job.id)  # replica 2 asks; replica 1 runs it and passes the request on
-    ended = wait_ended(one, job.id)
+    ended = wait_ended(one, job.id)  # after its dialogue, or the 2 s grace
     assert ended.state == "stopped", (ended.message, one.log_tail(job.id))
     assert two.get(job.id).state == "stopped"
     assert (one.store.folder(job.id) / "status.json").is_file()
