@@ -16,7 +16,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install install-dev catalog indexes browser lint typecheck clean
+.PHONY: run test install install-dev catalog indexes browser postgres lint typecheck clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,13 +50,20 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
+# The engine tests start Debian's PostgreSQL themselves (initdb + pg_ctl on a free loopback port).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl > /dev/null 2>&1 || { \
+		command -v apt-get > /dev/null || { echo "install PostgreSQL (pg_ctl) for the engine tests"; exit 1; }; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql > /dev/null 2>&1 \
+		|| ($(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql); }
+
 ## The main job on the embedded defaults: no API key, no network.
 ## The browser app on http://127.0.0.1:7860 (CONVREC_UI_PORT); `convrec chat` is the terminal one.
 run: indexes
 	$(BIN)/convrec ui
 
-## The whole test suite (installs the dev dependencies and Chromium first).
-test: install-dev browser
+## The whole test suite (installs the dev dependencies, Chromium and PostgreSQL first).
+test: install-dev browser postgres
 	$(BIN)/ruff check convrec tests
 	CONVREC_REQUIRE_BROWSER=1 CONVREC_REQUIRE_ENGINES=1 $(BIN)/python -m pytest
 

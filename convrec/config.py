@@ -173,6 +173,25 @@ class Settings(BaseSettings):
         default=None, description="Comma-separated logins of CONVREC_UI_AUTH that are admins "
         "(they may stop anyone's job).")
 
+    # Shared engines for several app replicas (README "Several machines").
+    sessions_url: SecretStr | None = Field(
+        default=None,
+        description="A PostgreSQL database for chat sessions, the feedback log and the jobs' "
+        "records (postgresql://user:password@host:port/db), shared by every replica. "
+        "Empty: SQLite files under HOME (sessions_path, feedback_path, HOME/jobs).",
+    )
+
+    @field_validator("sessions_url", mode="before")
+    @classmethod
+    def _check_sessions_url(cls, value: Any) -> Any:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text is None or (isinstance(text, str) and not text.strip()):
+            return None
+        if not isinstance(text, str) or not text.strip().startswith(
+                ("postgresql://", "postgres://")):
+            raise ValueError("expected a PostgreSQL URL, postgresql://user:password@host:port/db")
+        return text.strip()
+
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
         self.home = self.home.expanduser()

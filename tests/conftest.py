@@ -16,6 +16,7 @@ import pytest
 from convrec.catalog.builder import build_catalog
 from convrec.catalog.db import Catalog
 from tests.harness.chroma import chroma_server, chroma_url  # noqa: F401  (shared fixtures)
+from tests.harness.postgres import postgres, postgres_server  # noqa: F401  (fixtures for all)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"

@@ -1,7 +1,8 @@
 """The agent as callers use it: one turn, a stream of events, sessions and feedback.
 
-`Agent` owns the compiled graph, the checkpointer (SqliteSaver keyed by thread id,
-so a session resumes after a restart with its whole ledger), the shared resources
+`Agent` owns the compiled graph, the checkpointer (SqliteSaver, or PostgresSaver on
+CONVREC_SESSIONS_URL: `sessions_db`; keyed by thread id, so a session resumes after a
+restart, or on another replica, with its whole ledger), the shared resources
 and the LLM. Identity comes from the caller's session: a thread is bound to the
 user it was opened with and the LLM never sees or chooses it.
 
@@ -26,20 +27,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from convrec.agent.access import check_thread
-from convrec.agent.feedback_log import FeedbackLog
+from convrec.agent.feedback_log import FeedbackLog, open_feedback_log
 from convrec.agent.graph import compile_graph
 from convrec.agent.ledger import Ledger
 from convrec.agent.policy import Policy, make_policy
+from convrec.agent.sessions_db import close_checkpointer, open_checkpointer, thread_ids
 from convrec.agent.state import AgentContext
 from convrec.config import Settings, get_settings
 from convrec.errors import ConvrecError
@@ -76,17 +76,6 @@ class TurnResult(BaseModel):
     first_token_ms: float | None = None
 
 
-def open_checkpointer(path: Path) -> Any:
-    """A SqliteSaver on `path` (created if missing), safe to share between threads."""
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), check_same_thread=False)
-    saver = SqliteSaver(conn)
-    saver.setup()
-    return saver
-
-
 class Agent:
     def __init__(
         self,
@@ -105,18 +94,19 @@ class Agent:
         self._use_llm = use_llm
         self._llm_lock = threading.Lock()
         self._policy = policy
-        self.checkpointer = checkpointer or open_checkpointer(self.settings.sessions)
+        self.checkpointer = checkpointer or open_checkpointer(self.settings)
         self.graph = compile_graph(self.checkpointer)
         self._feedback_log = feedback_log
         self._log_lock = threading.Lock()
 
     @property
     def feedback_log(self) -> FeedbackLog:
-        """The durable feedback log (settings.feedback), opened on first use."""
+        """The durable feedback log (settings.feedback, or the sessions' PostgreSQL database),
+        opened on first use."""
         if self._feedback_log is None:
             with self._log_lock:
                 if self._feedback_log is None:
-                    self._feedback_log = FeedbackLog(self.settings.feedback)
+                    self._feedback_log = open_feedback_log(self.settings)
         return self._feedback_log
 
     # ------------------------------------------------------------------ parts
@@ -191,12 +181,7 @@ class Agent:
 
     def threads(self, limit: int = 50) -> list[str]:
         """Thread ids with saved state, most recent first."""
-        seen: dict[str, None] = {}
-        for checkpoint in self.checkpointer.list(None, limit=limit * 20):
-            seen.setdefault(checkpoint.config["configurable"]["thread_id"], None)
-            if len(seen) >= limit:
-                break
-        return list(seen)
+        return thread_ids(self.checkpointer, limit)
 
     def feedback(self, thread_id: str, item_id: int, kind: Feedback, *,
                  source: str = "api", login: str | None = None) -> Ledger:
@@ -339,8 +324,6 @@ class Agent:
         )
 
     def close(self) -> None:
-        conn = getattr(self.checkpointer, "conn", None)
-        if conn is not None:
-            conn.close()
+        close_checkpointer(self.checkpointer)  # the SQLite connection or the PostgreSQL pool
         if self._feedback_log is not None:
             self._feedback_log.close()

@@ -11,6 +11,11 @@ checkpoint first). If it has not ended after `grace_s`, its process group is ter
 Restarts. A server that starts finds the jobs the last one left queued or running: each is
 marked interrupted (a running one's process, if somehow still alive, is ended first), and
 its run folder keeps its partial outputs; starting the same run name again resumes it.
+
+Several replicas (CONVREC_SESSIONS_URL). The records are shared: every replica lists every
+job, and stops any (a stop request in the record; the replica running it passes it on). Each
+replica runs, queues, limits and recovers only its own jobs (`Job.host`): lanes and memory are
+per machine, and a job's folder and outputs stay on the host that runs it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -28,7 +34,16 @@ from typing import Any
 
 from convrec.config import Settings
 from convrec.errors import ConvrecError
-from convrec.jobs.store import FINAL, LOG, SETTINGS, STOP, Job, JobStore, new_job_id, write_json
+from convrec.jobs.store import (
+    FINAL,
+    LOG,
+    SETTINGS,
+    STOP,
+    Job,
+    new_job_id,
+    open_job_store,
+    write_json,
+)
 from convrec.jobs.tasks import task
 
 log = logging.getLogger(__name__)
@@ -71,7 +86,8 @@ class JobManager:
                  root: Path | None = None, grace_s: float = 60.0, poll_s: float = 0.5) -> None:
         self.settings = settings
         self.runs_dir = Path(runs_dir or settings.runs_dir).resolve()
-        self.store = JobStore(root or settings.home / "jobs")
+        self.store = open_job_store(settings, root)
+        self.host = f"{socket.gethostname()}:{self.store.root.resolve()}"
         self.grace_s = grace_s
         self.poll_s = poll_s
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -85,6 +101,10 @@ class JobManager:
         self._thread.start()
 
     # ------------------------------------------------------------------ reading
+
+    def mine(self, job: Job) -> bool:
+        """Does this server run `job`? (Every job, unless the records are shared.)"""
+        return not self.store.shared or job.host == self.host
 
     def jobs(self, lane: str | None = None, kind: str | None = None) -> list[Job]:
         """Jobs, newest first."""
@@ -123,7 +143,7 @@ class JobManager:
         chosen = task(kind)
         prepared = chosen.prepare(params, self.settings, self.runs_dir)
         with self._lock:
-            active = [j for j in self.jobs() if j.active]
+            active = [j for j in self.jobs() if j.active and self.mine(j)]
             if chosen.lane == "train":
                 running = [j for j in active if j.lane == "train"]
                 if running:
@@ -135,7 +155,9 @@ class JobManager:
                 raise ConvrecError(f"a job is already writing {prepared.out.name}: choose "
                                    "another run name")
             job = Job(id=new_job_id(kind), kind=kind, lane=chosen.lane, title=prepared.title,
-                      params=prepared.params, out=str(prepared.out), owner=owner)
+                      params=prepared.params, out=str(prepared.out), owner=owner,
+                      host=self.host if self.store.shared else "")
+            self.store.folder(job.id).mkdir(parents=True, exist_ok=True)
             self.store.save(job)
             data, _ = self.settings.to_child()
             write_json(self.store.folder(job.id) / SETTINGS, data)
@@ -158,10 +180,11 @@ class JobManager:
                 job.message = "cancelled before it started"
                 self.store.save(job)
             elif job.state == "running":
-                (self.store.folder(job.id) / STOP).touch()
                 job.stop_requested = True
                 self.store.save(job)
-                self._stop_asked.setdefault(job.id, time.monotonic())
+                if self.mine(job):
+                    self._ask_stop(job.id)
+                # else the replica running it sees the request in the record (_tick)
             else:
                 raise ConvrecError(f"that job has ended already ({job.state})")
         self._wake.set()
@@ -185,6 +208,11 @@ class JobManager:
                         _kill_group(proc.pid, signal.SIGKILL)
                 for job_id in list(self._procs):
                     self._reap(job_id, interrupted=True)
+        self.store.close()
+
+    def _ask_stop(self, job_id: str) -> None:
+        (self.store.folder(job_id) / STOP).touch()
+        self._stop_asked.setdefault(job_id, time.monotonic())
 
     # ------------------------------------------------------------------ the watcher
 
@@ -192,6 +220,9 @@ class JobManager:
         while not self._closed:
             try:
                 self._tick()
+            except ConvrecError as exc:  # the shared database away: it tries again
+                log.warning("job manager: %s", exc)
+                self._wake.wait(5.0)
             except Exception:  # the watcher must outlive any one bad job folder
                 log.exception("job manager tick failed")
             self._wake.wait(self.poll_s)
@@ -202,6 +233,10 @@ class JobManager:
             for job_id, proc in list(self._procs.items()):
                 if proc.poll() is not None:
                     self._reap(job_id)
+                elif job_id not in self._stop_asked and self.store.shared:
+                    job = self.store.load(job_id)  # another replica may have asked it to stop
+                    if job is not None and job.stop_requested:
+                        self._ask_stop(job_id)
                 elif job_id in self._stop_asked:
                     waited = time.monotonic() - self._stop_asked[job_id]
                     if waited > self.grace_s + 15:
@@ -211,7 +246,7 @@ class JobManager:
             if self._closed or not self._schedule:
                 return  # nothing can be waiting: no need to read every job folder
             self._schedule = False
-            jobs = self.store.all()
+            jobs = [j for j in self.store.all() if self.mine(j)]
             for lane in LANES:
                 if any(j.lane == lane and j.state == "running" for j in jobs):
                     continue
@@ -267,7 +302,7 @@ class JobManager:
         """Mark the jobs a previous server left queued or running; returns their ids."""
         found = []
         for job in self.store.all():
-            if not job.active:
+            if not job.active or not self.mine(job):
                 continue
             status = job.status
             if job.state == "running" and status is not None and status.state in FINAL:

@@ -5,6 +5,11 @@ Each file has one writer, so the server and the job's process never race:
 - `status.json` (the job's process): progress, the state it reached, its result or error;
 - `log.txt` (the job's process): what it printed;
 - `STOP` (the server, on request): the job's process stops cleanly when it sees it.
+
+With CONVREC_SESSIONS_URL (several replicas) the record that job.json holds goes to a table of
+the sessions' PostgreSQL database instead (`PostgresJobStore`), so every replica lists every
+job; the folder (status, log, STOP, settings) stays on the host that runs it, named in the
+record's `host`. `open_job_store(settings)` picks the backend.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from convrec.config import Settings
 
 JobState = Literal["queued", "running", "done", "failed", "stopped", "interrupted", "cancelled"]
 ACTIVE: frozenset[str] = frozenset({"queued", "running"})
@@ -72,6 +79,8 @@ class Job(BaseModel):
     stop_requested: bool = False
     owner: str | None = None
     """The login that started it (None: started without logins); only it or an admin stops it."""
+    host: str = ""
+    """The server that runs it (its host and jobs folder); empty: this one (folder store)."""
     status: Status | None = None
 
     @property
@@ -105,6 +114,9 @@ def read_json(path: Path) -> Any | None:
 
 class JobStore:
     """The job folders of one home."""
+
+    shared = False
+    """Do other servers read and write these records (PostgresJobStore)?"""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -154,3 +166,80 @@ class JobStore:
         except OSError:
             return ""
         return "\n".join(text.replace("\r", "\n").splitlines()[-lines:])
+
+    def close(self) -> None:
+        """Nothing to release for folders."""
+
+
+_PG_DDL = """
+CREATE TABLE IF NOT EXISTS convrec_jobs (
+    id TEXT PRIMARY KEY,
+    created DOUBLE PRECISION NOT NULL,
+    record JSONB NOT NULL
+);
+"""
+
+
+class PostgresJobStore(JobStore):
+    """Job records in the sessions' PostgreSQL database, shared by every replica; the folders
+    (status, log, STOP, settings) under `root` on the host that runs each job."""
+
+    shared = True
+
+    def __init__(self, url: str, root: Path) -> None:
+        from convrec.agent.sessions_db import open_pool, schema_lock, translated
+
+        super().__init__(root)
+        self._url = url
+        self._translated = translated
+        self._pool = open_pool(url, name="jobs", max_size=4)
+        try:
+            with schema_lock(self._pool, url) as conn:
+                conn.execute(_PG_DDL)
+        except BaseException:
+            self._pool.close()
+            raise
+
+    def save(self, job: Job) -> Job:
+        from psycopg.types.json import Jsonb
+
+        record = job.model_dump(mode="json", exclude={"status"})
+        with self._translated(self._url), self._pool.connection() as conn:
+            conn.execute("INSERT INTO convrec_jobs (id, created, record) VALUES (%s, %s, %s) "
+                         "ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record",
+                         [job.id, job.created, Jsonb(record)])
+        return job
+
+    def _parse(self, record: Any) -> Job | None:
+        try:
+            job = Job.model_validate(record)
+        except ValueError:
+            return None
+        job.status = self.status(job.id)
+        return job
+
+    def load(self, job_id: str) -> Job | None:
+        with self._translated(self._url), self._pool.connection() as conn:
+            row = conn.execute("SELECT record FROM convrec_jobs WHERE id = %s",
+                               [job_id]).fetchone()
+        return None if row is None else self._parse(row["record"])
+
+    def all(self) -> list[Job]:
+        """Every replica's jobs, newest first."""
+        with self._translated(self._url), self._pool.connection() as conn:
+            rows = conn.execute("SELECT record FROM convrec_jobs ORDER BY created DESC"
+                                ).fetchall()
+        return [job for row in rows if (job := self._parse(row["record"])) is not None]
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def open_job_store(settings: Settings, root: Path | None = None) -> JobStore:
+    """The settings' job store: folders under `root` (default HOME/jobs), with the records in
+    the sessions' PostgreSQL database when CONVREC_SESSIONS_URL is set."""
+    from convrec.agent.sessions_db import sessions_url
+
+    root = Path(root or settings.home / "jobs")
+    url = sessions_url(settings)
+    return PostgresJobStore(url, root) if url is not None else JobStore(root)

@@ -17,7 +17,7 @@ import threading
 import traceback
 from pathlib import Path
 
-from convrec.jobs.store import SETTINGS, JobStore, Status, read_json
+from convrec.jobs.store import SETTINGS, Status, open_job_store, read_json
 
 INTERRUPTED = "the server stopped while this job ran; its partial outputs are kept"
 
@@ -55,7 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     from convrec.jobs.tasks import task
 
     folder = args.folder.resolve()
-    job = JobStore(folder.parent).load(folder.name)
+    try:  # the record is in job.json, or in the sessions' database (CONVREC_SESSIONS_URL)
+        settings = Settings.model_validate(read_json(folder / SETTINGS) or {})
+        store = open_job_store(settings, folder.parent)
+        job = store.load(folder.name)
+        store.close()
+    except (ConvrecError, ValueError) as exc:
+        print(f"cannot read job {folder.name}: {exc}", file=sys.stderr)
+        return 2
     if job is None:
         print(f"no job in {folder}", file=sys.stderr)
         return 2
@@ -65,7 +72,6 @@ def main(argv: list[str] | None = None) -> int:
         _watch_parent(args.parent, reporter)
     signal.signal(signal.SIGTERM, _terminated)
     try:
-        settings = Settings.model_validate(read_json(folder / SETTINGS) or {})
         from convrec.redact import install
 
         install(settings)  # secrets never reach log.txt

@@ -1,4 +1,5 @@
-"""The app's API (gradio_client, `/turn`): one chat turn in, the reply and the cards out."""
+"""The app's API (gradio_client): `/turn`, one chat turn in, the reply and the cards out;
+`/feedback`, a like / not for me / seen on a film of a thread (what the cards' buttons do)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,12 @@ from convrec.ui.accounts import login_of
 from convrec.ui.session import client_key, new_thread_id
 from convrec.ui.turns import TurnHandlers
 from convrec.ui.users import resolve_user
+
+
+def refused(message: str) -> gr.Error:
+    """An API error for the caller, in one line; an expected refusal, so the server's log gets
+    no traceback for it."""
+    return gr.Error(message, print_exception=False)
 
 
 class ApiParts(TurnHandlers):
@@ -26,10 +33,10 @@ class ApiParts(TurnHandlers):
         """
         text = (message or "").strip()
         if not text:
-            raise gr.Error("empty message: send some text")
+            raise refused("empty message: send some text")
         wait = self.limiter.hit(client_key(request))
         if wait:
-            raise gr.Error(f"too many messages: wait {wait:.0f} s "
+            raise refused(f"too many messages: wait {wait:.0f} s "
                            f"(limit {self.limiter.per_minute} a minute)")
         try:
             user = resolve_user(user_id, self.pool.resources.catalog)
@@ -40,5 +47,32 @@ class ApiParts(TurnHandlers):
             result = agent.turn(text, thread_id=named or new_thread_id(), user_id=user,
                                 login=login)
         except ConvrecError as exc:
-            raise gr.Error(str(exc)) from None
+            raise refused(str(exc)) from None
         return result.model_dump(mode="json")
+
+    def api_feedback(self, thread_id: str, item_id: int, kind: str, user_id: str = "",
+                     request: gr.Request | None = None) -> dict[str, Any]:
+        """Feedback on a film: `kind` is like, reject (not for me) or seen. It goes into the
+        thread's ledger (the next turn acts on it) and the feedback log. `thread_id` is one a
+        /turn returned; `user_id` as for /turn. Returns the thread's ledger."""
+        thread = (thread_id or "").strip()
+        if not thread:
+            raise refused("no thread: send the thread_id a /turn returned")
+        wait = self.limiter.hit(client_key(request))
+        if wait:
+            raise refused(f"too many messages: wait {wait:.0f} s "
+                           f"(limit {self.limiter.per_minute} a minute)")
+        try:
+            film = int(item_id)
+        except (TypeError, ValueError):
+            raise refused("item_id must be a film's id (an integer)") from None
+        try:
+            agent = self._reader()
+            if not agent.state(thread):
+                raise ConvrecError(f"no thread {thread!r}: start one with /turn")
+            agent.bind_user(thread, resolve_user(user_id, self.pool.resources.catalog))
+            ledger = agent.feedback(thread, film, str(kind or "").strip(), source="api")
+        except ConvrecError as exc:
+            raise refused(str(exc)) from None
+        return {"thread_id": thread, "item_id": film, "kind": kind,
+                "ledger": ledger.model_dump(mode="json"), "chips": ledger.describe()}

@@ -78,14 +78,14 @@ class AgentPool:
 
     def __init__(self, settings: Settings, *, resources: Any | None = None,
                  checkpointer: Any | None = None, feedback_log: Any | None = None) -> None:
-        from convrec.agent.feedback_log import FeedbackLog
-        from convrec.agent.service import open_checkpointer
+        from convrec.agent.feedback_log import open_feedback_log
+        from convrec.agent.sessions_db import open_checkpointer
         from convrec.tools.context import Resources
 
         self.settings = settings
         self.resources = resources or Resources.from_settings(settings)
-        self.checkpointer = checkpointer or open_checkpointer(settings.sessions)
-        self.feedback_log = feedback_log or FeedbackLog(settings.feedback)
+        self.checkpointer = checkpointer or open_checkpointer(settings)
+        self.feedback_log = feedback_log or open_feedback_log(settings)
         self._agents: dict[tuple[Any, ...], Any] = {}
         self._health: dict[tuple[Any, ...], Health] = {}
         self._lock = threading.Lock()

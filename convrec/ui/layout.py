@@ -185,3 +185,5 @@ class Layout(ApiParts):
         # The app's API (gradio_client): one turn in, the reply and the cards out.
         gr.api(self.api_turn, api_name="turn", concurrency_id="turn",
                concurrency_limit=self.settings.ui_concurrency)
+        gr.api(self.api_feedback, api_name="feedback", concurrency_id="feedback",
+               concurrency_limit=self.settings.ui_concurrency)
