@@ -67,11 +67,13 @@ class ApiParts(TurnHandlers):
         except (TypeError, ValueError):
             raise refused("item_id must be a film's id (an integer)") from None
         try:
-            agent = self._reader()
-            if not agent.state(thread):
+            agent, login = self._reader(), login_of(request)
+            # a thread that does not exist, or is another login's, reads the same
+            if not agent.open_thread(thread, login, existing=True):
                 raise ConvrecError(f"no thread {thread!r}: start one with /turn")
             agent.bind_user(thread, resolve_user(user_id, self.pool.resources.catalog))
-            ledger = agent.feedback(thread, film, str(kind or "").strip(), source="api")
+            ledger = agent.feedback(thread, film, str(kind or "").strip(), source="api",
+                                    login=login)
         except ConvrecError as exc:
             raise refused(str(exc)) from None
         return {"thread_id": thread, "item_id": film, "kind": kind,

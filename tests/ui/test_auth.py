@@ -172,6 +172,11 @@ def test_a_login_cannot_continue_or_probe_another_logins_thread(auth_app):
     with pytest.raises(Exception, match=NO_SUCH_CHAT) as unknown:
         bob.predict("more please", "web-0123456789abcdef", "", api_name="/turn")
     assert str(foreign.value) == str(unknown.value)  # ids cannot be probed
+    film = first["item_ids"][0]
+    with pytest.raises(Exception, match=NO_SUCH_CHAT):  # nor given feedback by another login
+        bob.predict(thread, film, "reject", "", api_name="/feedback")
+    liked = alice.predict(thread, film, "like", "", api_name="/feedback")
+    assert str(film) in liked["ledger"]["liked"]
     again = alice.predict("more please", thread, "", api_name="/turn")
     assert again["thread_id"] == thread and again["turn"] == 2  # bob changed nothing
     assert not set(again["item_ids"]) & set(first["item_ids"])
