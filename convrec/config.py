@@ -135,6 +135,13 @@ class Settings(BaseSettings):
     agent_recursion_limit: int = Field(
         default=12, ge=6, le=100, description="Most graph steps in one turn."
     )
+    # LLM endpoint faults (issue 19): one turn's whole wait on the endpoint, bounded.
+    llm_turn_budget_s: float | None = Field(
+        default=None, gt=0,
+        description="Most seconds one turn waits on an LLM endpoint, every call and retry "
+        "together (convrec.llm.turn_budget); after it, or once the endpoint failed, the turn "
+        "answers from templates. Default: twice llm_timeout_s.",
+    )
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
@@ -183,6 +190,11 @@ class Settings(BaseSettings):
     def index(self) -> Path:
         assert self.index_dir is not None
         return self.index_dir
+
+    @property
+    def llm_turn_budget(self) -> float:
+        """llm_turn_budget_s, else twice llm_timeout_s."""
+        return self.llm_turn_budget_s or 2 * self.llm_timeout_s
 
     @property
     def llm_cache(self) -> Path:
