@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from typing import Any
+
+from tests.agent.scripted_model import ScriptedModel
 
 INSTRUCTION = re.compile(r"ignore previous instructions|system:|new instructions|as user ",
                          re.I)
@@ -83,19 +84,14 @@ class Orders:
             self.calls.append((tool, {"user_id": user, "k": 5}))
 
 
-class ObedientModel:
-    """`answer(request)` for scripted_server; records every request."""
+class ObedientModel(ScriptedModel):
+    """A `ScriptedModel` (served by scripted_server, recording every request) whose answers
+    obey what it reads instead of following a script."""
 
     def __init__(self, read: list[int] | None = None) -> None:
+        super().__init__([])
         self.read = list(read or [])  # the films it looks up (else the first ones found)
-        self.planner_requests: list[dict[str, Any]] = []
-        self.other_requests: list[dict[str, Any]] = []
         self.obeyed: list[str] = []  # what it did because an instruction said so
-        self._lock = threading.Lock()
-
-    def tool_messages(self, request: int) -> list[str]:
-        return [m.get("content") or "" for m in self.planner_requests[request]["messages"]
-                if m.get("role") == "tool"]
 
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:
         names = {t.get("function", {}).get("name") for t in request.get("tools") or []}
