@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from convrec.errors import ConfigError
 
 LlmBackend = Literal["local", "openai", "vllm"]
+LLM_TURN_BUDGET_TIMEOUTS = 4  # the default turn budget, in request timeouts
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
@@ -140,7 +141,8 @@ class Settings(BaseSettings):
         default=None, gt=0,
         description="Most seconds one turn waits on an LLM endpoint, every call and retry "
         "together (convrec.llm.turn_budget); after it, or once the endpoint failed, the turn "
-        "answers from templates. Default: twice llm_timeout_s.",
+        "answers from templates. Default: four times the endpoint's request timeout "
+        "(llm_timeout_s).",
     )
 
     @model_validator(mode="after")
@@ -191,10 +193,11 @@ class Settings(BaseSettings):
         assert self.index_dir is not None
         return self.index_dir
 
-    @property
-    def llm_turn_budget(self) -> float:
-        """llm_turn_budget_s, else twice llm_timeout_s."""
-        return self.llm_turn_budget_s or 2 * self.llm_timeout_s
+    def llm_turn_budget(self, timeout_s: float | None = None) -> float:
+        """llm_turn_budget_s, else LLM_TURN_BUDGET_TIMEOUTS times the request timeout
+        (`timeout_s`, the endpoint's own when the agent was given one, else llm_timeout_s)."""
+        return self.llm_turn_budget_s or LLM_TURN_BUDGET_TIMEOUTS * (timeout_s
+                                                                    or self.llm_timeout_s)
 
     @property
     def llm_cache(self) -> Path:

@@ -257,7 +257,10 @@ class Agent:
         first_token: float | None = None
         final: dict[str, Any] = {}
         # The turn's LLM calls share one budget: a dead or hanging endpoint costs it once
-        with llm_turn_budget(self.settings.llm_turn_budget) as budget:
+        timeout = getattr(self._llm, "timeout_s", None)  # an endpoint the caller gave
+        budget_s = self.settings.llm_turn_budget(timeout if isinstance(timeout, int | float)
+                                                 else None)
+        with llm_turn_budget(budget_s) as budget:
             for mode, chunk in self.graph.stream({"message": message}, config,
                                                  context=self._context(user_id),
                                                  stream_mode=["custom", "values"]):

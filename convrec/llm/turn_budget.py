@@ -87,6 +87,8 @@ class TurnBudget:
 
     def record(self, error: LlmError) -> None:
         """A failed call: kept for the note; an unavailable endpoint ends the turn's calls."""
+        if isinstance(error, LlmUnavailable) and self.remaining() <= 0:  # cut by the budget
+            error = LlmUnavailable(f"the turn's LLM budget of {self.seconds:g} s ran out")
         if self.first_error is None:
             self.first_error = one_line(error, 200)
         if isinstance(error, LlmUnavailable):
