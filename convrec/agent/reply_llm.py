@@ -42,7 +42,7 @@ _FORBIDDEN_IN_INTRO = re.compile(r"[\"“”*#\[\]<>]|https?:|\bsorry\b|\bI can'
 # markdown links and images, code), links, and user references (identity is the session's).
 _MARKUP_IN_REPLY = re.compile(
     r"<\s*/?\s*[a-z!?]|\]\s*\(|!\[|`|\b(?:https?|javascript|data|file):|\bwww\.|&#?\w+;"
-    r"|\b(?:ml|rt|user):\s*\w", re.I)
+    r"|\b(?:ml|rt|critic|user):\s*\w", re.I)
 
 
 class TokenSink(Protocol):
