@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from convrec.errors import ConfigError
 
 LlmBackend = Literal["local", "openai", "vllm"]
+LLM_TURN_BUDGET_TIMEOUTS = 4  # the default turn budget, in request timeouts
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
@@ -192,6 +193,15 @@ class Settings(BaseSettings):
             raise ValueError("expected a PostgreSQL URL, postgresql://user:password@host:port/db")
         return text.strip()
 
+    # LLM endpoint faults (issue 19): one turn's whole wait on the endpoint, bounded.
+    llm_turn_budget_s: float | None = Field(
+        default=None, gt=0,
+        description="Most seconds one turn waits on an LLM endpoint, every call and retry "
+        "together (convrec.llm.turn_budget); after it, or once the endpoint failed, the turn "
+        "answers from templates. Default: four times the endpoint's request timeout "
+        "(llm_timeout_s).",
+    )
+
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
         self.home = self.home.expanduser()
@@ -246,6 +256,12 @@ class Settings(BaseSettings):
     def index(self) -> Path:
         assert self.index_dir is not None
         return self.index_dir
+
+    def llm_turn_budget(self, timeout_s: float | None = None) -> float:
+        """llm_turn_budget_s, else LLM_TURN_BUDGET_TIMEOUTS times the request timeout
+        (`timeout_s`, the endpoint's own when the agent was given one, else llm_timeout_s)."""
+        return self.llm_turn_budget_s or LLM_TURN_BUDGET_TIMEOUTS * (timeout_s
+                                                                    or self.llm_timeout_s)
 
     @property
     def llm_cache(self) -> Path:

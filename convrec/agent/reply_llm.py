@@ -38,6 +38,11 @@ INTRO_TOKENS = 40
 MAX_INTRO_CHARS = 160
 MAX_WISH_WORDS = 6
 _FORBIDDEN_IN_INTRO = re.compile(r"[\"“”*#\[\]<>]|https?:|\bsorry\b|\bI can't\b", re.I)
+# What a model-written reply may not carry outside the verified titles: markup (HTML tags,
+# markdown links and images, code), links, and user references (identity is the session's).
+_MARKUP_IN_REPLY = re.compile(
+    r"<\s*/?\s*[a-z!?]|\]\s*\(|!\[|`|\b(?:https?|javascript|data|file):|\bwww\.|&#?\w+;"
+    r"|\b(?:ml|rt|critic|user):\s*\w", re.I)
 
 
 class TokenSink(Protocol):
@@ -101,6 +106,15 @@ def grounded(text: str, cards: Sequence[CardFacts], ctx: ToolContext, *, must_na
         low = text.casefold()
         return all(c.title.casefold() in low for c in cards)
     return True
+
+
+def carries_markup(text: str, cards: Sequence[CardFacts]) -> bool:
+    """True when `text`, the verified titles taken out, carries markup, a link or a user
+    reference: what a model copies from data it read, never what a reply needs."""
+    rest = text
+    for title in sorted({c.title for c in cards}, key=len, reverse=True):
+        rest = rest.replace(title, " ")
+    return _MARKUP_IN_REPLY.search(rest) is not None
 
 
 def liked_labels(ledger: Ledger, ctx: ToolContext) -> list[str]:
@@ -268,6 +282,9 @@ def llm_full_reply(cards: Sequence[CardFacts], ledger: Ledger, grounds: Grounds,
         return None
     if not grounded(text, cards, ctx, must_name=True):
         log.info("full reply dropped: it does not name exactly the verified films")
+        return None
+    if carries_markup(text, cards):
+        log.info("full reply dropped: it carries markup, a link or a user reference")
         return None
     check = check_claims(text, grounds)
     if not check.ok:

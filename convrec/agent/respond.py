@@ -28,11 +28,13 @@ from convrec.agent.reply_llm import intro_messages as intro_messages
 from convrec.agent.reply_names import named_films as named_films
 from convrec.agent.reply_names import names_people as names_people
 from convrec.agent.understanding import Extraction
+from convrec.agent.understanding.lexicon import INJECTION
 from convrec.catalog.records import Item
 from convrec.tools.base import ScoredItem
 from convrec.tools.context import ToolContext
 
 OVERVIEW_CHARS = 240
+_DATA_MARKUP = re.compile(r"<\s*/?\s*[a-z!]|\]\s*\(|`", re.I)  # HTML tags, markdown links
 
 
 class Card(BaseModel):
@@ -90,6 +92,8 @@ def _constraint_part(item: Item, ledger: Ledger) -> str:
 def _evidence_part(evidence: Sequence[str]) -> list[str]:
     ranked: list[tuple[int, str]] = []
     for line in evidence:
+        if INJECTION.search(line) or _DATA_MARKUP.search(line):
+            continue  # data (a title, a review sentence) carrying an instruction: not quoted
         low = line.lower()
         if "below your" in low or low.startswith("semantic match") or low.startswith("without "):
             continue

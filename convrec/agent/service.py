@@ -43,6 +43,7 @@ from convrec.agent.sessions_db import close_checkpointer, open_checkpointer, thr
 from convrec.agent.state import AgentContext
 from convrec.config import Settings, get_settings
 from convrec.errors import ConvrecError
+from convrec.llm.turn_budget import llm_turn_budget
 from convrec.tools.base import parse_user_ref
 from convrec.tools.context import Resources
 
@@ -252,18 +253,29 @@ class Agent:
         started = time.perf_counter()
         first_token: float | None = None
         final: dict[str, Any] = {}
-        for mode, chunk in self.graph.stream({"message": message}, config,
-                                             context=self._context(user_id, login),
-                                             stream_mode=["custom", "values"]):
-            if mode == "custom":
-                if chunk.get("event") == "token" and first_token is None:
-                    first_token = (time.perf_counter() - started) * 1000
-                yield chunk
-            else:
-                final = chunk
+        # The turn's LLM calls share one budget: a dead or hanging endpoint costs it once
+        timeout = getattr(self._llm, "timeout_s", None)  # an endpoint the caller gave
+        budget_s = self.settings.llm_turn_budget(timeout if isinstance(timeout, int | float)
+                                                 else None)
+        with llm_turn_budget(budget_s) as budget:
+            for mode, chunk in self.graph.stream({"message": message}, config,
+                                                 context=self._context(user_id, login),
+                                                 stream_mode=["custom", "values"]):
+                if mode == "custom":
+                    if chunk.get("event") == "token" and first_token is None:
+                        first_token = (time.perf_counter() - started) * 1000
+                    yield chunk
+                else:
+                    final = chunk
         total = (time.perf_counter() - started) * 1000
-        yield {"event": "final", "result": self._result(thread_id, message, final, total,
-                                                        first_token)}
+        result = self._result(thread_id, message, final, total, first_token)
+        note = budget.note(result.reply_source) if budget is not None else None
+        if note is not None:  # why the reply came from templates, in one line
+            result.notes.append(note)
+            result.trace.append(note)
+        if budget is not None and budget.calls:
+            result.timings_ms["llm_wait"] = round(budget.waited_s * 1000, 2)
+        yield {"event": "final", "result": result}
 
     async def astream(self, message: str, *, thread_id: str, user_id: str | None = None
                       ) -> AsyncIterator[dict[str, Any]]:

@@ -28,6 +28,8 @@ calls). The modules:
 - `lc_messages`, `chat_embedded`: LangChain messages, and any `Llm` as a LangChain chat model
 - `openai_errors`, `openai_chat`, `openai_endpoint`, `openai_api`: the openai backend, on
   langchain-openai's `ChatOpenAI`
+- `turn_budget`, `http_deadline`: one turn's wait on an endpoint bounded (every call and
+  retry together), and a deadline on each whole HTTP response
 - `vllm_engine`: the vllm backend
 - `server_requests`, `server`: `convrec llm serve`, an OpenAI-compatible server
 - `tracing`: LangSmith tracing, on by its standard variables, off by default

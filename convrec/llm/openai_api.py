@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from convrec.llm.openai_endpoint import OpenAiEndpoint
+from convrec.llm.openai_endpoint import OpenAiEndpoint, failed
 from convrec.llm.openai_errors import Rejected
 from convrec.llm.types import LlmError, LlmOutputError, Message, check_messages, one_line
 
@@ -47,10 +47,12 @@ class OpenAiLlm(OpenAiEndpoint):
                 log.info("%s rejected %s structured output: %s", self.base_url, method, rejected)
                 last = rejected.error
                 continue
+            except LlmError as exc:  # garbage, or the endpoint gone: the turn says why
+                raise failed(exc) from None
             self._structured_method = method
             return result
         assert last is not None
-        raise last
+        raise failed(last)
 
     def _validated(self, reply: str | dict[str, Any], schema: type[T]) -> T:
         """`reply` (text holding a JSON object, or the object) as a `schema`, or a one-line

@@ -3,13 +3,15 @@ reading of a streamed reply that its sync and async loops share."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
 from convrec.llm.lc_messages import message_text
-from convrec.llm.openai_errors import map_chat_error
+from convrec.llm.openai_errors import REJECTED, map_chat_error
+from convrec.llm.turn_budget import TurnBudget, current_budget
 from convrec.llm.types import CancelToken, LlmError, LlmOutputError, one_line
 
 
@@ -26,7 +28,49 @@ class EndpointChatOpenAI(ChatOpenAI):
         payload = super()._get_request_payload(input_, stop=stop, **kwargs)
         if self.legacy_max_tokens and "max_completion_tokens" in payload:
             payload["max_tokens"] = payload.pop("max_completion_tokens")
+        budget = current_budget()
+        if budget is not None:  # inside a turn: no request outlives the turn's LLM budget
+            own = self.request_timeout if isinstance(self.request_timeout, int | float) else None
+            payload["timeout"] = budget.request_timeout(own)
         return payload
+
+    # Every call (text, structured output, tool calling) goes through these two: inside a
+    # turn they refuse to start once the endpoint failed or the budget is spent, and record
+    # a failure (convrec.llm.turn_budget).
+
+    def _generate(self, *args: Any, **kwargs: Any) -> Any:
+        budget = current_budget()
+        if budget is None:
+            return super()._generate(*args, **kwargs)
+        with budget.call():
+            try:
+                return super()._generate(*args, **kwargs)
+            except Exception as exc:
+                _record(budget, exc, self.openai_api_base or "", self.request_timeout)
+                raise
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        budget = current_budget()
+        if budget is None:
+            yield from super()._stream(*args, **kwargs)
+            return
+        with budget.call():
+            try:
+                yield from super()._stream(*args, **kwargs)
+            except Exception as exc:
+                _record(budget, exc, self.openai_api_base or "", self.request_timeout)
+                raise
+
+
+def _record(budget: TurnBudget, exc: BaseException, base_url: str, timeout: Any) -> None:
+    """Keep a call's failure in the turn's budget; a refused request shape (HTTP 400, 404,
+    ...: the caller tries another) is not a failure of the endpoint."""
+    import openai
+
+    if isinstance(exc, openai.APIStatusError) and exc.status_code in REJECTED:
+        return
+    seconds = float(timeout) if isinstance(timeout, int | float) else 0.0
+    budget.record(map_chat_error(exc, base_url, seconds))
 
 
 def build_chat_openai(
@@ -40,7 +84,10 @@ def build_chat_openai(
     **extra: Any,
 ) -> EndpointChatOpenAI:
     """The chat model for an endpoint: greedy unless a call says otherwise, the settings'
-    timeout (also between streamed chunks) and retries."""
+    timeout (also between streamed chunks, and on each whole response: `DeadlineTransport`)
+    and retries."""
+    if "http_async_client" not in extra:
+        extra.setdefault("http_client", deadline_client(timeout_s))
     return EndpointChatOpenAI(
         model=model,
         base_url=base_url,
@@ -85,3 +132,12 @@ class StreamReader:
 
     def error(self, exc: BaseException) -> LlmError:
         return map_chat_error(exc, self.base_url, self.timeout_s)
+
+
+def deadline_client(timeout_s: float) -> Any:
+    """The openai client's default httpx client, with a deadline on each whole response."""
+    import openai
+
+    from convrec.llm.http_deadline import deadline_transport
+
+    return openai.DefaultHttpxClient(transport=deadline_transport(), timeout=timeout_s)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Self
 from convrec.config import Settings
 from convrec.llm.base import BaseLlm
 from convrec.llm.openai_errors import REJECTED, Rejected, map_chat_error
+from convrec.llm.turn_budget import current_budget
 from convrec.llm.types import (
     CancelToken,
     Health,
@@ -35,6 +36,15 @@ if TYPE_CHECKING:
 OPENAI_URL = "https://api.openai.com/v1"
 OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
 DUMMY_KEY = "not-needed"  # local servers want no key, but the client insists on one
+
+
+def failed(error: LlmError) -> LlmError:
+    """`error`, kept by the running turn's LLM budget (convrec.llm.turn_budget) so the turn
+    can say why its reply came from templates."""
+    budget = current_budget()
+    if budget is not None:
+        budget.record(error)
+    return error
 
 
 class OpenAiEndpoint(BaseLlm):
@@ -71,11 +81,14 @@ class OpenAiEndpoint(BaseLlm):
         self.official = official
         self._chat: EndpointChatOpenAI | None = None
         self._chat_lock = threading.Lock()
+        from convrec.llm.openai_chat import deadline_client
+
         self.client = openai.OpenAI(
             base_url=self.base_url,
             api_key=self.api_key,
             timeout=timeout_s,
             max_retries=max_retries,
+            http_client=deadline_client(timeout_s),
         )
         self.name = f"openai:{self._model or 'served-model'}@{self.base_url}"
         for noisy in ("openai", "httpx"):  # a line per request and per retry at INFO
@@ -186,9 +199,9 @@ class OpenAiEndpoint(BaseLlm):
         except openai.APIStatusError as exc:
             if reject_to_next and exc.status_code in REJECTED:
                 raise Rejected(self.map_error(exc)) from None
-            raise self.map_error(exc) from None
+            raise failed(self.map_error(exc)) from None
         except Exception as exc:
-            raise self.map_error(exc) from None
+            raise failed(self.map_error(exc)) from None
 
     # ------------------------------------------------------------------ text
 
@@ -255,10 +268,10 @@ class OpenAiEndpoint(BaseLlm):
                 if text:
                     yield text
             reader.finish()
-        except LlmError:
-            raise
+        except LlmError as exc:
+            raise failed(exc) from None
         except Exception as exc:
-            raise reader.error(exc) from None
+            raise failed(reader.error(exc)) from None
         finally:
             if chunks is not None:
                 chunks.close()  # stops reading the HTTP response

@@ -199,11 +199,16 @@ class ToolBox:
             return ToolReply(name, args, text, f"{name}({args_text(args)}) -> {text}", ok=False)
         if output is None:
             text = f"{name}: this session has no user profile (anonymous user); not available"
-            return ToolReply(name, args, text, f"{name}() -> no user profile", ok=False)
+            line = f"{name}() -> no user profile" + (
+                f" [ignored {', '.join(ignored)}: set by the session]" if ignored else "")
+            return ToolReply(name, args, text, line, ok=False)
         if ignored:
             output.notes.insert(0, f"ignored {', '.join(ignored)}: set by the session, "
                                    "not by tool arguments")
-        return self._reply(name, args, output)
+        reply = self._reply(name, args, output)
+        if ignored:  # the trace says what the session overrode (another user, constraints)
+            reply.line += f" [ignored {', '.join(ignored)}: set by the session]"
+        return reply
 
     def _with_facts(self, name: str, checked: ToolArgs) -> ToolArgs:
         values = checked.model_dump(exclude_unset=True)

@@ -1,7 +1,7 @@
 """HTML for the browser app's panels: recommendation cards, profile entries, health.
 
 Pure functions of plain data, so they are tested without a browser. Every value that
-comes from the catalog, a review or the user is escaped.
+comes from the catalog, a review or the user is escaped (in the chat too: `chat_text`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,16 @@ FEEDBACK_NOTES = {
     "seen": "Seen it: it won't come back in this chat.",
 }
 TOP_CAST = 3
+
+
+_MARKDOWN_LINK = str.maketrans({"[": "\\[", "]": "\\]", "`": "\\`"})
+
+
+def chat_text(text: str) -> str:
+    """Agent text (a reply, a trace line) as chat markdown that shows it as written: catalog
+    titles and quoted data may carry HTML or markdown links; they are escaped, so they render
+    as text and never as tags, images or links. The reply's own **bold** is kept."""
+    return escape(text, quote=False).translate(_MARKDOWN_LINK)
 
 
 def group_heading(cards: Sequence[dict[str, Any]], index: int) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from convrec.eval.records import DialogueRecord
+from convrec.ui.render import chat_text
 
 MAX_DEPTH = 4
 IMAGE = re.compile(r"^!\[[^\]]*\]\(([^)]+)\)\s*$", re.MULTILINE)
@@ -154,18 +155,18 @@ def transcript(record: DialogueRecord, catalog: Any) -> tuple[str, list[dict[str
             films = []
             for rank, item_id in enumerate(turn.item_ids, 1):
                 mark = " ← target" if item_id in record.scenario.target_ids else ""
-                films.append(f"{rank}. {titles.get(item_id, item_id)}{mark}")
+                films.append(f"{rank}. {chat_text(str(titles.get(item_id, item_id)))}{mark}")
             lines.append("- films: " + "; ".join(films))
         if turn.violations:
             lines.append(f"- violations: {len(turn.violations)} film(s) broke a constraint")
-        lines += [f"- {line}" for line in turn.trace]
+        lines += [f"- {chat_text(line)}" for line in turn.trace]
         lines.append(f"- {turn.latency_ms:,.0f} ms")
         messages.append({"role": "assistant", "content": "\n".join(lines),
                          "metadata": {"title": f"Turn {turn.index}: {turn.act or 'reply'}"
                                                + (f", target at rank {turn.hit_rank}"
                                                   if turn.hit_rank else ""),
                                       "status": "done"}})
-        messages.append({"role": "assistant", "content": turn.reply or "(no reply)"})
+        messages.append({"role": "assistant", "content": chat_text(turn.reply or "(no reply)")})
     return "\n".join(head), messages
 
 

@@ -14,7 +14,7 @@ from convrec.agent.ledger import Ledger
 from convrec.errors import ConvrecError
 from convrec.ui.accounts import login_of
 from convrec.ui.handlers import SessionHandlers
-from convrec.ui.render import status_html
+from convrec.ui.render import chat_text, status_html
 from convrec.ui.session import (
     UiSession,
     client_key,
@@ -77,7 +77,7 @@ class TurnHandlers(SessionHandlers):
                 elif kind == "plan":
                     step["metadata"]["title"] = f"Plan: {event['plan']}"
                 elif kind == "token":
-                    reply["content"] += event["text"]
+                    reply["content"] += chat_text(event["text"])
                 elif kind == "reset":
                     reply["content"] = ""
                 elif kind == "final":
@@ -85,7 +85,7 @@ class TurnHandlers(SessionHandlers):
                     continue
                 else:
                     continue
-                step["content"] = "\n".join(f"- {line}" for line in lines)
+                step["content"] = "\n".join(f"- {chat_text(line)}" for line in lines)
                 yield {self.chatbot: history}
         except ConvrecError as exc:
             yield self._failed(history, text, one_line(exc))
@@ -96,9 +96,9 @@ class TurnHandlers(SessionHandlers):
                                               f"({type(exc).__name__}: {one_line(exc)})")
             return
         assert result is not None
-        reply["content"] = result.reply
+        reply["content"] = chat_text(result.reply)
         trace = final_trace(lines[0], result.trace, goals) if result.trace else lines
-        step["content"] = "\n".join(f"- {line}" for line in trace)
+        step["content"] = "\n".join(f"- {chat_text(line)}" for line in trace)
         step["metadata"]["status"] = "done"
         step["metadata"]["duration"] = round(time.perf_counter() - started, 2)
         if not result.plan:

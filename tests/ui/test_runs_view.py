@@ -66,8 +66,8 @@ def test_a_transcript_reveals_the_target_and_shows_each_turn(tmp_path):
     assert [m["role"] for m in messages] == ["user", "assistant", "assistant"] * 2
     step = messages[4]
     assert step["metadata"]["title"] == "Turn 2: recommend, target at rank 2"
-    assert "2. <Film 7> (2007) ← target" in step["content"]
-    assert "- filter: 13,507 -> 40" in step["content"]
+    assert "2. &lt;Film 7&gt; (2007) ← target" in step["content"]  # markup shown as text
+    assert "- filter: 13,507 -&gt; 40" in step["content"]
     assert messages[5]["content"] == "Here are two."
     missed, _ = runs.transcript(_record(success=False), FakeCatalog())
     assert "did not find it (ended by max turns)" in missed
