@@ -255,9 +255,13 @@ class Agent:
         started = time.perf_counter()
         first_token: float | None = None
         final: dict[str, Any] = {}
+        # durability "exit": the turn's state is saved once, when the turn ends, so a
+        # process killed mid-turn leaves the thread at its last complete turn (not a
+        # checkpoint per node with half a turn in it)
         for mode, chunk in self.graph.stream({"message": message}, config,
                                              context=self._context(user_id),
-                                             stream_mode=["custom", "values"]):
+                                             stream_mode=["custom", "values"],
+                                             durability="exit"):
             if mode == "custom":
                 if chunk.get("event") == "token" and first_token is None:
                     first_token = (time.perf_counter() - started) * 1000
