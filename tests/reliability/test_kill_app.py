@@ -7,6 +7,7 @@ test kills the app's process group with SIGKILL."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from pathlib import Path
@@ -88,7 +89,5 @@ def test_kill_9_mid_turn_resumes_at_the_last_complete_turn(real_resources, real_
 
 
 def _quietly(call, *args, **kwargs) -> None:
-    try:
+    with contextlib.suppress(Exception):  # the app is killed under it
         call(*args, **kwargs)
-    except Exception:  # the app is killed under it
-        pass
