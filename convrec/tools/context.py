@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from convrec.catalog.db import Catalog
 from convrec.config import Settings
+from convrec.tools.indexes import BUILT_FOLDERS, check_finished
 
 T = TypeVar("T")
 
@@ -38,6 +39,8 @@ class Resources:
             return self._loaded[name]
         with self._lock:
             if name not in self._loaded:
+                if name in BUILT_FOLDERS:  # never an index whose build did not finish
+                    check_finished(self.index_dir / name, name, BUILT_FOLDERS[name])
                 self._loaded[name] = loader()
             return self._loaded[name]
 

@@ -54,3 +54,20 @@ def write_manifest(
     tmp = folder / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=2))
     tmp.replace(folder / MANIFEST)
+
+
+# Index folders whose files the loaders read as they are: each is taken only with the
+# manifest its build writes last (name as loaded by Resources -> the command that builds it)
+BUILT_FOLDERS = {"bm25": "convrec index build", "dense": "convrec index build",
+                 "cf": "convrec cf train"}
+
+
+def check_finished(folder: Path, name: str, fix: str) -> None:
+    """Refuse an index folder without its manifest: missing, or a build that did not finish
+    (its files may be half-written). One-line error naming `fix`, the command that builds
+    it."""
+    from convrec.errors import ConvrecError
+
+    if read_manifest(folder) is None:
+        what = "is missing" if not folder.is_dir() else "is incomplete (a build did not finish)"
+        raise ConvrecError(f"the {name} index at {folder} {what}; build it with `{fix}`")
