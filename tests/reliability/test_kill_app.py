@@ -3,7 +3,9 @@ resumes at its last complete turn, nothing is half-written, and the next turn wo
 
 The turn is stopped at a known point: the app's LLM backend is an OpenAI-compatible
 endpoint on loopback that holds the request (tests/reliability/gate_endpoint.py) while the
-test kills the app's process group with SIGKILL."""
+test kills the app's process group with SIGKILL. The restarted app then answers the load
+benchmark in small (4 concurrent sessions of 3 turns: tests/reliability/test_load.py), so
+the suite starts one app fewer."""
 
 from __future__ import annotations
 
@@ -14,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from convrec.eval.bench_load import run_load_bench
 from tests.harness.app_process import AppProcess, real_app_env
 from tests.reliability.gate_endpoint import gate_endpoint
+from tests.reliability.test_load import assert_load_held
 
 pytestmark = pytest.mark.integration
 
@@ -81,11 +85,15 @@ def test_kill_9_mid_turn_resumes_at_the_last_complete_turn(real_resources, real_
     env = real_app_env(home, **common)
     with AppProcess(env, tmp_path / "app2.log", backend="none") as again:
         third = again.client().predict("in French", thread_id, "", api_name="/turn")
+        # and the restarted app holds load: `convrec bench load` in small
+        load = run_load_bench(again.url + "/", [4], real_resources, turns=3, seed=1,
+                              pid=again.pid)
     assert third["thread_id"] == thread_id and third["turn"] == 3
     assert set(third["ledger"]["genres_include"]) == {"Thriller"}
     assert set(third["ledger"]["genres_exclude"]) == {"Horror"}
     assert set(third["ledger"]["languages"]) == {"French"}
     assert third["ledger"]["year_from"]["value"] == 1980
+    assert_load_held(load["runs"][0])
 
 
 def _quietly(call, *args, **kwargs) -> None:

@@ -1,6 +1,6 @@
-"""`kill -9` of a job's process, and of the server running a job: the job is marked failed
-(or interrupted) with a one-line reason, its finished dialogues are kept, and starting the
-same run name again resumes it to the end."""
+"""`kill -9` of the server running a job, then of a job's own process: each time the job is
+marked interrupted or failed with a one-line reason, its finished dialogues are kept, and
+starting the same run name again resumes it; the last start runs it to done."""
 
 from __future__ import annotations
 
@@ -19,47 +19,11 @@ from convrec.config import Settings
 from convrec.eval.runner import read_records
 from convrec.jobs.manager import JobManager
 from convrec.jobs.store import JobStore, write_json
-from tests.jobs.test_jobs import lines, process_gone, wait_ended, wait_for, wait_progress
+from tests.jobs.test_jobs import process_gone, wait_ended, wait_for, wait_progress
 
 pytestmark = pytest.mark.integration
 
-RUN = {"systems": ["agent:none"], "n": 6, "scenarios": ["movielens:test"]}
-
-
-@pytest.fixture
-def settings(sim_settings, sim_home, tmp_path) -> Settings:
-    return sim_settings.model_copy(update={"runs_dir": tmp_path / "runs"})
-
-
-def assert_resumes(manager: JobManager, name: str, kept: int) -> None:
-    """The same run name again: it ends done with every dialogue once, the kept ones too."""
-    job = manager.start("simulate", {"name": name, **RUN})
-    job = wait_ended(manager, job.id)
-    assert job.state == "done", (job.message, manager.log_tail(job.id))
-    records = read_records(Path(job.out) / "dialogues.jsonl")
-    assert len(records) == RUN["n"] and kept <= RUN["n"]
-    assert len({(r.system, r.scenario.id) for r in records}) == RUN["n"]
-
-
-@pytest.mark.timeout(600)
-def test_a_job_killed_with_sigkill_is_marked_failed_and_resumes(settings, tmp_path):
-    manager = JobManager(settings, root=tmp_path / "jobs", grace_s=10, poll_s=0.2)
-    try:
-        job = manager.start("simulate", {"name": "killed", **RUN})
-        wait_progress(manager.store, job.id, done=1)
-        worker = manager.get(job.id).pid
-        assert worker
-        os.killpg(worker, signal.SIGKILL)
-        job = wait_ended(manager, job.id)
-        assert job.state == "failed"
-        assert "killed (SIGKILL)" in job.message and "\n" not in job.message
-        assert "start the same run name again" in job.message
-        kept = len(read_records(Path(job.out) / "dialogues.jsonl"))
-        assert kept >= 1
-        assert_resumes(manager, "killed", kept)
-    finally:
-        manager.close()
-
+RUN = {"name": "faults", "systems": ["agent:none"], "n": 6, "scenarios": ["movielens:test"]}
 
 SERVER = textwrap.dedent("""
     import json, sys, time
@@ -76,45 +40,83 @@ SERVER = textwrap.dedent("""
 """)
 
 
-@pytest.mark.timeout(600)
-def test_a_server_killed_with_sigkill_leaves_its_job_interrupted_and_resumable(
-        settings, tmp_path):
+@pytest.fixture
+def settings(sim_settings, sim_home, tmp_path) -> Settings:
+    return sim_settings.model_copy(update={"runs_dir": tmp_path / "runs"})
+
+
+def kept(out: Path) -> int:
+    return len(read_records(out / "dialogues.jsonl"))
+
+
+def start_server_and_kill_it(settings: Settings, root: Path, tmp_path: Path) -> tuple[str, int]:
+    """A server process starts the job; once a dialogue is done the server gets SIGKILL
+    (its job's process is left running). Returns the job id and its process id."""
     script = tmp_path / "server.py"
     script.write_text(SERVER)
     settings_file = tmp_path / "settings.json"
     write_json(settings_file, settings.to_child()[0])
-    root = tmp_path / "jobs"
     server = subprocess.Popen(
-        [sys.executable, str(script), str(settings_file), str(root), json.dumps(
-            {"name": "orphan", **RUN})], cwd=tmp_path, stdout=subprocess.PIPE, text=True,
-        start_new_session=True)
+        [sys.executable, str(script), str(settings_file), str(root), json.dumps(RUN)],
+        cwd=tmp_path, stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         assert server.stdout is not None
         job_id = server.stdout.readline().split()[0]
         store = JobStore(root)
         wait_progress(store, job_id, done=1)
         worker = store.load(job_id).pid
-        os.kill(server.pid, signal.SIGKILL)  # the server only: its job's process is left
+        os.kill(server.pid, signal.SIGKILL)
         server.wait(timeout=30)
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
     assert worker
+    return job_id, worker
 
-    # the orphaned worker notices its server is gone and ends itself, saying so
-    wait_for(lambda: process_gone(worker) and (store.status(job_id) or None) is not None
-             and store.status(job_id).state == "interrupted", timeout=60,
-             what="the orphaned job to end itself")
+
+@pytest.mark.timeout(900)
+def test_killed_server_and_killed_job_are_marked_and_the_run_resumes(settings, tmp_path):
+    root = tmp_path / "jobs"
+    job_id, worker = start_server_and_kill_it(settings, root, tmp_path)
+    store = JobStore(root)
+
+    # the orphaned job's process notices its server is gone and ends itself, saying so
+    def ended_itself() -> bool:
+        status = store.status(job_id)
+        return process_gone(worker) and status is not None and status.state == "interrupted"
+
+    wait_for(ended_itself, timeout=60, what="the orphaned job to end itself")
 
     manager = JobManager(settings, root=root, grace_s=5, poll_s=0.2)
     try:
+        # a restarted server marks it interrupted, and starts nothing by itself
         assert manager.recovered == [job_id]
         job = manager.get(job_id)
         assert job.state == "interrupted" and job.message and "\n" not in job.message
-        kept = len(lines(Path(job.out) / "dialogues.jsonl"))
-        assert kept >= 1
+        out = Path(job.out)
+        first = kept(out)
+        assert first >= 1
         time.sleep(0.5)
-        assert not [j for j in manager.jobs() if j.active]  # nothing restarts by itself
-        assert_resumes(manager, "orphan", kept)
+        assert not [j for j in manager.jobs() if j.active]
+
+        # the same run again resumes; its process gets SIGKILL after one more dialogue
+        again = manager.start("simulate", RUN)
+        wait_for(lambda: kept(out) > first, what="the resumed run's next dialogue")
+        pid = manager.get(again.id).pid
+        assert pid
+        os.killpg(pid, signal.SIGKILL)
+        again = wait_ended(manager, again.id)
+        assert again.state == "failed"
+        assert "killed (SIGKILL)" in again.message and "\n" not in again.message
+        assert "start the same run name again" in again.message
+        second = kept(out)
+        assert first < second
+
+        # and once more: it runs to done, every dialogue once
+        last = wait_ended(manager, manager.start("simulate", RUN).id)
+        assert last.state == "done", (last.message, manager.log_tail(last.id))
+        records = read_records(out / "dialogues.jsonl")
+        assert len(records) == RUN["n"]
+        assert len({(r.system, r.scenario.id) for r in records}) == RUN["n"]
     finally:
         manager.close()

@@ -1,14 +1,13 @@
-"""The load benchmark in small: 4 concurrent sessions of 3 turns through the app's HTTP API
-(template backend), every turn answered, no session seeing another's ledger, films or user.
-Timings are measured but not asserted (2 shared cores)."""
+"""The load benchmark's sessions and checks. The benchmark itself runs in small (4 concurrent
+sessions of 3 turns through the app's HTTP API, template backend: every turn answered, no
+session seeing another's ledger, films or user) on the app restarted after a kill -9, in
+tests/reliability/test_kill_app.py, so the suite starts one app process fewer."""
 
 from __future__ import annotations
 
 import pytest
 
-from convrec.eval.bench_load import run_load_bench
 from convrec.eval.load_scripts import make_sessions
-from tests.harness.app_process import AppProcess, real_app_env
 
 pytestmark = pytest.mark.integration
 
@@ -27,23 +26,16 @@ def test_make_sessions_gives_distinct_reproducible_constraints(real_catalog):
     assert first[0].expected[-1]["languages"] != first[0].expected[2]["languages"]
 
 
-@pytest.mark.timeout(900)
-def test_concurrent_sessions_answer_without_cross_talk(real_resources, real_catalog_path,
-                                                       tmp_path):
-    env = real_app_env(tmp_path / "home", catalog=real_catalog_path,
-                       index_dir=real_resources.index_dir)
-    with AppProcess(env, tmp_path / "app.log") as app:
-        results = run_load_bench(app.url + "/", [4], real_resources, turns=3, seed=1,
-                                 pid=app.pid)
-    run = results["runs"][0]
-    assert run["errors"] == 0, (run["error_messages"], app.log())
-    assert run["turns_answered"] == 12
-    assert run["cross_talk"]["checks"] >= 12 * 5 + 4
+def assert_load_held(run: dict) -> None:
+    """Every turn answered, no cross-talk, the sessions' own constraints read as stated, no
+    card breaking them (timings are measured, not asserted: 2 shared cores)."""
+    assert run["errors"] == 0, run["error_messages"]
+    assert run["turns_answered"] == run["turns_planned"]
+    assert run["cross_talk"]["checks"] >= run["turns_planned"] * 5 + run["sessions"]
     assert run["cross_talk"]["failures"] == 0, run["examples"]
     assert run["ledger_mismatch"]["failures"] == 0, run["examples"]
     assert run["cards"]["checks"] > 0 and run["cards"]["failures"] == 0, run["examples"]
     assert run["rss_mb"]["before"] and run["rss_mb"]["after"]
-    assert results["ok"]
 
 
 def test_the_checks_catch_another_sessions_ledger_and_films(real_resources):
