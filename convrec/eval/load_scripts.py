@@ -9,9 +9,9 @@ sessions speak as a distinct MovieLens rater (`ml:<id>`), the others anonymously
 
 The script, turn by turn (the first `turns` of them are sent):
 
-1. a {genre} film from the {decade}s          6. actually make it the {decade2}s
+1. a(n) {genre} film from the {decade}s       6. actually make it the {decade2}s
 2. no {excluded genre}                         7. in {language2} instead
-3. in {language}                               8. I would also like {genre2}
+3. in {language}                               8. I would also like {genre2} films
 4. something like {liked film} ({year})        9. show me more
 5. show me others                             10. what else?
 
@@ -100,7 +100,8 @@ def _script(c: Constraints, turns: int) -> tuple[list[str], list[dict[str, Any]]
     state: dict[str, Any] = {"genres_include": [c.genre], "genres_exclude": [],
                              "year_from": c.decade, "year_to": c.decade + 9,
                              "languages": [], "liked": []}
-    steps.append((f"a {c.genre.lower()} film from the {c.decade}s", dict(state)))
+    article = "an" if c.genre[0] in "AEIOU" else "a"
+    steps.append((f"{article} {c.genre.lower()} film from the {c.decade}s", dict(state)))
     state["genres_exclude"] = [c.excluded]
     steps.append((f"no {c.excluded.lower()}", dict(state)))
     state["languages"] = [c.language]
@@ -113,7 +114,7 @@ def _script(c: Constraints, turns: int) -> tuple[list[str], list[dict[str, Any]]
     state["languages"] = [c.language2]
     steps.append((f"in {c.language2} instead", dict(state)))
     state["genres_include"] = sorted([c.genre, c.genre2])
-    steps.append((f"I would also like {c.genre2.lower()}", dict(state)))
+    steps.append((f"I would also like {c.genre2.lower()} films", dict(state)))
     steps.append((FILLERS[1], dict(state)))
     steps.append((FILLERS[2], dict(state)))
     chosen = steps[:turns]
