@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from convrec.errors import ConvrecError
 from convrec.eval.app_launch import rss_bytes
 from convrec.eval.bench_agent import WARM_UP_TURN
 from convrec.eval.load_checks import (
@@ -161,9 +162,16 @@ def run_load_bench(url: str, counts: list[int], resources: Resources, *, turns: 
                    progress: Progress | None = None) -> dict[str, Any]:
     """One run per N in `counts`, one after another, against the same app, after one
     untimed warm-up turn (the app's first answers load what it loads lazily)."""
-    client = _client(url, timeout)
+    try:
+        client = _client(url, timeout)
+    except Exception as exc:  # nothing serves there, or not this app
+        raise ConvrecError(f"cannot open the app at {url}: "
+                           f"{' '.join(str(exc).split())[:200] or type(exc).__name__}") from None
     try:
         client.predict(WARM_UP_TURN, "", "", api_name="/turn")
+    except Exception as exc:
+        raise ConvrecError(f"the app at {url} did not answer a turn on /turn: "
+                           f"{' '.join(str(exc).split())[:200] or type(exc).__name__}") from None
     finally:
         with contextlib.suppress(Exception):
             client.close()

@@ -53,3 +53,23 @@ def test_the_checks_catch_another_sessions_ledger_and_films(real_resources):
     assert tally.failures["ledger_foreign"] == 1
     assert tally.failures["films_foreign"] == 1
     assert tally.failures["user"] == 1
+
+
+@pytest.mark.parametrize("value", ["0", "ten", "10,-2"])
+def test_bad_session_counts_are_one_line_errors(value):
+    from convrec.cli.bench_load import _counts
+    from convrec.errors import ConvrecError
+
+    assert _counts(["10,20", "50"]) == [10, 20, 50]
+    with pytest.raises(ConvrecError, match="--sessions"):
+        _counts([value])
+
+
+def test_a_dead_url_is_a_one_line_error(real_catalog_path, real_resources, tmp_path):
+    from tests.test_cli import assert_one_line_error, run_cli
+
+    env = {"CONVREC_HOME": str(tmp_path), "CONVREC_CATALOG_PATH": str(real_catalog_path),
+           "CONVREC_INDEX_DIR": str(real_resources.index_dir)}
+    result = run_cli("bench", "load", "--url", "http://127.0.0.1:9/", "--sessions", "1",
+                     env=env)
+    assert_one_line_error(result, "cannot open the app")
