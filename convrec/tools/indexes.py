@@ -63,11 +63,11 @@ BUILT_FOLDERS = {"bm25": "convrec index build", "dense": "convrec index build",
 
 
 def check_finished(folder: Path, name: str, fix: str) -> None:
-    """Refuse an index folder without its manifest: missing, or a build that did not finish
-    (its files may be half-written). One-line error naming `fix`, the command that builds
-    it."""
+    """Refuse an index folder without its manifest: a build that did not finish (its files
+    may be half-written). One-line error naming `fix`, the command that builds it. (A missing
+    folder is left to the index's own loader, which says so.)"""
     from convrec.errors import ConvrecError
 
-    if read_manifest(folder) is None:
-        what = "is missing" if not folder.is_dir() else "is incomplete (a build did not finish)"
-        raise ConvrecError(f"the {name} index at {folder} {what}; build it with `{fix}`")
+    if folder.is_dir() and read_manifest(folder) is None:
+        raise ConvrecError(f"the {name} index at {folder} is incomplete (a build did not "
+                           f"finish); build it with `{fix}`")
