@@ -257,10 +257,14 @@ class Agent:
         timeout = getattr(self._llm, "timeout_s", None)  # an endpoint the caller gave
         budget_s = self.settings.llm_turn_budget(timeout if isinstance(timeout, int | float)
                                                  else None)
+        # durability "exit": the turn's state is saved once, when the turn ends, so a
+        # process killed mid-turn leaves the thread at its last complete turn (not a
+        # checkpoint per node with half a turn in it)
         with llm_turn_budget(budget_s) as budget:
             for mode, chunk in self.graph.stream({"message": message}, config,
                                                  context=self._context(user_id, login),
-                                                 stream_mode=["custom", "values"]):
+                                                 stream_mode=["custom", "values"],
+                                                 durability="exit"):
                 if mode == "custom":
                     if chunk.get("event") == "token" and first_token is None:
                         first_token = (time.perf_counter() - started) * 1000

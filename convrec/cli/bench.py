@@ -13,6 +13,7 @@ import typer
 from convrec.cli.bench_claims import bench_claims
 from convrec.cli.bench_extract import bench_extract
 from convrec.cli.bench_goals import bench_goals
+from convrec.cli.bench_load import bench_load
 from convrec.cli.common import (
     console,
     err_console,
@@ -26,6 +27,7 @@ app = typer.Typer(help="Benchmarks; --write puts the results into docs/BENCHMARK
 app.command("extract")(bench_extract)
 app.command("goals")(bench_goals)
 app.command("claims")(bench_claims)
+app.command("load")(bench_load)
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
 DEFAULT_CONVERSATIONS = Path("benchmarks/conversations")

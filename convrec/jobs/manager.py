@@ -71,6 +71,18 @@ def _interrupted(job: Job) -> str:
             "(start the same run name again to resume)")
 
 
+def _ended(code: int | None, job: Job) -> str:
+    """Why a job's process ended without reporting an end of its own, in one line."""
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return (f"the job's process was killed ({name}); its partial outputs are kept in "
+                f"{job.out} (start the same run name again to resume)")
+    return f"the job's process ended with code {code}"
+
+
 def _kill_group(pid: int, sig: int) -> None:
     with contextlib.suppress(OSError):
         os.killpg(pid, sig)
@@ -288,10 +300,10 @@ class JobManager:
         elif job.stop_requested:
             job.state, job.message = "stopped", "ended after the stop request"
         else:
-            last = self.store.log_tail(job_id, 1)
+            last = " ".join(self.store.log_tail(job_id, 1).split())[:300]
             job.state = "failed"
-            job.message = f"the job's process ended with code {proc.returncode}" + (
-                f": {last}" if last else "")
+            job.message = _ended(proc.returncode, job) + (f"; its last line: {last}"
+                                                          if last else "")
         job.finished = (status.finished if status and status.finished else None) or time.time()
         (self.store.folder(job_id) / STOP).unlink(missing_ok=True)
         self.store.save(job)

@@ -44,7 +44,10 @@ class Resources:
             return self._loaded[name]
         with self._lock:
             if name not in self._loaded:
-                # an index's files are checked first; a damaged one is a one-line error
+                if name in indexes.BUILT_FOLDERS:  # never an index whose build did not finish
+                    indexes.check_finished(self.index_dir / name, name,
+                                           indexes.BUILT_FOLDERS[name])
+                # an index's files are checked next; a damaged one is a one-line error
                 self._loaded[name] = indexes.guarded(name, self.index_dir, self.catalog, loader)
             return self._loaded[name]
 

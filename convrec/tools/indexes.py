@@ -124,3 +124,20 @@ def guarded(resource: str, index_dir: Path, catalog: Catalog, loader: Callable[[
 def _is_current_any(folder: Path, catalog: Catalog) -> bool:
     manifest = read_manifest(folder)
     return manifest is not None and manifest.get("catalog") == catalog_fingerprint(catalog)
+
+
+# Index folders whose files the loaders read as they are: each is taken only with the
+# manifest its build writes last (name as loaded by Resources -> the command that builds it)
+BUILT_FOLDERS = {"bm25": "convrec index build", "dense": "convrec index build",
+                 "cf": "convrec cf train"}
+
+
+def check_finished(folder: Path, name: str, fix: str) -> None:
+    """Refuse an index folder without its manifest: a build that did not finish (its files
+    may be half-written). One-line error naming `fix`, the command that builds it. (A missing
+    folder is left to the index's own loader, which says so.)"""
+    from convrec.errors import ConvrecError
+
+    if folder.is_dir() and read_manifest(folder) is None:
+        raise ConvrecError(f"the {name} index at {folder} is incomplete (a build did not "
+                           f"finish); build it with `{fix}`")
