@@ -22,18 +22,25 @@ class ApiParts(TurnHandlers):
         `thread_id` continues a conversation (empty: a new one; the id comes back in the
         result); `user_id` is ml:<userId> or critic:<name> (empty: anonymous).
         """
+        wrong = [name for name, value in (("message", message), ("thread_id", thread_id),
+                                          ("user_id", user_id))
+                 if value is not None and not isinstance(value, str)]
+        if wrong:  # a raw POST can send anything: one line, not an exception in the queue
+            raise gr.Error(f"{', '.join(wrong)} must be text", print_exception=False)
         text = (message or "").strip()
         if not text:
-            raise gr.Error("empty message: send some text")
+            raise gr.Error("empty message: send some text", print_exception=False)
         wait = self.limiter.hit(client_key(request))
         if wait:
             raise gr.Error(f"too many messages: wait {wait:.0f} s "
-                           f"(limit {self.limiter.per_minute} a minute)")
+                           f"(limit {self.limiter.per_minute} a minute)",
+                           print_exception=False)
         try:
             user = resolve_user(user_id, self.pool.resources.catalog)
             agent = self.pool.agent(self.default_backend, self.active_policy)
             result = agent.turn(text, thread_id=(thread_id or "").strip() or new_thread_id(),
                                 user_id=user)
         except ConvrecError as exc:
-            raise gr.Error(str(exc)) from None
+            # a refusal the caller can act on, not a fault: no traceback in the app's log
+            raise gr.Error(str(exc), print_exception=False) from None
         return result.model_dump(mode="json")
