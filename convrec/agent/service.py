@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from convrec.agent import inputs
 from convrec.agent.access import check_thread
 from convrec.agent.feedback_log import FeedbackLog, open_feedback_log
 from convrec.agent.graph import compile_graph
@@ -157,6 +158,7 @@ class Agent:
 
     def state(self, thread_id: str) -> dict[str, Any]:
         """The thread's persisted state ({} for a new thread)."""
+        thread_id = inputs.thread_id(thread_id)
         snapshot = self.graph.get_state(self._config(thread_id))
         return dict(snapshot.values or {})
 
@@ -172,6 +174,7 @@ class Agent:
 
     def bind_user(self, thread_id: str, user_id: str | None) -> str | None:
         """The user of this thread: the one it was opened with; a different one is an error."""
+        thread_id, user_id = inputs.thread_id(thread_id), inputs.user_id(user_id)
         if user_id is not None:
             kind, key = parse_user_ref(user_id)
             user_id = f"{kind}:{key}"
@@ -188,9 +191,10 @@ class Agent:
                  source: str = "api", login: str | None = None) -> Ledger:
         """A like / not for me / seen from the UI: into the thread's ledger at once, and into
         the durable feedback log (only in `login`'s own thread when given)."""
-        if kind not in ("like", "reject", "seen"):
-            raise ConvrecError(f"unknown feedback {kind!r}: use like, reject or seen")
-        item_id = int(item_id)
+        thread_id = inputs.thread_id(thread_id)
+        if not isinstance(kind, str) or kind not in ("like", "reject", "seen"):
+            raise ConvrecError(f"unknown feedback {inputs.shown(kind)}: use like, reject or seen")
+        item_id = inputs.item_id(item_id)
         if not self.resources.catalog.exists([item_id]):
             raise ConvrecError(f"film {item_id} is not in the catalog")
         state = self.open_thread(thread_id, login)
@@ -211,6 +215,7 @@ class Agent:
     def remove_constraint(self, thread_id: str, key: str, login: str | None = None) -> Ledger:
         """Drop one constraint (a chip of `Ledger.chips`) from the thread's ledger; the next
         turn plans without it."""
+        thread_id, key = inputs.thread_id(thread_id), inputs.chip_key(key)
         ledger = self.ledger(thread_id, login)
         try:
             ledger = ledger.without(key)
@@ -244,9 +249,7 @@ class Agent:
         """Run one turn, yielding progress and reply tokens, then {"event": "final"}.
         `login` (the caller's authenticated account, None without logins) must own the
         thread; a new thread becomes its."""
-        if not isinstance(message, str):
-            raise ConvrecError("a message must be text")
-        message = message[:MAX_MESSAGE_CHARS]
+        message = inputs.message(message, MAX_MESSAGE_CHARS)
         self.open_thread(thread_id, login)
         user_id = self.bind_user(thread_id, user_id)
         config = self._config(thread_id)

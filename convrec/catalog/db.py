@@ -27,6 +27,7 @@ _ALLOWED_ACTIONS = {
 }
 
 TOP_CAST = 5
+SQLITE_MIN, SQLITE_MAX = -(2**63), 2**63 - 1  # the integers SQLite can bind
 
 
 def _authorizer(action: int, *_: Any) -> int:
@@ -95,7 +96,7 @@ class Catalog:
 
     def exists(self, item_ids: Iterable[int]) -> set[int]:
         """The subset of `item_ids` that are catalog items."""
-        ids = list(dict.fromkeys(int(i) for i in item_ids))
+        ids = _in_range(item_ids)
         found: set[int] = set()
         for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
@@ -109,7 +110,7 @@ class Catalog:
 
     def items(self, item_ids: Iterable[int]) -> list[Item]:
         """Items in the order asked for; ids that are not in the catalog are left out."""
-        ids = list(dict.fromkeys(int(i) for i in item_ids))
+        ids = _in_range(item_ids)
         rows: dict[int, sqlite3.Row] = {}
         genres: dict[int, list[str]] = {}
         people: dict[int, dict[str, list[Person]]] = {}
@@ -170,6 +171,12 @@ class Catalog:
                       "fresh": None if r["fresh"] is None else bool(r["fresh"])})
             for r in rows
         ]
+
+
+def _in_range(item_ids: Iterable[int]) -> list[int]:
+    """The ids, once each, in order; an id outside SQLite's integer range names no item (it
+    cannot be bound to a query: it is left out, as an unknown id is)."""
+    return [i for i in dict.fromkeys(int(i) for i in item_ids) if SQLITE_MIN <= i <= SQLITE_MAX]
 
 
 def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:

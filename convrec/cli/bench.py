@@ -66,15 +66,16 @@ def bench_tools(
     resources = Resources.from_settings(settings, catalog)
     results["latency"] = run_tools_bench(resources, repeats=repeats)
     results["retrieval"] = run_retrieval_bench(ToolContext(resources), limit=retrieval_limit)
-    if as_json:
-        print_json(results)
     body = tools_markdown(results, repeats, retrieval_limit, build)
-    console.print(body)
+    if as_json:
+        print_json(results)  # one JSON document and nothing else on stdout
+    else:
+        console.print(body)
     if write:
         from convrec.eval.report import write_section
 
         write_section(doc, "tools", body)
-        console.print(f"written to {doc}")
+        err_console.print(f"written to {doc}", highlight=False)
 
 
 @app.command("cf")
@@ -91,15 +92,16 @@ def bench_cf(
     started = time.perf_counter()
     results = run_cf_bench(catalog, seed=seed)
     results["seconds"] = round(time.perf_counter() - started, 1)
+    body = cf_markdown(results, seed)
     if as_json:
         print_json(results)
-    body = cf_markdown(results, seed)
-    console.print(body)
+    else:
+        console.print(body)
     if write:
         from convrec.eval.report import write_section
 
         write_section(doc, "cf", body)
-        console.print(f"written to {doc}")
+        err_console.print(f"written to {doc}", highlight=False)
 
 
 @app.command("agent")
@@ -145,22 +147,23 @@ def bench_agent(
                 results = run_agent_bench(agent, scripts, repeats=repeats, progress=progress)
         finally:
             agent.close()
-    if as_json:
-        print_json(results)
     command = f"convrec bench agent --backend {backend}"
     command += f" --conversations {conversations}" if conversations != DEFAULT_CONVERSATIONS else ""
     command += f" --repeats {repeats}" if repeats != 1 else ""
     body = agent_markdown(results, backend=backend, command=command + " --write",
                           source=str(conversations))
-    console.print(agent_markdown(results, backend=backend, command=command + " --write",
-                                 source=str(conversations), max_problems=None),
-                  markup=False, highlight=False, soft_wrap=True)
+    if as_json:
+        print_json(results)
+    else:
+        console.print(agent_markdown(results, backend=backend, command=command + " --write",
+                                     source=str(conversations), max_problems=None),
+                      markup=False, highlight=False, soft_wrap=True)
     if write:
         from convrec.eval.report import write_section
 
         # one section per backend: `agent` for the shipped default, `agent-none` ...
         write_section(doc, "agent" if backend == "local" else f"agent-{backend}", body)
-        console.print(f"written to {doc}")
+        err_console.print(f"written to {doc}", highlight=False)
     if not results["ok"]:
         counts = results["counts"]
         err_console.print(

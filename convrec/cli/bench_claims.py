@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from convrec.cli.common import console, print_json, settings_and_catalog, step_progress
+from convrec.cli.common import console, err_console, print_json, settings_and_catalog, step_progress
 from convrec.errors import ConvrecError
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
@@ -59,8 +59,6 @@ def bench_claims(
             split=split, min_turns=turns, seed=seed, progress=progress)
     if out is not None:
         write_samples(out, samples)
-    if as_json:
-        print_json(summary)
     command = f"convrec bench claims --backend {backend} --turns {turns}"
     command += f" --conversations {conversations}" if conversations != DEFAULT_CONVERSATIONS else ""
     command += f" --sources {sources}" if sources != "redial,movielens" else ""
@@ -69,11 +67,14 @@ def bench_claims(
     command += f" --out {out}" if out is not None else ""
     body = claims_markdown(summary, samples, command=command + " --write", backend=backend,
                            audit_file=str(out) if out is not None else None)
-    console.print(body, markup=False, highlight=False, soft_wrap=True)
+    if as_json:
+        print_json(summary)
+    else:
+        console.print(body, markup=False, highlight=False, soft_wrap=True)
     if write:
         from convrec.eval.report import write_section
 
         write_section(doc, "claims", body)
-        console.print(f"written to {doc}")
+        err_console.print(f"written to {doc}", highlight=False)
     if summary["after"]["replies_with_unsupported"]:
         raise typer.Exit(code=1)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from convrec.cli.common import console, print_json, settings_and_catalog, step_progress
+from convrec.cli.common import console, err_console, print_json, settings_and_catalog, step_progress
 from convrec.errors import ConvrecError
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
@@ -82,4 +82,4 @@ def bench_extract(
             "extract-" + "-".join(x for x in (dataset, split, f"limit{limit}" if limit else "")
                                   if x))
         write_section(doc, name, body)
-        console.print(f"written to {doc}")
+        err_console.print(f"written to {doc}", highlight=False)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from convrec.cli.common import console, print_json, settings_and_catalog, step_progress
+from convrec.cli.common import console, err_console, print_json, settings_and_catalog, step_progress
 from convrec.errors import ConvrecError
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
@@ -57,4 +57,4 @@ def bench_goals(
 
         stem = "" if requests == DEFAULT_REQUESTS else f"-{requests.stem}"
         write_section(doc, f"goals-{backend}{stem}", body)
-        console.print(f"written to {doc}")
+        err_console.print(f"written to {doc}", highlight=False)

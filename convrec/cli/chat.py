@@ -23,6 +23,7 @@ from convrec.cli.common import console, err_console, settings_and_catalog
 from convrec.errors import ConvrecError
 
 BACKENDS = ("local", "openai", "vllm", "none")
+MAX_SCRIPT_BYTES = 10_000_000
 
 
 def register(app: typer.Typer) -> None:
@@ -32,9 +33,15 @@ def register(app: typer.Typer) -> None:
 def read_script(path: Path) -> tuple[list[str], str | None]:
     """User turns from a script file, and the user id it names (JSON form only)."""
     try:
+        if not path.is_file():
+            raise ConvrecError(f"cannot read script {path}: not a file")
+        if path.stat().st_size > MAX_SCRIPT_BYTES:
+            raise ConvrecError(f"script {path} is over {MAX_SCRIPT_BYTES // 1_000_000} MB")
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConvrecError(f"cannot read script {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConvrecError(f"script {path} is not UTF-8 text (byte {exc.start})") from None
     stripped = text.strip()
     if stripped.startswith(("[", "{")):
         try:
@@ -42,15 +49,27 @@ def read_script(path: Path) -> tuple[list[str], str | None]:
         except json.JSONDecodeError as exc:
             raise ConvrecError(f"script {path} is not valid JSON: {exc.msg} (line {exc.lineno})"
                                ) from None
+        except (ValueError, RecursionError):  # a number too long, lists nested too deep
+            raise ConvrecError(f"script {path} is JSON this reader refuses (nested too deep "
+                               "or a number too long)") from None
         user = None
         if isinstance(data, dict):
             user = data.get("user")
             data = data.get("turns")
         if not isinstance(data, list):
             raise ConvrecError(f"script {path}: expected a list of turns or {{\"turns\": [...]}}")
-        turns = [t if isinstance(t, str) else (t or {}).get("text", "") for t in data]
-        return [str(t) for t in turns], user
+        if user is not None and not isinstance(user, str):
+            raise ConvrecError(f"script {path}: \"user\" must be text such as ml:42")
+        return [_turn_text(path, n, t) for n, t in enumerate(data, 1)], user
     return [line for line in text.splitlines() if line.strip() and not line.startswith("#")], None
+
+
+def _turn_text(path: Path, number: int, turn: Any) -> str:
+    """A JSON script's turn: text, or an object whose "text" is text."""
+    text = turn.get("text", "") if isinstance(turn, dict) else turn
+    if not isinstance(text, str):
+        raise ConvrecError(f"script {path}: turn {number} must be text or {{\"text\": \"...\"}}")
+    return text
 
 
 def check_policy(policy: Path | None) -> dict[str, Any]:
@@ -111,8 +130,20 @@ def chat(
 def run_script(agent: Any, turns: list[str], thread_id: str, user: str | None) -> None:
     for message in turns:
         result = agent.turn(message, thread_id=thread_id, user_id=user)
-        sys.stdout.write(json.dumps(turn_record(result), ensure_ascii=False) + "\n")
+        sys.stdout.write(json_line(turn_record(result)))
         sys.stdout.flush()
+
+
+def json_line(record: dict[str, Any]) -> str:
+    """One JSON Lines record: the characters a line reader splits on (U+0085, U+2028,
+    U+2029; json escapes the ASCII ones) are escaped too, so a record is one line."""
+    text = json.dumps(record, ensure_ascii=False)
+    for ch, escaped in LINE_BREAKS.items():
+        text = text.replace(ch, escaped)
+    return text + "\n"
+
+
+LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
 def turn_record(result: Any) -> dict[str, Any]:

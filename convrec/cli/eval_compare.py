@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from convrec.cli.common import comma_list, console, print_json
+from convrec.cli.common import comma_list, console, err_console, print_json
 from convrec.errors import ConvrecError
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
@@ -89,4 +89,4 @@ def compare(
             compare_markdown(rows, label_a=label_a, label_b=label_b),
         ])
         write_section(doc, f"compare-{write}", body)
-        console.print(f"written to {doc}")
+        err_console.print(f"written to {doc}", highlight=False)

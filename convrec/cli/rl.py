@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 import typer
 
-from convrec.cli.common import console, print_json, settings_and_catalog, step_progress
+from convrec.cli.common import console, err_console, print_json, settings_and_catalog, step_progress
 from convrec.errors import ConvrecError
 from convrec.rl.stages import run_stage
 
@@ -152,7 +152,7 @@ def eval_cmd(run: RunOpt = DEFAULT_RUN, config: ConfigOpt = None,
         from convrec.rl.report import benchmark_section
 
         write_section(doc, f"rl-{write}", benchmark_section(run, cfg, command_line()))
-        console.print(f"written to {doc}")
+        err_console.print(f"written to {doc}", highlight=False)
 
 
 def stage_eval(cfg: Any, run: Path, policies: dict[str, str] | None = None) -> dict[str, Any]:
@@ -186,4 +186,4 @@ def run_cmd(run: RunOpt = DEFAULT_RUN, config: ConfigOpt = None,
         from convrec.rl.report import benchmark_section
 
         write_section(doc, f"rl-{write}", benchmark_section(run, cfg, command_line()))
-        console.print(f"written to {doc}")
+        err_console.print(f"written to {doc}", highlight=False)

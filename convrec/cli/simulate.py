@@ -132,7 +132,7 @@ def simulate(
         from convrec.eval.report import write_section
 
         write_section(doc, f"simulate-{write}", _doc_section(summary, config, body, out))
-        console.print(f"written to {doc}")
+        err_console.print(f"written to {doc}", highlight=False)
 
 
 @contextmanager

@@ -9,7 +9,7 @@ user id comes from the session, never from an LLM argument.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -70,3 +70,10 @@ class ToolContext:
     @property
     def index_dir(self) -> Path:
         return self.resources.index_dir
+
+    def catalog_candidates(self, candidates: Iterable[int]) -> list[int]:
+        """The candidates that are catalog items, once each, in order: a ranker scores and
+        returns only these (an unknown id handed in is never handed back)."""
+        ids = list(dict.fromkeys(int(i) for i in candidates))
+        known = self.catalog.exists(ids)
+        return [i for i in ids if i in known]

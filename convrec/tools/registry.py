@@ -5,6 +5,7 @@ Modules are imported on first use, so listing the tools loads no index or model.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,8 +31,17 @@ class ToolSpec:
 
     @property
     def function(self) -> Callable[..., ToolOutput]:
+        """The tool; `candidates` handed to it are narrowed to catalog items first, so no
+        tool scores, or hands back, an id the catalog does not have."""
         fn: Callable[..., ToolOutput] = getattr(importlib.import_module(self.module), self.name)
-        return fn
+
+        @functools.wraps(fn)
+        def run(args: ToolArgs, ctx: Any, **kwargs: Any) -> ToolOutput:
+            if kwargs.get("candidates") is not None:
+                kwargs["candidates"] = ctx.catalog_candidates(kwargs["candidates"])
+            return fn(args, ctx, **kwargs)
+
+        return run
 
     def json_schema(self) -> dict[str, Any]:
         return self.args_model.model_json_schema()

@@ -31,6 +31,11 @@ class ApiParts(TurnHandlers):
         result); `user_id` is ml:<userId> or critic:<name> (empty: anonymous). With logins
         on, a thread is its opener's: another login's id answers "no such chat".
         """
+        wrong = [name for name, value in (("message", message), ("thread_id", thread_id),
+                                          ("user_id", user_id))
+                 if value is not None and not isinstance(value, str)]
+        if wrong:  # a raw POST can send anything: one line, not an exception in the queue
+            raise refused(f"{', '.join(wrong)} must be text")
         text = (message or "").strip()
         if not text:
             raise refused("empty message: send some text")

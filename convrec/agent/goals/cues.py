@@ -20,6 +20,7 @@ from convrec.agent.understanding.quantity_words import normalise
 
 SINGLE_FILM_MINUTES = 150  # a time under this may be one film's limit ("under 2 hours")
 HAVE_MINUTES = 200  # "I have 3 hours" is one long film's; "I have 4 hours", a plan's
+MAX_BUDGET_MINUTES = 7 * 24 * 60  # a longer "time budget" is no plan's
 
 
 @dataclass
@@ -45,11 +46,11 @@ def _minutes(found: re.Match[str]) -> int | None:
     if match is None:
         return None
     groups = match.groupdict()
-    if groups.get("h"):
-        return round(float(groups["h"]) * 60 + float(groups.get("hm") or 0))
-    if groups.get("m"):
-        return int(groups["m"])
-    return None
+    minutes = (float(groups["h"]) * 60 + float(groups.get("hm") or 0) if groups.get("h")
+               else float(groups["m"]) if groups.get("m") else None)
+    if minutes is None or not 0 < minutes <= MAX_BUDGET_MINUTES:
+        return None  # "under 99999999999999999999 minutes": no evening's length
+    return round(minutes)
 
 
 def _told(low: str, start: int) -> bool:

@@ -58,6 +58,7 @@ def split_parts(text: str, *, one_each: bool = False) -> Split:
     """The shared words and the listed parts of a request; one part when it is no list.
     `one_each` ("one of each"): a plain list of kinds is the parts ("war films and
     musicals")."""
+    text = " ".join(text.split())  # one space per run: the patterns stay linear in a long run
     head, colon, tail = text.partition(":")
     listed = bool(colon and tail.strip())
     body = tail if listed else text

@@ -33,6 +33,7 @@ from convrec.agent.plan import choose_plan
 from convrec.agent.respond import make_cards
 from convrec.agent.state import AgentContext, AgentState
 from convrec.agent.understanding import get_extractor
+from convrec.agent.understanding.tokens import sanitize
 from convrec.tools.base import ScoredItem
 
 
@@ -48,7 +49,9 @@ def goals(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         def extract(text: str) -> Any:
             return extractor.extract(text, Ledger()).update
 
-        message = state.get("message", "") or ""
+        # the text the extractor reads (whitespace runs collapsed, control characters and
+        # emoji gone): the split's patterns scan it in linear time, not cubic in a run
+        message = sanitize(state.get("message", "") or "")
         plan, words = _followup(message, ledger, extract, tools, turn)
         if plan is None:
             plan, words = decompose(message, ledger, extract, turn=turn, llm=ctx.llm)

@@ -22,6 +22,8 @@ from convrec.agent.understanding.vocab import AgentVocab
 from convrec.tools.context import ToolContext
 from convrec.tools.soft import SoftPreference, era_label
 
+MAX_RUNTIME = 24 * 60  # minutes; a longer "runtime" is no film's
+
 
 class NumberReader:
     """Eras, runtimes, ratings and "like X but newer"."""
@@ -113,6 +115,8 @@ class NumberReader:
 
     @staticmethod
     def _runtime(q: Quantity, update: LedgerUpdate) -> None:
+        if any(v is not None and not 0 < v <= MAX_RUNTIME for v in (q.low, q.high)):
+            return  # "under 99999999999999999999 minutes": no film's length, no wish
         if q.vague:
             low = None if q.low is None else int(q.low)
             high = None if q.high is None else int(q.high)
