@@ -39,7 +39,8 @@ def bench_load(
         "instead of starting one.")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds one turn may take.")] = 600.0,
     write: Annotated[bool, typer.Option(
-        help="Write the results into the reliability doc (section load-BACKEND).")] = False,
+        help="Write the results into the reliability doc (section load-BACKEND; "
+        "load-BACKEND-servers with CONVREC_SESSIONS_URL or CONVREC_CHROMA_URL set).")] = False,
     doc: Annotated[Path, typer.Option(help="The reliability doc.")] = DEFAULT_DOC,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
@@ -92,7 +93,10 @@ def bench_load(
             if not doc.exists():
                 doc.parent.mkdir(parents=True, exist_ok=True)
                 doc.write_text("# Reliability: load\n", encoding="utf-8")
-            write_section(doc, f"load-{backend if url is None else 'url'}", body)
+            servers = bool(os.environ.get("CONVREC_SESSIONS_URL")
+                           or os.environ.get("CONVREC_CHROMA_URL"))
+            name = f"load-{backend if url is None else 'url'}" + ("-servers" if servers else "")
+            write_section(doc, name, body)  # the shared-engine stack gets its own section
             console.print(f"written to {doc}")
     if not results["ok"]:
         err_console.print("[bold red]failed:[/] " + "; ".join(
