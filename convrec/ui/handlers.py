@@ -85,8 +85,8 @@ class SessionHandlers(Panels):
         except ConvrecError as exc:
             updates = self._restart(session, str(exc), "error")
             return updates
-        if user_id == session.user_id:
-            return {self.status: ""}
+        if user_id == session.user_id:  # the same user again (typed, then picked): nothing
+            return {}                    # changes, and the status says what it said
         fresh = self._new_session(user_id=user_id, backend=session.backend, login=login)
         who = user_id or "anonymous"
         return self._restart(fresh, f"Now chatting as {who}: a new chat started.", state={})
