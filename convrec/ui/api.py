@@ -23,6 +23,13 @@ def refused(message: str) -> gr.Error:
 class ApiParts(TurnHandlers):
     """`api_turn`, served as /turn next to the page's handlers."""
 
+    def _within_rate(self, request: gr.Request | None) -> None:
+        """Count this call against its client's rate limit; over it, a one-line refusal."""
+        wait = self.limiter.hit(client_key(request))
+        if wait:
+            raise refused(f"too many messages: wait {wait:.0f} s "
+                          f"(limit {self.limiter.per_minute} a minute)")
+
     def api_turn(self, message: str, thread_id: str = "", user_id: str = "",
                  request: gr.Request | None = None) -> dict[str, Any]:
         """One chat turn: the reply, the cards, the ledger and the trace as JSON.
@@ -39,10 +46,7 @@ class ApiParts(TurnHandlers):
         text = (message or "").strip()
         if not text:
             raise refused("empty message: send some text")
-        wait = self.limiter.hit(client_key(request))
-        if wait:
-            raise refused(f"too many messages: wait {wait:.0f} s "
-                           f"(limit {self.limiter.per_minute} a minute)")
+        self._within_rate(request)
         try:
             user = resolve_user(user_id, self.pool.resources.catalog)
             agent = self.pool.agent(self.default_backend, self.active_policy)
@@ -63,10 +67,7 @@ class ApiParts(TurnHandlers):
         thread = (thread_id or "").strip()
         if not thread:
             raise refused("no thread: send the thread_id a /turn returned")
-        wait = self.limiter.hit(client_key(request))
-        if wait:
-            raise refused(f"too many messages: wait {wait:.0f} s "
-                           f"(limit {self.limiter.per_minute} a minute)")
+        self._within_rate(request)
         try:
             film = int(item_id)
         except (TypeError, ValueError):
