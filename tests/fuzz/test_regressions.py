@@ -9,6 +9,7 @@ import pytest
 from convrec.agent.goals.split import split_parts
 from convrec.cli.chat import json_line, read_script
 from convrec.errors import ConvrecError
+from convrec.eval.bench_agent import check_turn
 from convrec.tools.context import ToolContext
 from convrec.tools.registry import TOOLS
 
@@ -37,6 +38,26 @@ def test_a_runtime_past_a_day_is_no_constraint_and_the_turn_is_saved(fuzz_agent)
     result = fuzz_agent.turn("a comedy under 99999999999999999999 minutes",
                              thread_id="reg-runtime")
     assert result.reply and fuzz_agent.state("reg-runtime")["turn"] == 1
+
+
+@pytest.mark.parametrize("request_in_parts", [
+    "two films for a double feature: one comedy, one thriller",  # with shared words
+    "a cartoon for my nephew and a war drama for my dad",  # without
+])
+def test_parts_replace_the_conversations_genre_not_its_era(fuzz_agent, request_in_parts):
+    # before: the earlier "comedy" stayed in the shared ledger above the thriller's card
+    # (and every check of the turn called the thriller a violation)
+    thread = f"reg-parts-{len(request_in_parts)}"
+    fuzz_agent.turn("a comedy from the 90s", thread_id=thread)
+    before = fuzz_agent.ledger(thread)
+    result = fuzz_agent.turn(request_in_parts, thread_id=thread)
+    assert len(result.item_ids) >= 2
+    findings = check_turn(result, before=before, earlier={},
+                          ctx=ToolContext(fuzz_agent.resources))
+    assert not findings.violations, findings.violations
+    assert not result.ledger["genres_include"]
+    years = [i.year for i in fuzz_agent.resources.catalog.items(result.item_ids)]
+    assert all(1990 <= y <= 1999 for y in years), years  # what every part still shares
 
 
 @pytest.mark.timeout(120)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from convrec.agent.goals.solve import Candidate, Solution, budget_count, hours, solve
 from convrec.agent.goals.types import Goal, GoalPlan, Shape, Slot
-from convrec.agent.ledger import Ledger
+from convrec.agent.ledger import Ledger, LedgerUpdate
 from convrec.agent.ledger_apply import apply_update
 from convrec.catalog.records import Item
 from convrec.tools.base import ScoredItem
@@ -22,6 +22,27 @@ def goal_ledger(base: Ledger, goal: Goal, turn: int) -> Ledger:
         ledger = apply_update(ledger, refinement, turn)
     ledger.goal_plan = None
     return ledger
+
+
+def replaced_by_parts(plan: GoalPlan) -> LedgerUpdate:
+    """What a new multi-part request takes out of the conversation's shared constraints.
+
+    A part that states its own genre, era, runtime, language or rating replaces the
+    conversation's for that part (`goal_ledger`), so the conversation's value is no longer
+    what the parts share: "a comedy from the 90s", then "a double feature: one comedy, one
+    thriller" keeps the 90s for both, but not Comedy for the thriller. Left in, the ledger's
+    chips would say Comedy above a thriller's card, and a check of the turn against them
+    would call the thriller a violation. A part adding a genre ("also ...") replaces nothing.
+    """
+    updates = [g.update for g in plan.goals]
+    return LedgerUpdate(
+        genres_clear=any(u.genres_include and not u.genres_add for u in updates),
+        era_clear=any(u.year_from is not None or u.year_to is not None for u in updates),
+        runtime_clear=any(u.runtime_min is not None or u.runtime_max is not None
+                          for u in updates),
+        languages_clear=any(u.languages for u in updates),
+        rating_clear=any(u.min_rating is not None for u in updates),
+    )
 
 
 def candidate_depth(plan: GoalPlan, goal: Goal) -> int:

@@ -12,6 +12,8 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from convrec.agent.act import candidate_stats
+from convrec.agent.goals.compose import replaced_by_parts
+from convrec.agent.goals.types import GoalPlan
 from convrec.agent.ledger import LedgerUpdate
 from convrec.agent.ledger_apply import apply_update
 from convrec.agent.nodes.common import ledger_of, step, timings_of
@@ -38,6 +40,9 @@ def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, A
         else:
             extraction = get_extractor(tools).extract(text or state["message"], ledger)
         update, refine_note = refine(extraction, ctx.llm, tools)
+        plan = GoalPlan.model_validate(state["goal_plan"]) if state.get("goal_plan") else None
+        if plan is not None and not plan.slots:  # a new multi-part request (a follow-up
+            update = replaced_by_parts(plan).merged(update)  # keeps the plan's films)
         new_ledger = apply_update(ledger, update, turn)
         if state.get("goal_plan") is None and _new_request(extraction):
             new_ledger.goal_plan = None  # a new request ends the latest multi-part plan
