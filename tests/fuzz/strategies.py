@@ -13,6 +13,7 @@ runs); the documented full run sets 1000. Runs are derandomized: the same cases 
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -107,3 +108,10 @@ def deep(value: Any, depth: int) -> Any:
     for _ in range(depth):
         value = [value]
     return value
+
+
+def deep_json(value: Any, depth: int) -> str:
+    """The JSON text of `value` nested `depth` lists deep, written without `json.dumps`,
+    whose own recursion limit (about 1,000 levels, less under Hypothesis's stack) would
+    fail while generating the case instead of testing the reader."""
+    return "[" * depth + json.dumps(value, ensure_ascii=False) + "]" * depth

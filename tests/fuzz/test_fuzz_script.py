@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 import convrec.cli
 from convrec.cli import chat as chat_cli
 from tests.fuzz.conftest import SENTINEL_THREAD, file_hash, state_digest
-from tests.fuzz.strategies import FUZZ, PATHS, REQUESTS, deep, json_values, texts
+from tests.fuzz.strategies import FUZZ, PATHS, REQUESTS, deep_json, json_values, texts
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -33,13 +33,17 @@ LINES = st.lists(st.one_of(LINE, st.just(""), st.just("# a comment")), max_size=
     "\n".join)
 TURN = st.one_of(LINE, st.fixed_dictionaries({"text": st.one_of(LINE, json_values())}),
                  json_values())
-JSON_SCRIPT = st.one_of(
+SCRIPT_VALUES = (
     st.lists(TURN, max_size=3),
     st.fixed_dictionaries({"turns": st.one_of(st.lists(TURN, max_size=3), json_values())},
                           optional={"user": st.one_of(json_values(), st.sampled_from(
                               ["ml:608", "ml:abc", "critic:../../etc/passwd"]))}),
-    json_values(), st.builds(deep, st.sampled_from(REQUESTS), st.integers(1, 3000)),
-).map(lambda v: json.dumps(v, ensure_ascii=False, default=str))
+    json_values(),
+)
+JSON_SCRIPT = st.one_of(
+    *(v.map(lambda v: json.dumps(v, ensure_ascii=False, default=str)) for v in SCRIPT_VALUES),
+    st.builds(deep_json, st.sampled_from(REQUESTS), st.integers(1, 3000)),
+)
 TEXT = st.one_of(LINES, LINES, JSON_SCRIPT, JSON_SCRIPT, st.just(""), st.just("\n\n  \n"),
                  st.sampled_from(["[", "{\"turns\": ", "[1, 2", "{\"turns\": [1e999999]}",
                                   "[" + "9" * 5000 + "]"]))
