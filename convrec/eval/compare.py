@@ -116,7 +116,7 @@ def _bootstrap(
     sizes: Sequence[int], diffs: Any, resamples: int, confidence: float,
     rng: np.random.Generator,
 ) -> tuple[list[float | None], list[float | None]]:
-    """scipy.stats.bootstrap's percentile interval of B − A per metric.
+    """The percentile interval of B − A per metric, over scipy.stats.bootstrap's resamples.
 
     `sizes`: the samples of dialogue indices (one when paired, A and B when not);
     `diffs(*counts)`: the resampled B − A, (resamples, metrics), from each sample's draw
