@@ -72,45 +72,8 @@ class Grounds:
         people: list[str] = []
         titles: list[str] = list(liked_titles)
         if ledger is not None:
-            texts += [c.label for c in ledger.chips() if c.hard or not c.label.startswith(
-                "rather not")]
-            texts += [w.text for w in ledger.wishes] + [ledger.context or ""]
-            texts += [*ledger.keywords_include, *ledger.studios_include, *ledger.languages]
-            people += [p.name for p in ledger.people_include.values()]
-            g.genres_ok |= set(ledger.genres_include)
-            g.genres_ok |= {p.value for p in ledger.soft.values()
-                            if p.kind == "genre" and p.polarity > 0}
-            g.excluded_genres |= set(ledger.genres_exclude)
-            g.excluded_genres |= {p.value for p in ledger.soft.values()
-                                  if p.kind == "genre" and p.polarity < 0}
-            for bad in (*ledger.keywords_exclude, *ledger.studios_exclude):
-                g.excluded_stems |= {stem(t.text) for t in tokens(bad)}
-                g.excluded_names.add(name_key(bad))
-            for pref in ledger.people_exclude.values():
-                g.excluded_names |= _person_keys(pref.name)
-            low = int(ledger.year_from.value) if ledger.year_from else None
-            high = int(ledger.year_to.value) if ledger.year_to else None
-            g.era = (low, high)
-            g.years |= {y for y in (low, high) if y is not None}
-        for card in cards:
-            # the fields say how the people relate to the film
-            texts += [ROLE_WORDS["directors"]] if card.directors else []
-            texts += [ROLE_WORDS["cast"]] if card.cast else []
-            titles.append(card.title)
-            for genre in card.genres:
-                g.genre_titles.setdefault(genre, set()).add(name_key(card.title))
-            people += [*card.directors, *card.cast]
-            texts += [card.title, card.overview, card.reason, " ".join(card.genres)]
-            if card.year:
-                g.years.add(card.year)
-                g.card_years.append(card.year)
-            if card.runtime:
-                g.numbers.add(float(card.runtime))
-        if cards:
-            g.numbers.add(float(len(cards)))
-            for genre in {x for c in cards for x in c.genres}:
-                if 2 * sum(genre in c.genres for c in cards) >= len(cards):
-                    g.genres_ok.add(genre)
+            g._add_ledger(ledger, texts, people)
+        g._add_cards(cards, texts, titles, people)
         texts += titles + people
         for text in texts:
             toks = tokens(text)
@@ -140,6 +103,54 @@ class Grounds:
         g.excluded_stems |= {k for k, v in g.genre_forms.items() if v in g.excluded_genres}
         g.names.discard(())
         return g
+
+    def _add_ledger(self, ledger: Any, texts: list[str], people: list[str]) -> None:
+        """The ledger's chips, wishes, context and named people as texts to ground; its
+        genres, exclusions and era."""
+        texts += [c.label for c in ledger.chips() if c.hard or not c.label.startswith(
+            "rather not")]
+        texts += [w.text for w in ledger.wishes] + [ledger.context or ""]
+        texts += [*ledger.keywords_include, *ledger.studios_include, *ledger.languages]
+        people += [p.name for p in ledger.people_include.values()]
+        self.genres_ok |= set(ledger.genres_include)
+        self.genres_ok |= {p.value for p in ledger.soft.values()
+                           if p.kind == "genre" and p.polarity > 0}
+        self.excluded_genres |= set(ledger.genres_exclude)
+        self.excluded_genres |= {p.value for p in ledger.soft.values()
+                                 if p.kind == "genre" and p.polarity < 0}
+        for bad in (*ledger.keywords_exclude, *ledger.studios_exclude):
+            self.excluded_stems |= {stem(t.text) for t in tokens(bad)}
+            self.excluded_names.add(name_key(bad))
+        for pref in ledger.people_exclude.values():
+            self.excluded_names |= _person_keys(pref.name)
+        low = int(ledger.year_from.value) if ledger.year_from else None
+        high = int(ledger.year_to.value) if ledger.year_to else None
+        self.era = (low, high)
+        self.years |= {y for y in (low, high) if y is not None}
+
+    def _add_cards(self, cards: Sequence[CardFacts], texts: list[str], titles: list[str],
+                   people: list[str]) -> None:
+        """The cards' titles, people, text fields, years and runtimes; a genre most cards
+        share is grounded."""
+        for card in cards:
+            # the fields say how the people relate to the film
+            texts += [ROLE_WORDS["directors"]] if card.directors else []
+            texts += [ROLE_WORDS["cast"]] if card.cast else []
+            titles.append(card.title)
+            for genre in card.genres:
+                self.genre_titles.setdefault(genre, set()).add(name_key(card.title))
+            people += [*card.directors, *card.cast]
+            texts += [card.title, card.overview, card.reason, " ".join(card.genres)]
+            if card.year:
+                self.years.add(card.year)
+                self.card_years.append(card.year)
+            if card.runtime:
+                self.numbers.add(float(card.runtime))
+        if cards:
+            self.numbers.add(float(len(cards)))
+            for genre in {x for c in cards for x in c.genres}:
+                if 2 * sum(genre in c.genres for c in cards) >= len(cards):
+                    self.genres_ok.add(genre)
 
 
 def _person_keys(name: str) -> set[tuple[str, ...]]:

@@ -125,6 +125,16 @@ def run_sessions(url: str, scripts: list[SessionScript], resources: Resources, *
         with contextlib.suppress(Exception):  # a client whose app is gone already
             client.close()
     check_unique_threads(checkers, tally)
+    return _figures(scripts, latencies, errors, messages, tally, wall=wall,
+                    rss=(rss_before, rss_after), load_before=load_before)
+
+
+def _figures(scripts: list[SessionScript], latencies: list[float], errors: Counter[str],
+             messages: list[str], tally: Tally, *, wall: float,
+             rss: tuple[int | None, int | None], load_before: float | None) -> dict[str, Any]:
+    """The figures of one N from what its sessions recorded."""
+    rss_before, rss_after = rss
+    total = sum(len(s.messages) for s in scripts)
     values = np.array(latencies) if latencies else np.array([np.nan])
     sent_errors = {k: v for k, v in errors.items() if k != "not_sent"}
     cross_checks = sum(tally.checks[k] for k in CROSS_TALK)

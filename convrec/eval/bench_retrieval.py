@@ -43,7 +43,7 @@ import numpy as np
 from convrec.catalog.db import Catalog
 from convrec.tools.bm25 import load_bm25
 from convrec.tools.context import ToolContext
-from convrec.tools.dense import load_dense
+from convrec.tools.dense import DenseIndex, load_dense
 
 MENTION = re.compile(r"@(\d+)")
 DEPTH = 100
@@ -178,6 +178,29 @@ def recall_at(qrels: Any, run: Any, ks: Sequence[int]) -> dict[str, float]:
     return {m: round(float(scores[m]), 4) for m in metrics}
 
 
+def _dense_run(
+    dense: DenseIndex, vectors: np.ndarray, turns: Sequence[Turn], depth: int
+) -> dict[str, dict[str, float]]:
+    """Each turn's exact dense top `depth` over the whole catalog (in batches of 256 query
+    vectors), less the films the turn excludes: turn id -> {item id: cosine}."""
+    dense_run: dict[str, dict[str, float]] = {}
+    extra = max((len(t.exclude) for t in turns), default=0)
+    batch = 256
+    for start in range(0, len(turns), batch):
+        ids, scores = dense.search_all_exact(vectors[start : start + batch], depth + extra)
+        for turn, row_ids, row_scores in zip(
+            turns[start : start + batch], ids, scores, strict=True
+        ):
+            ranked = {}
+            for item_id, score in zip(row_ids.tolist(), row_scores.tolist(), strict=True):
+                if item_id not in turn.exclude:
+                    ranked[str(item_id)] = float(score)
+                    if len(ranked) == depth:
+                        break
+            dense_run[turn.turn_id] = ranked
+    return dense_run
+
+
 def run_retrieval_bench(
     ctx: ToolContext,
     *,
@@ -215,21 +238,7 @@ def run_retrieval_bench(
     vectors = dense.encode(unique, cache=False)[[row_of[t.query] for t in turns]]
     seconds["dense_encode"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    dense_run: dict[str, dict[str, float]] = {}
-    extra = max((len(t.exclude) for t in turns), default=0)
-    batch = 256
-    for start in range(0, len(turns), batch):
-        ids, scores = dense.search_all_exact(vectors[start : start + batch], depth + extra)
-        for turn, row_ids, row_scores in zip(
-            turns[start : start + batch], ids, scores, strict=True
-        ):
-            ranked = {}
-            for item_id, score in zip(row_ids.tolist(), row_scores.tolist(), strict=True):
-                if item_id not in turn.exclude:
-                    ranked[str(item_id)] = float(score)
-                    if len(ranked) == depth:
-                        break
-            dense_run[turn.turn_id] = ranked
+    dense_run = _dense_run(dense, vectors, turns, depth)
     seconds["dense_rank"] = time.perf_counter() - t0
 
     results: dict[str, dict[str, float]] = {}

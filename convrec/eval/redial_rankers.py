@@ -69,7 +69,7 @@ def bm25_ranker(ctx: ToolContext) -> Ranker:
 def dense_ranker(ctx: ToolContext) -> Ranker:
     """MiniLM on the latest words of the context plus the seeker's example films, ranked
     exactly over the item matrix."""
-    from convrec.tools.dense import QUERY_BATCH_MAX, _search_vector, load_dense
+    from convrec.tools.dense import QUERY_BATCH_MAX, load_dense, search_vector
 
     index = load_dense(ctx)
 
@@ -91,7 +91,7 @@ def dense_ranker(ctx: ToolContext) -> Ranker:
             usable = [(t, x) for t, x in batch if x or t.seeker_items]
             if usable:
                 vectors = np.stack([
-                    _search_vector(index, encoded.get(x), t.seeker_items[-MAX_LIKES:])
+                    search_vector(index, encoded.get(x), t.seeker_items[-MAX_LIKES:])
                     for t, x in usable])
                 depth = max(t.depth for t, _ in usable)
                 ids, _ = index.search_all_exact(vectors, depth)

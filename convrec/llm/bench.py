@@ -92,6 +92,43 @@ def fresh_process_load(folder: Path, dtype: str) -> dict[str, float]:
     return {"import_s": round(float(out[-2]), 2), "load_s": round(float(out[-1]), 2)}
 
 
+def _time_repeat(
+    llm: Any, prompt: list[Message], opts: list[str], tokens: int
+) -> tuple[float | None, float, float, float]:
+    """One repeat: (decode tokens/s or None, first-token seconds, scoring seconds, scoring
+    seconds with the prompt's KV cache reused). The prefix cache is cleared before each
+    timing that must start cold."""
+
+    def clear_prefix() -> None:
+        if llm._prefix is not None:
+            llm._prefix.clear()
+
+    clear_prefix()
+    count, first = 0, None
+    text = ""
+    for delta in llm.stream(
+        [{"role": "user", "content": load_prompt("bench_speed")}], max_tokens=tokens
+    ):
+        if first is None:
+            first = time.perf_counter()
+        text += delta
+    end = time.perf_counter()
+    count = llm.count_tokens(text)
+    speed = (count - 1) / max(end - first, 1e-6) if first is not None and count > 1 else None
+    clear_prefix()
+    start = time.perf_counter()
+    for _delta in llm.stream(prompt, max_tokens=1):
+        break
+    first_token = time.perf_counter() - start
+    clear_prefix()
+    start = time.perf_counter()
+    llm.score_options(prompt, opts)
+    scoring = time.perf_counter() - start
+    start = time.perf_counter()  # again: the prompt's KV cache is reused
+    llm.score_options(prompt, opts)
+    return speed, first_token, scoring, time.perf_counter() - start
+
+
 def run_llm_bench(
     settings: Settings,
     *,
@@ -138,35 +175,12 @@ def run_llm_bench(
             say(f"{dtype}, {n} thread(s) ...")
             speeds, first_token, scoring, scoring_warm = [], [], [], []
             for _ in range(repeats):
-                if llm._prefix is not None:
-                    llm._prefix.clear()
-                start = time.perf_counter()
-                count, first = 0, None
-                text = ""
-                for delta in llm.stream(
-                    [{"role": "user", "content": load_prompt("bench_speed")}], max_tokens=tokens
-                ):
-                    if first is None:
-                        first = time.perf_counter()
-                    text += delta
-                end = time.perf_counter()
-                count = llm.count_tokens(text)
-                if first is not None and count > 1:
-                    speeds.append((count - 1) / max(end - first, 1e-6))
-                if llm._prefix is not None:
-                    llm._prefix.clear()
-                start = time.perf_counter()
-                for _delta in llm.stream(prompt, max_tokens=1):
-                    break
-                first_token.append(time.perf_counter() - start)
-                if llm._prefix is not None:
-                    llm._prefix.clear()
-                start = time.perf_counter()
-                llm.score_options(prompt, opts)
-                scoring.append(time.perf_counter() - start)
-                start = time.perf_counter()  # again: the prompt's KV cache is reused
-                llm.score_options(prompt, opts)
-                scoring_warm.append(time.perf_counter() - start)
+                speed, first_s, score_s, score_warm_s = _time_repeat(llm, prompt, opts, tokens)
+                if speed is not None:
+                    speeds.append(speed)
+                first_token.append(first_s)
+                scoring.append(score_s)
+                scoring_warm.append(score_warm_s)
             runs.append(
                 {
                     "dtype": dtype,

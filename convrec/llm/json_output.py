@@ -1,5 +1,15 @@
 """JSON from models that are only prompted for it: the instruction (fields and an example of
-the format), finding the first JSON object in a reply, validation, and one repair retry."""
+the format), finding the first JSON object in a reply, validation, and one repair retry.
+
+Nothing here repairs JSON text: the repair is the model's (one retry with the problem named),
+and a reply that is cut off or malformed is an error, not completed. So pydantic's partial JSON
+(`pydantic_core.from_json(..., allow_partial=True)`) and `json-repair` do not fit: both
+complete a truncated object (`'{"a": '` becomes `{}`) where `first_json_object` must raise.
+Parsing is the standard library's `json.JSONDecoder.raw_decode`, tried at each "{" so chatter
+and code fences around the object are skipped. `json_object_end` is a streaming stop test,
+not a parser: it balances brackets outside strings, so generation also stops at a closed but
+malformed object (which the retry then names) instead of running to the token limit.
+"""
 
 from __future__ import annotations
 

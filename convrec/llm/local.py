@@ -149,6 +149,29 @@ class LocalLlm(BaseLlm):
         self._check_length(len(ids), max_tokens)
         return self._stream(list(ids), max_tokens, temperature, stop, cancel, done)
 
+    def _generate_kwargs(
+        self, ids: list[int], max_tokens: int, temperature: float, kv: Any, **extra: Any
+    ) -> dict[str, Any]:
+        """`model.generate`'s arguments for one decode of `ids` (a cached prompt prefix's
+        key/values `kv`, or None): sampling at `temperature`, greedy at 0."""
+        import torch
+
+        kwargs: dict[str, Any] = {
+            "input_ids": torch.tensor([ids]),
+            "attention_mask": torch.ones(1, len(ids), dtype=torch.long),
+            "max_new_tokens": max_tokens,
+            **extra,
+            "eos_token_id": self.end_ids,
+            "pad_token_id": self.pad_id,
+            "return_dict_in_generate": True,
+            "cache": new_cache(self.model.config, kv),
+        }
+        if temperature > 0:
+            kwargs.update(do_sample=True, temperature=temperature, top_k=0, top_p=1.0)
+        else:  # greedy; None silences warnings about the model's sampling defaults
+            kwargs.update(do_sample=False, temperature=None, top_k=None, top_p=None)
+        return kwargs
+
     def _stream(
         self,
         ids: list[int],
@@ -181,22 +204,10 @@ class LocalLlm(BaseLlm):
                     n_cached, kv = (
                         self._prefix.lookup(ids, len(ids) - 1) if self._prefix else (0, None)
                     )
-                    kwargs: dict[str, Any] = {
-                        "input_ids": torch.tensor([ids]),
-                        "attention_mask": torch.ones(1, len(ids), dtype=torch.long),
-                        "max_new_tokens": max_tokens,
-                        "streamer": streamer,
-                        "stopping_criteria": StoppingCriteriaList([_Stop()]),
-                        "eos_token_id": self.end_ids,
-                        "pad_token_id": self.pad_id,
-                        "return_dict_in_generate": True,
-                        "cache": new_cache(self.model.config, kv),
-                    }
-                    if temperature > 0:
-                        kwargs.update(do_sample=True, temperature=temperature, top_k=0, top_p=1.0)
-                    else:  # greedy; None silences warnings about the model's sampling defaults
-                        kwargs.update(do_sample=False, temperature=None, top_k=None, top_p=None)
-                    out = self.model.generate(**kwargs)
+                    out = self.model.generate(**self._generate_kwargs(
+                        ids, max_tokens, temperature, kv,
+                        streamer=streamer, stopping_criteria=StoppingCriteriaList([_Stop()]),
+                    ))
                     if self._prefix is not None and out.cache is not None:
                         self._prefix.add(ids, kv_of(out.cache))
                     log.debug("decoded with %d cached prompt tokens", n_cached)

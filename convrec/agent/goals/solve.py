@@ -73,23 +73,11 @@ def solve(slots: list[int], candidates: dict[int, list[Candidate]], shape: Shape
              candidates.items()}
     order = sorted(range(len(slots)), key=lambda s: len(pools.get(slots[s], [])))
     ordered = [slots[s] for s in order]
-    # the most the slots from i on can add: each goal's best films, as many as it has slots
-    # left (distinct films, so a goal's second slot cannot reuse its first film's value)
-    top = {g: sorted((c.utility for c in pools.get(g, [])), reverse=True) for g in set(ordered)}
-    bound_after = []
-    for i in range(len(ordered) + 1):
-        left = {g: ordered[i:].count(g) for g in set(ordered)}
-        bound_after.append(sum(sum(top[g][:n]) for g, n in left.items()))
+    bound_after = _bounds_after(ordered, pools)
     # each candidate once: (candidate, utility, distinct key, minutes)
     table = {g: [(c, c.utility, c.key(shape.distinct) if shape.distinct else None,
                   c.runtime or 0) for c in pools.get(g, [])] for g in set(ordered)}
-    # with distinctness, no two slots share a key: the best film of each key, best first
-    by_key: dict[object, float] = {}
-    for rows in table.values():
-        for _, u, key, _ in rows:
-            if key is not None and u > by_key.get(key, -1.0):
-                by_key[key] = u
-    key_best = sorted(by_key.items(), key=lambda kv: -kv[1])
+    key_best = _best_per_key(table)
     best: list[Candidate] | None = None
     best_value = -1.0
     nodes = 0
@@ -148,6 +136,31 @@ def solve(slots: list[int], candidates: dict[int, list[Candidate]], shape: Shape
     if best is None:
         return None
     return Solution(list(fixed), list(best), complete=nodes <= NODE_LIMIT)
+
+
+def _bounds_after(ordered: list[int], pools: dict[int, list[Candidate]]) -> list[float]:
+    """The most the slots from i on can add, for each i: each goal's best films, as many as
+    it has slots left (distinct films, so a goal's second slot cannot reuse its first film's
+    value)."""
+    top = {g: sorted((c.utility for c in pools.get(g, [])), reverse=True) for g in set(ordered)}
+    bound_after = []
+    for i in range(len(ordered) + 1):
+        left = {g: ordered[i:].count(g) for g in set(ordered)}
+        bound_after.append(sum(sum(top[g][:n]) for g, n in left.items()))
+    return bound_after
+
+
+def _best_per_key(
+    table: dict[int, list[tuple[Candidate, float, object, int]]],
+) -> list[tuple[object, float]]:
+    """With distinctness, no two slots share a key: the best utility of each key, best
+    first."""
+    by_key: dict[object, float] = {}
+    for rows in table.values():
+        for _, u, key, _ in rows:
+            if key is not None and u > by_key.get(key, -1.0):
+                by_key[key] = u
+    return sorted(by_key.items(), key=lambda kv: -kv[1])
 
 
 def budget_count(shape: Shape) -> int:

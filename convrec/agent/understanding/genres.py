@@ -35,6 +35,8 @@ SOMETIMES_GENRES = {"period", "music", "family", "war", "history", "kid", "child
 DESCRIBING = {"funny", "hilarious", "comedic", "scary", "spooky", "frightening",
               "suspenseful", "romantic", "dramatic", "animated", "historical"}
 
+GenreMention = tuple[int, tuple[str, ...], Token]  # (token index, genres, first token)
+
 
 class GenreReader:
     """Genres, subgenre keywords and original languages."""
@@ -44,9 +46,11 @@ class GenreReader:
 
     # genres
 
-    def _genres(self, tokens: list[Token], update: LedgerUpdate, notes: list[str],
-                groundings: list[str]) -> None:
-        found: list[tuple[int, tuple[str, ...], Token]] = []
+    def _genre_mentions(self, tokens: list[Token], update: LedgerUpdate) -> list[GenreMention]:
+        """The genres named in the sentence (longest word windows first), as (token index,
+        genres, first token), their tokens marked used; a describing word about the films
+        ("it was so funny") goes to `update.soft` as a leaning instead."""
+        found: list[GenreMention] = []
         genres = self.vocab.filters.genre_ids
         for i, window in word_windows(tokens, (3, 2, 1)):
             n = len(window)
@@ -82,6 +86,11 @@ class GenreReader:
                 t.used = True
                 t.subgenre = n == 1 and genre_key(t.low) not in self.vocab.filters.genre_keys
             found.append((i, names, window[0]))
+        return found
+
+    def _genres(self, tokens: list[Token], update: LedgerUpdate, notes: list[str],
+                groundings: list[str]) -> None:
+        found = self._genre_mentions(tokens, update)
         found += self._misspelt_genres(tokens, notes, groundings, update.soft)
         found.sort(key=lambda f: f[0])
         include: list[str] = []

@@ -89,10 +89,10 @@ from convrec.tools.dense.store import (
 )
 from convrec.tools.dense.tool import (
     DenseArgs,
-    _search_vector,
     load_dense,
     query_vector,
     search_dense,
+    search_vector,
 )
 
 __all__ = [
@@ -100,9 +100,8 @@ __all__ = [
     "NAME", "ONNX_CONFIG", "ONNX_MIN_COSINE", "ONNX_MODEL", "ONNX_OPSET", "ONNX_TOKENIZER",
     "QUERY_BATCH_MAX", "QUERY_CACHE_SIZE", "VERSION", "DenseArgs", "DenseIndex",
     "OnnxQueryEncoder", "Progress", "QueryEncoder",
-    "_search_vector",
     "build_dense_index", "chroma_client", "encode_texts",
     "export_onnx_encoder", "limit_torch_threads", "load_dense", "load_model",
     "load_onnx_encoder", "model_path", "onnx_encoder_files", "query_vector",
-    "remove_onnx_encoder", "search_dense",
+    "remove_onnx_encoder", "search_dense", "search_vector",
 ]

@@ -86,15 +86,8 @@ def _build_folder(
 
     report("dense: loading the model", 0, 1)
     model = load_model(torch_threads)
-    # Encode in length order so each batch pads little; report progress per chunk.
-    order = np.argsort([len(t) for t in texts], kind="stable")
-    vectors = np.zeros((len(texts), DIM), dtype=np.float32)
-    chunk = ENCODE_BATCH * 8
     encode_started = time.perf_counter()
-    for start in range(0, len(order), chunk):
-        rows = order[start : start + chunk]
-        vectors[rows] = encode_texts(model, [texts[r] for r in rows])
-        report("dense: embedding items", min(start + chunk, len(order)), len(order))
+    vectors = _embed(model, texts, report)
     encode_seconds = time.perf_counter() - encode_started
 
     report("dense: exporting the query encoder", 0, 1)
@@ -102,20 +95,9 @@ def _build_folder(
 
     report("dense: writing chroma", 0, len(texts))
     chroma_dir = f"chroma-{uuid.uuid4().hex[:12]}"
-    client = chroma_client(folder / chroma_dir)
-    collection = client.create_collection(
-        COLLECTION,
-        embedding_function=None,
-        configuration={
-            "hnsw": dict(HNSW)  # the server's collection is configured the same
-        },
-        metadata={"catalog": indexes.catalog_fingerprint(catalog)},
-    )
-    batch = max(1, min(int(client.get_max_batch_size()), 4096))
     ids = [str(i) for i in item_ids]
-    for start in range(0, len(ids), batch):
-        collection.add(ids=ids[start : start + batch], embeddings=vectors[start : start + batch])
-        report("dense: writing chroma", min(start + batch, len(ids)), len(ids))
+    _write_chroma(folder / chroma_dir, indexes.catalog_fingerprint(catalog), ids, vectors,
+                  report)
 
     _save_npy(folder / "vectors.npy", vectors)
     _save_npy(folder / "item_ids.npy", item_ids)
@@ -143,6 +125,38 @@ def _build_folder(
         "seconds": round(seconds, 2),
         **summary,
     }
+
+
+def _embed(model: Any, texts: list[str], report: Progress) -> np.ndarray:
+    """The documents' vectors, encoded in length order so each batch pads little; progress
+    is reported per chunk."""
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    vectors = np.zeros((len(texts), DIM), dtype=np.float32)
+    chunk = ENCODE_BATCH * 8
+    for start in range(0, len(order), chunk):
+        rows = order[start : start + chunk]
+        vectors[rows] = encode_texts(model, [texts[r] for r in rows])
+        report("dense: embedding items", min(start + chunk, len(order)), len(order))
+    return vectors
+
+
+def _write_chroma(
+    path: Path, fingerprint: str, ids: list[str], vectors: np.ndarray, report: Progress
+) -> None:
+    """A new embedded chroma collection at `path` holding the vectors, in batches."""
+    client = chroma_client(path)
+    collection = client.create_collection(
+        COLLECTION,
+        embedding_function=None,
+        configuration={
+            "hnsw": dict(HNSW)  # the server's collection is configured the same
+        },
+        metadata={"catalog": fingerprint},
+    )
+    batch = max(1, min(int(client.get_max_batch_size()), 4096))
+    for start in range(0, len(ids), batch):
+        collection.add(ids=ids[start : start + batch], embeddings=vectors[start : start + batch])
+        report("dense: writing chroma", min(start + batch, len(ids)), len(ids))
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:

@@ -1,5 +1,17 @@
 """The ONNX query encoder: exported at build time beside the vectors, run with onnxruntime
-and `tokenizers` so a query process imports neither torch nor sentence-transformers."""
+and `tokenizers` so a query process imports neither torch nor sentence-transformers.
+
+Why our own export and not sentence-transformers' ONNX backend (`SentenceTransformer(...,
+backend="onnx")`) or `optimum`: both need `optimum-onnx`, which cannot live beside the pinned
+stack (DESIGN.md: torch 2.13, transformers 5.25, sentence-transformers 6.3). Checked with
+`pip install --dry-run`: `optimum[onnxruntime]` (2.1.0, with optimum-onnx 0.1.0) would
+downgrade transformers 5.25.0 -> 4.57.6, tokenizers 0.23.3 -> 0.22.2 and huggingface_hub
+2.4.0 -> 0.36.2; `sentence-transformers[onnx]==6.3.0` does not resolve at all (pip:
+ResolutionImpossible; sentence-transformers 6.3 itself needs transformers >= 5 and
+huggingface-hub >= 1.3, which the optimum above gives up). So `torch.onnx.export`
+stays; its one private touch (`_add_onnxscript_fn`, skipped where the `onnx` package is not
+installed) is in `_torch_onnx_export`, and the build verifies every export against the model.
+"""
 
 from __future__ import annotations
 

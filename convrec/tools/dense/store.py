@@ -337,22 +337,28 @@ class DenseIndex:
         (the folder's, the server's) miss different neighbours now and then, and this keeps
         a replica on the server close to the exact top k."""
         if self.server is None:
-            n = min(k + len(banned), len(self.item_ids))
-            if n <= 0:
-                return []
-            result = self.collection.query(
-                query_embeddings=[vector], n_results=n, include=["distances"]
-            )
-            hits = []
-            for sid, distance in zip(result["ids"][0], result["distances"][0], strict=True):
-                item_id = int(sid)
-                if item_id not in banned:
-                    hits.append((item_id, 1.0 - float(distance)))  # cosine distance -> similarity
-            hits.sort(key=lambda h: (-h[1], h[0]))
-            return hits[:k]
+            return _embedded_search(self.collection, vector, k, banned, len(self.item_ids))
         n = min(max(2 * k, k + OVERFETCH) + len(banned), len(self.item_ids))
         if n <= 0:
             return []
         result = self.server.query(vector, n)
         pos, found = self.positions(int(sid) for sid in result["ids"][0])
         return self._search_rows(vector, k, banned, np.unique(pos[found]))
+
+
+def _embedded_search(
+    collection: Any, vector: np.ndarray, k: int, banned: set[int], items: int
+) -> list[tuple[int, float]]:
+    """The embedded chroma folder's top k less the banned ids, with chroma's own distances
+    turned into cosine similarities (ties: lower item id first)."""
+    n = min(k + len(banned), items)
+    if n <= 0:
+        return []
+    result = collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
+    hits = []
+    for sid, distance in zip(result["ids"][0], result["distances"][0], strict=True):
+        item_id = int(sid)
+        if item_id not in banned:
+            hits.append((item_id, 1.0 - float(distance)))  # cosine distance -> similarity
+    hits.sort(key=lambda h: (-h[1], h[0]))
+    return hits[:k]

@@ -69,12 +69,14 @@ def query_vector(index: DenseIndex, query: str | None, like_ids: Sequence[int]) 
     """The search vector: the query's embedding, the mean of the liked films' vectors, or
     (both given) the normalised sum of the two, so text and examples weigh the same."""
     text_vector = index.encode([query])[0] if query else None
-    return _search_vector(index, text_vector, like_ids)
+    return search_vector(index, text_vector, like_ids)
 
 
-def _search_vector(
+def search_vector(
     index: DenseIndex, text_vector: np.ndarray | None, like_ids: Sequence[int]
 ) -> np.ndarray:
+    """`query_vector` from an already encoded query (None: none), for callers that encode
+    many queries in one batch."""
     parts = []
     if text_vector is not None:
         parts.append(text_vector)
@@ -98,7 +100,7 @@ def search_dense(
         raise ToolArgumentError(f"search_dense: like_ids not in the catalog index: {unknown}")
     # The query is encoded once per call: for the search and for the evidence below.
     text_vector = index.encode([args.query])[0] if args.query else None
-    vector = _search_vector(index, text_vector, args.like_ids)
+    vector = search_vector(index, text_vector, args.like_ids)
     hits, note = index.search_noted(vector, args.k, candidates=candidates,
                                     exclude=args.like_ids)
 

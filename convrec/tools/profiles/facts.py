@@ -229,24 +229,7 @@ class _CatalogFacts:
         for genre in genre_patterns:
             for word in GENRE_WORDS[genre]:
                 genre_of_word[word] += (genre,)
-        rt_keys: dict[int, set[str]] = {}
-        rt_people: dict[int, tuple[tuple[int, str], ...]] = {}
-        for row in catalog.query(
-            "SELECT rt_movie_id, director, theater_date, runtime, genre FROM rt_movies"
-        ):
-            found: set[str] = set()
-            for rt_genre in (row["genre"] or "").split("|"):
-                found |= {f"genre:{g}" for g in RT_GENRES.get(rt_genre.strip(), ()) if g in genres}
-            decade = decade_label(_year_of(row["theater_date"]))
-            if decade:
-                found.add(f"era:{decade}")
-            if row["runtime"] is not None and row["runtime"] > LONG_FILM_MINUTES:
-                found.add(f"runtime:{LONG_FILMS}")
-            director = directors.get(norm_name(row["director"] or "")) if row["director"] else None
-            if director is not None:
-                found.add(f"person:{director}")
-                rt_people[row["rt_movie_id"]] = ((director, names[director]),)
-            rt_keys[row["rt_movie_id"]] = found
+        rt_keys, rt_people = _rt_facts(catalog, genres, directors, names)
         scores = catalog.query(
             "SELECT fresh, avg(score) FROM reviews WHERE score IS NOT NULL AND fresh IS NOT NULL "
             "GROUP BY fresh"
@@ -268,6 +251,32 @@ class _CatalogFacts:
             fresh_score=by_fresh.get(True, 0.75),
             rotten_score=by_fresh.get(False, 0.45),
         )
+
+
+def _rt_facts(
+    catalog: Catalog, genres: set[str], directors: dict[str, int], names: dict[int, str]
+) -> tuple[dict[int, set[str]], dict[int, tuple[tuple[int, str], ...]]]:
+    """The keys of each Rotten Tomatoes record (genres, era, long film, its director as the
+    catalog's director of that name with most films) and that director, by rt movie id."""
+    rt_keys: dict[int, set[str]] = {}
+    rt_people: dict[int, tuple[tuple[int, str], ...]] = {}
+    for row in catalog.query(
+        "SELECT rt_movie_id, director, theater_date, runtime, genre FROM rt_movies"
+    ):
+        found: set[str] = set()
+        for rt_genre in (row["genre"] or "").split("|"):
+            found |= {f"genre:{g}" for g in RT_GENRES.get(rt_genre.strip(), ()) if g in genres}
+        decade = decade_label(_year_of(row["theater_date"]))
+        if decade:
+            found.add(f"era:{decade}")
+        if row["runtime"] is not None and row["runtime"] > LONG_FILM_MINUTES:
+            found.add(f"runtime:{LONG_FILMS}")
+        director = directors.get(norm_name(row["director"] or "")) if row["director"] else None
+        if director is not None:
+            found.add(f"person:{director}")
+            rt_people[row["rt_movie_id"]] = ((director, names[director]),)
+        rt_keys[row["rt_movie_id"]] = found
+    return rt_keys, rt_people
 
 
 def _year_of(date_text: str | None) -> int | None:

@@ -132,8 +132,34 @@ def build_ranker(catalog: Catalog, index_dir: Any, *, force: bool = False,
     report("ranker: fitting", 0, None)
     model = train.fit(fit_set, dev_set)
     full = DialogueSignals.build(dialogues, space)
+    card = _model_card(model, dialogues, fit_turns, dev_turns, fit_set, dev_set, held_out)
+    if ablation:
+        report("ranker: ablation", 0, None)
+        card["dev_ablation"] = train.ablation(fit_set, dev_set)
+    # everything is trained: only now is the folder replaced (a ranker in use stays whole
+    # until this point, and is refused as stale for the few moments of the swap)
+    (folder / indexes.MANIFEST).unlink(missing_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_model(str(folder / MODEL_FILE), num_iteration=model.best_iteration)
+    full.save(folder)
+    contexts.save(folder)
+    (folder / CARD_FILE).write_text(json.dumps(card, indent=2))
+    seconds = time.perf_counter() - started
+    indexes.write_manifest(folder, catalog, VERSION, seconds, features=list(FEATURE_NAMES),
+                           dev=card["dev"], rounds=card["rounds"])
+    report("ranker: done", 1, 1)
+    return {"index": NAME, "built": True, "folder": str(folder), "seconds": round(seconds, 2),
+            "dev_recall@10": card["dev"]["recall@10"], "rounds": card["rounds"]}
+
+
+def _model_card(model: Any, dialogues: Sequence[Any], fit_turns: Sequence[Any],
+                dev_turns: Sequence[Any], fit_set: Any, dev_set: Any,
+                held_out: bool) -> dict[str, Any]:
+    """The ranker's card: parameters, training data, feature gains, dev figures."""
+    from convrec.tools.ranking import train  # training code: kept off the query path
+
     gains = model.feature_importance("gain")
-    card: dict[str, Any] = {
+    return {
         "model": "lightgbm lambdarank",
         "params": {k: v for k, v in train.PARAMS.items() if k != "verbose"},
         "rounds": int(model.best_iteration),
@@ -152,20 +178,3 @@ def build_ranker(catalog: Catalog, index_dir: Any, *, force: bool = False,
         "dev": train.dev_figures(model, dev_set),
         "dev_generators": train.baseline_figures(dev_set),
     }
-    if ablation:
-        report("ranker: ablation", 0, None)
-        card["dev_ablation"] = train.ablation(fit_set, dev_set)
-    # everything is trained: only now is the folder replaced (a ranker in use stays whole
-    # until this point, and is refused as stale for the few moments of the swap)
-    (folder / indexes.MANIFEST).unlink(missing_ok=True)
-    folder.mkdir(parents=True, exist_ok=True)
-    model.save_model(str(folder / MODEL_FILE), num_iteration=model.best_iteration)
-    full.save(folder)
-    contexts.save(folder)
-    (folder / CARD_FILE).write_text(json.dumps(card, indent=2))
-    seconds = time.perf_counter() - started
-    indexes.write_manifest(folder, catalog, VERSION, seconds, features=list(FEATURE_NAMES),
-                           dev=card["dev"], rounds=card["rounds"])
-    report("ranker: done", 1, 1)
-    return {"index": NAME, "built": True, "folder": str(folder), "seconds": round(seconds, 2),
-            "dev_recall@10": card["dev"]["recall@10"], "rounds": card["rounds"]}
