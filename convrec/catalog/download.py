@@ -8,9 +8,10 @@ file's sha256, and extracts the archive members the catalog builder reads
 afterwards.
 
 The retries, the checksums and the extraction stay ours rather than `pooch.retrieve`'s:
-pooch retries every failure (a 404 too) after a fixed pause, has no file:// downloader,
-words a checksum mismatch on several lines, and extracts whole archives into its own
-folder layout, where a manifest entry here names each member, its destination and its hash.
+pooch retries every failure (a 404 too) after a pause that cannot be set, has no file://
+downloader, and its Unzip processor extracts into `<archive>.unzip/`, where a manifest
+entry here names each member, its destination and its own sha256 (checked by the same
+`check_sha` as the downloads, whose one-line error names the data-folder file).
 
 Safety rules: bytes are streamed to `<file>.part` and only moved to the final name once
 their checksum matched, so an interrupted or corrupt download never leaves a plausible
