@@ -1,10 +1,17 @@
 """Fetch the public upstream dataset files into a folder laid out like shared/data.
 
 `download_datasets` downloads every entry of `MANIFEST` (`download_manifest`; pinned
-URLs: GroupLens for MovieLens, raw.githubusercontent.com at fixed commits for the rest),
-checks each file's sha256, and extracts the archive members the catalog builder reads
+URLs: GroupLens for MovieLens, raw.githubusercontent.com at fixed commits for the rest;
+http(s) through pooch's `HTTPDownloader`, file:// mirrors by a plain copy), checks each
+file's sha256, and extracts the archive members the catalog builder reads
 (`download_files`), so that `convrec.catalog.sources.locate_files(dest)` succeeds
 afterwards.
+
+The retries, the checksums and the extraction stay ours rather than `pooch.retrieve`'s:
+pooch retries every failure (a 404 too) after a pause that cannot be set, has no file://
+downloader, and its Unzip processor extracts into `<archive>.unzip/`, where a manifest
+entry here names each member, its destination and its own sha256 (checked by the same
+`check_sha` as the downloads, whose one-line error names the data-folder file).
 
 Safety rules: bytes are streamed to `<file>.part` and only moved to the final name once
 their checksum matched, so an interrupted or corrupt download never leaves a plausible
@@ -18,16 +25,16 @@ are not downloadable and the catalog builder recomputes them when they are absen
 
 from __future__ import annotations
 
-import http.client
 import os
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
+
+import pooch
 
 from convrec import __version__
 from convrec.catalog.download_files import (
@@ -116,67 +123,137 @@ def _check_mirror(mirror: str | None) -> None:
 # --------------------------------------------------------------------------- fetching
 
 
-def _open(url: str, timeout: float) -> IO[bytes]:
-    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
-    try:
-        response: IO[bytes] = urllib.request.urlopen(request, timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        if exc.code >= 500 or exc.code == 429:
-            raise _TransientError(f"HTTP {exc.code} {exc.reason}", offline=False) from exc
-        raise DownloadError(
-            f"{_host(url)} answered HTTP {exc.code} {exc.reason} for {url}"
-        ) from None
-    except urllib.error.URLError as exc:
-        if urllib.parse.urlsplit(url).scheme == "file":
-            raise DownloadError(f"cannot read {url}: {reason_text(exc.reason)}") from None
-        raise _TransientError(reason_text(exc.reason)) from exc
-    except (TimeoutError, ConnectionError, http.client.HTTPException) as exc:
-        raise _TransientError(reason_text(exc)) from exc
-    return response
+class _Writer:
+    """The file pooch's HTTPDownloader writes into: `part`, reporting exact bytes as they come."""
+
+    def __init__(self, part: Path, name: str, progress: ProgressCallback | None) -> None:
+        self.part, self.name, self.progress = part, name, progress
+        self.done = 0
+        self.total: int | None = None
+        try:
+            self._out = part.open("wb")
+        except OSError as exc:
+            raise DownloadError(f"could not write {part}: {reason_text(exc)}") from None
+
+    def write(self, chunk: bytes) -> None:
+        try:
+            self._out.write(chunk)
+        except OSError as exc:
+            raise DownloadError(f"could not write {self.part}: {reason_text(exc)}") from None
+        self.done += len(chunk)
+        if self.progress is not None:
+            self.progress(self.name, self.done, self.total)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+    def close(self) -> None:
+        self._out.close()
 
 
-def _content_length(response: IO[bytes]) -> int | None:
-    headers = getattr(response, "headers", None)
-    value = headers.get("Content-Length") if headers is not None else None
+class _Length:
+    """The progress-bar object pooch drives; only its `total` (Content-Length) is used: the
+    byte counts come from `_Writer`, since pooch counts whole chunks."""
+
+    def __init__(self, writer: _Writer) -> None:
+        self._writer = writer
+
+    @property
+    def total(self) -> int | None:
+        return self._writer.total
+
+    @total.setter
+    def total(self, value: int) -> None:  # pooch sets it once, before the first chunk
+        self._writer.total = value or None  # pooch says 0 when there is no Content-Length
+        if self._writer.progress is not None:
+            self._writer.progress(self._writer.name, 0, self._writer.total)
+
+    def update(self, n: int) -> None:
+        pass
+
+    def reset(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _root_reason(exc: BaseException) -> str:
+    """The socket-level reason under requests' and urllib3's wrappers ('Connection refused')."""
+    seen: BaseException | None = exc
+    deepest: BaseException = exc
+    while seen is not None:
+        deepest = seen
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror
+        reason = getattr(seen, "reason", None)
+        nested = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        seen = (reason if isinstance(reason, BaseException) else nested
+                or seen.__cause__ or seen.__context__)
+    return reason_text(deepest)
+
+
+def _fetch_http(
+    url: str, part: Path, name: str, progress: ProgressCallback | None, timeout: float
+) -> None:
+    """Stream an http(s) `url` into `part` with pooch; transient failures raise _TransientError."""
+    import requests
+
+    writer = _Writer(part, name, progress)
+    downloader = pooch.HTTPDownloader(
+        progressbar=_Length(writer), chunk_size=CHUNK_SIZE, timeout=timeout,
+        headers={"User-Agent": _USER_AGENT},
+    )
     try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
+        downloader(url, writer, None)
+    except requests.HTTPError as exc:
+        answer = exc.response  # raise_for_status always attaches it
+        code, why = (answer.status_code, answer.reason) if answer is not None else (0, "")
+        if code >= 500 or code == 429:
+            raise _TransientError(f"HTTP {code} {why}", offline=False) from exc
+        raise DownloadError(f"{_host(url)} answered HTTP {code} {why} for {url}") from None
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        if writer.done == 0 and not isinstance(exc, requests.ReadTimeout):
+            raise _TransientError(_root_reason(exc)) from exc
+        raise _TransientError(
+            f"connection lost after {writer.done} bytes ({_root_reason(exc)})", offline=False
+        ) from exc
+    except requests.RequestException as exc:  # a body cut short, a broken chunk
+        raise _TransientError(
+            f"connection lost after {writer.done} bytes ({_root_reason(exc)})", offline=False
+        ) from exc
+    finally:
+        writer.close()
+    if writer.total is not None and writer.done != writer.total:
+        raise _TransientError(
+            f"connection closed after {writer.done} of {writer.total} bytes", offline=False
+        )
+
+
+def _copy_file(url: str, part: Path, name: str, progress: ProgressCallback | None) -> None:
+    """A file:// mirror: copy the file into `part` (pooch fetches http(s) only)."""
+    source = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
+    writer = _Writer(part, name, progress)
+    try:
+        with source.open("rb") as src:
+            writer.total = source.stat().st_size
+            if progress is not None:
+                progress(name, 0, writer.total)
+            while chunk := src.read(CHUNK_SIZE):
+                writer.write(chunk)
+    except OSError as exc:
+        raise DownloadError(f"cannot read {url}: {reason_text(exc)}") from None
+    finally:
+        writer.close()
 
 
 def _fetch_once(
     url: str, part: Path, name: str, progress: ProgressCallback | None, timeout: float
 ) -> None:
-    """Stream `url` into `part`; transient failures raise _TransientError."""
-    response = _open(url, timeout)
-    with response:
-        total = _content_length(response)
-        done = 0
-        if progress is not None:
-            progress(name, 0, total)
-        try:
-            out = part.open("wb")
-        except OSError as exc:
-            raise DownloadError(f"could not write {part}: {reason_text(exc)}") from None
-        with out:
-            while True:
-                try:
-                    chunk = response.read(CHUNK_SIZE)
-                except (OSError, http.client.HTTPException) as exc:
-                    raise _TransientError(
-                        f"connection lost after {done} bytes ({reason_text(exc)})", offline=False
-                    ) from exc
-                if not chunk:
-                    break
-                try:
-                    out.write(chunk)
-                except OSError as exc:
-                    raise DownloadError(f"could not write {part}: {reason_text(exc)}") from None
-                done += len(chunk)
-                if progress is not None:
-                    progress(name, done, total)
-    if total is not None and done != total:
-        raise _TransientError(f"connection closed after {done} of {total} bytes", offline=False)
+    if urllib.parse.urlsplit(url).scheme == "file":
+        _copy_file(url, part, name, progress)
+    else:
+        _fetch_http(url, part, name, progress, timeout)
 
 
 def _download(

@@ -79,7 +79,7 @@ def cf_train(
     force: Annotated[bool, typer.Option(help="Retrain even if current.")] = False,
 ) -> None:
     """Train the collaborative-filtering ranker and save it under the index dir."""
-    from convrec.tools.cf import train_cf
+    from convrec.tools.cf_index import train_cf
 
     settings, catalog = settings_and_catalog()
     with step_progress() as progress:

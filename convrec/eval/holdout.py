@@ -130,7 +130,9 @@ def _masked_copy(source: Path, target: Path, pairs: dict[str, set[tuple[str, int
 
 def _refit_cf(catalog: Catalog, main_index: Path, index_dir: Path) -> None:
     """The main CF model's kind and hyper-parameters, fitted on the held-out catalog."""
-    from convrec.tools.cf import NAME, Interactions, Popularity, make_model, save_cf
+    from convrec.cf.data import Interactions
+    from convrec.cf.models import Popularity, make_model
+    from convrec.tools.cf_index import NAME, save_cf
 
     manifest = indexes.read_manifest(main_index / NAME)
     if manifest is None:

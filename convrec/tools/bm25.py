@@ -20,11 +20,7 @@ are left out: BM25 has nothing to say about them.
 
 from __future__ import annotations
 
-import re
-import shutil
-import time
-import unicodedata
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,211 +29,14 @@ import numpy as np
 import scipy.sparse as sp
 from pydantic import Field, field_validator
 
-from convrec.catalog.db import Catalog
 from convrec.errors import ConvrecError
 from convrec.tools import indexes
 from convrec.tools.base import ScoredItem, ToolArgs, ToolArgumentError, ToolOutput
+from convrec.tools.bm25_build import FIELDS, NAME, VERSION
+from convrec.tools.bm25_text import Analyzer, load_stemmer, s_stem
 from convrec.tools.context import ToolContext
-from convrec.tools.documents import item_fields
 
-NAME = "bm25"
-VERSION = 1
-# Lucene BM25 parameters. b is well below the usual 0.75: 2,500 ReDial-only items are a
-# bare title, and full length normalisation lets a one-word title match outrank a film whose
-# plot, keywords and tags all match. Chosen on the ReDial *train* split (4,400 turns, protocol
-# of convrec.eval.bench_retrieval, S stemmer): Recall@10/@50 was 0.0143/0.0405 at
-# (k1=1.2, b=0.75), 0.0174/0.0433 at b=0.5, 0.0181/0.0482 at b=0.3, 0.0186/0.0489 at b=0.2.
-K1 = 1.2
-B = 0.3
-FIELDS = ("title", "people", "keyword", "tag", "genre", "plot", "year")  # evidence order
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")
-
-Progress = Callable[[str, int, int], None]
-
-
-# ------------------------------------------------------------------ text analysis
-
-
-STEMMERS = ("auto", "pystemmer", "s-stemmer", "none")
-
-
-def s_stem(word: str) -> str:
-    """Harman's "S" stemmer (1991): folds English plurals and third-person -s only
-    ("casinos" -> "casino", "robs" -> "rob", "stories" -> "story"), nothing else."""
-    if len(word) > 3 and word.endswith("ies") and not word.endswith(("eies", "aies")):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("es") and not word.endswith(("aes", "ees", "oes")):
-        return word[:-1]
-    if len(word) > 2 and word.endswith("s") and not word.endswith(("us", "ss")):
-        return word[:-1]
-    return word
-
-
-def _load_stemmer(choice: str = "auto") -> tuple[str, Callable[[str], str] | None]:
-    """(name, stem function) for a stemmer choice.
-
-    "auto" takes PyStemmer's English Snowball stemmer when PyStemmer is installed and
-    otherwise the built-in S stemmer. Without any stemming, "heist crew robs a casino"
-    misses every overview that says "casinos" or "robbed": Ocean's Eleven fell from rank 4
-    to rank 38 on the real catalog.
-    """
-    if choice not in STEMMERS:
-        raise ConvrecError(f"unknown stemmer {choice!r}; choose one of {', '.join(STEMMERS)}")
-    if choice in ("auto", "pystemmer"):
-        try:
-            import Stemmer  # PyStemmer, optional
-        except ImportError:
-            if choice == "pystemmer":
-                raise ConvrecError(
-                    "the stemmer 'pystemmer' needs PyStemmer: `pip install PyStemmer`"
-                ) from None
-        else:
-            return "pystemmer", Stemmer.Stemmer("english").stemWord
-    if choice == "none":
-        return "none", None
-    return "s-stemmer", s_stem
-
-
-class Analyzer:
-    """Text -> index terms, the same way for documents and queries."""
-
-    def __init__(self, stemmer: Callable[[str], str] | None) -> None:
-        from bm25s.stopwords import STOPWORDS_EN
-
-        self._stem = stemmer
-        self._stopwords = frozenset(STOPWORDS_EN)
-        self._cache: dict[str, str | None] = {}
-
-    def words(self, text: str) -> list[str]:
-        """The words of `text` as a person typed them (lower-cased, accents folded)."""
-        folded = unicodedata.normalize("NFKD", text.lower())
-        folded = "".join(c for c in folded if not unicodedata.combining(c))
-        return _TOKEN.findall(folded)
-
-    def term(self, word: str) -> str | None:
-        """The index term of one word, or None for a stop word."""
-        if word not in self._cache:
-            if len(self._cache) > 200_000:  # a long-running server sees many odd words
-                self._cache.clear()
-            if word in self._stopwords:
-                self._cache[word] = None
-            else:
-                self._cache[word] = self._stem(word) if self._stem else word
-        return self._cache[word]
-
-    def terms(self, text: str) -> list[tuple[str, str]]:
-        """(word, term) pairs of `text`, stop words dropped."""
-        pairs = []
-        for word in self.words(text):
-            term = self.term(word)
-            if term:
-                pairs.append((word, term))
-        return pairs
-
-
-# ------------------------------------------------------------------ build
-
-
-def build_bm25_index(
-    catalog: Catalog,
-    index_dir: Path,
-    *,
-    force: bool = False,
-    progress: Progress | None = None,
-    stemmer: str = "auto",
-) -> dict[str, Any]:
-    """Build the BM25 index under index_dir/"bm25" unless it is current (same catalog,
-    format and stemmer).
-
-    Returns a summary: built (False when the index was already current), items, vocabulary,
-    stemmer, seconds, bytes.
-    """
-    folder = Path(index_dir) / NAME
-    stemmer_name, stem = _load_stemmer(stemmer)
-    manifest = indexes.read_manifest(folder)
-    if (
-        not force
-        and indexes.is_current(folder, catalog, VERSION)
-        and manifest is not None
-        and manifest.get("stemmer") == stemmer_name
-    ):
-        return {"index": NAME, "built": False, "folder": str(folder), **_summary(manifest)}
-
-    import bm25s
-
-    started = time.perf_counter()
-    report = progress or (lambda _d, _n, _t: None)
-    (folder / indexes.MANIFEST).unlink(missing_ok=True)  # an interrupted build is not current
-    report("bm25: reading the catalog", 0, 1)
-    fields = item_fields(catalog)
-    item_ids = np.fromiter(fields, dtype=np.int64, count=len(fields))  # ascending
-    analyzer = Analyzer(stem)
-
-    vocab: dict[str, int] = {}
-    corpus: list[list[int]] = []
-    rows: list[int] = []
-    cols: list[int] = []
-    bits: list[int] = []
-    total = len(fields)
-    for row, item in enumerate(fields.values()):
-        doc: list[int] = []
-        field_bits: dict[int, int] = {}
-        for name, text in item.field_texts().items():
-            bit = 1 << FIELDS.index(name)
-            for _, term in analyzer.terms(text):
-                tid = vocab.setdefault(term, len(vocab))
-                doc.append(tid)
-                field_bits[tid] = field_bits.get(tid, 0) | bit
-        corpus.append(doc)
-        rows.extend([row] * len(field_bits))
-        cols.extend(field_bits)
-        bits.extend(field_bits.values())
-        if row % 1000 == 0:
-            report("bm25: tokenizing", row, total)
-    report("bm25: tokenizing", total, total)
-
-    report("bm25: indexing", 0, 1)
-    retriever = bm25s.BM25(method="lucene", k1=K1, b=B, backend="numpy")
-    retriever.index((corpus, vocab), show_progress=False)
-    flags = sp.csr_matrix(
-        (np.asarray(bits, dtype=np.uint8), (np.asarray(rows), np.asarray(cols))),
-        shape=(len(corpus), len(retriever.vocab_dict)),
-    )
-    report("bm25: saving", 0, 1)
-    if (folder / "bm25s").exists():
-        shutil.rmtree(folder / "bm25s")
-    folder.mkdir(parents=True, exist_ok=True)
-    retriever.save(str(folder / "bm25s"), show_progress=False)
-    np.save(folder / "item_ids.npy", item_ids)
-    sp.save_npz(folder / "fields.npz", flags)
-    seconds = time.perf_counter() - started
-    summary = {
-        "items": len(corpus),
-        "vocabulary": len(vocab),
-        "stemmer": stemmer_name,
-        "k1": K1,
-        "b": B,
-        "fields": list(FIELDS),
-        "bytes": _folder_bytes(folder),
-    }
-    indexes.write_manifest(folder, catalog, VERSION, seconds, **summary)
-    report("bm25: done", 1, 1)
-    return {
-        "index": NAME,
-        "built": True,
-        "folder": str(folder),
-        "seconds": round(seconds, 2),
-        **summary,
-    }
-
-
-def _summary(manifest: dict[str, Any]) -> dict[str, Any]:
-    keys = ("items", "vocabulary", "stemmer", "bytes", "build_seconds")
-    return {k: manifest.get(k) for k in keys}
-
-
-def _folder_bytes(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+__all__ = ["Bm25Args", "Bm25Hit", "Bm25Index", "load_bm25", "s_stem", "search_bm25"]
 
 
 # ------------------------------------------------------------------ the loaded index
@@ -265,7 +64,7 @@ class Bm25Index:
         self.item_ids = item_ids
         self.flags = flags
         self.stemmer = stemmer
-        _, stem = _load_stemmer(stemmer)  # the one the index was built with, or an error
+        _, stem = load_stemmer(stemmer)  # the one the index was built with, or an error
         self.analyzer = Analyzer(stem)
         self.vocab: dict[str, int] = retriever.vocab_dict
 

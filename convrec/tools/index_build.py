@@ -18,9 +18,9 @@ Progress = Callable[[str, int, int | None], None]
 
 # name -> (module, builder function)
 INDEXES: dict[str, tuple[str, str]] = {
-    "bm25": ("convrec.tools.bm25", "build_bm25_index"),
+    "bm25": ("convrec.tools.bm25_build", "build_bm25_index"),
     "dense": ("convrec.tools.dense", "build_dense_index"),
-    "cf": ("convrec.tools.cf", "train_cf"),
+    "cf": ("convrec.tools.cf_index", "train_cf"),
     "profiles": ("convrec.tools.profiles", "build_profiles"),
     "ranker": ("convrec.tools.ranking.model", "build_ranker"),  # reads dense and cf
 }

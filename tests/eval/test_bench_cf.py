@@ -7,16 +7,17 @@ import math
 import numpy as np
 import pytest
 
-from convrec.eval.bench_cf import (
+from convrec.cf.data import Interactions
+from convrec.cf.models import MODEL_NAMES, Popularity
+from convrec.cf.selection import (
     GRIDS,
     Split,
     evaluate_scorer,
     rank_users,
-    run_cf_bench,
     split_positives,
     top_columns,
 )
-from convrec.tools.cf import MODEL_NAMES, Interactions, Popularity
+from convrec.eval.bench_cf import run_cf_bench
 
 
 def test_split_holds_out_a_fifth_of_each_users_positives():

@@ -13,7 +13,8 @@ import pytest
 
 from convrec.catalog.db import Catalog
 from convrec.eval.bench_retrieval import load_turns, run_retrieval_bench
-from convrec.tools.bm25 import Bm25Args, build_bm25_index, search_bm25
+from convrec.tools.bm25 import Bm25Args, search_bm25
+from convrec.tools.bm25_build import build_bm25_index
 from convrec.tools.context import Resources, ToolContext
 from convrec.tools.dense import DenseArgs, build_dense_index, search_dense
 

@@ -16,7 +16,8 @@ from convrec.catalog.db import Catalog
 from convrec.errors import ConvrecError
 from convrec.tools import bm25 as bm25_mod
 from convrec.tools.base import ToolArgumentError
-from convrec.tools.bm25 import Bm25Args, Bm25Index, build_bm25_index, s_stem, search_bm25
+from convrec.tools.bm25 import Bm25Args, Bm25Index, s_stem, search_bm25
+from convrec.tools.bm25_build import build_bm25_index
 from convrec.tools.context import Resources, ToolContext
 
 HAPPY_GILMORE = 104

@@ -6,25 +6,21 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from convrec.errors import ConvrecError
-from convrec.tools import indexes
-from convrec.tools.base import ToolArgumentError
-from convrec.tools.cf import (
-    MODEL_FILE,
+from convrec.cf.data import Interactions
+from convrec.cf.models import (
     MODEL_NAMES,
     Als,
-    CfArgs,
-    CfRanker,
     Ease,
-    Interactions,
     ItemKnn,
     Popularity,
     load_model,
     make_model,
-    rank_cf,
-    save_cf,
-    train_cf,
 )
+from convrec.errors import ConvrecError
+from convrec.tools import indexes
+from convrec.tools.base import ToolArgumentError
+from convrec.tools.cf import CfArgs, rank_cf
+from convrec.tools.cf_index import MODEL_FILE, CfRanker, save_cf, train_cf
 from convrec.tools.context import Resources, ToolContext
 
 # ------------------------------------------------------------------ hand-made data
