@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, get_args
 
+from convrec.catalog.genre_words import spoken_name
+
 Slot = Literal["genre", "era", "person", "theme", "mood", "language", "runtime", "liked"]
 SLOTS: tuple[str, ...] = get_args(Slot)
 MoveKind = Literal["reveal", "accept", "reject", "flip", "bye", "opening"]
 ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
                  "ninth", "tenth")
-GENRE_WORDS = {"Science Fiction": "science fiction", "Film-Noir": "film noir",
-               "TV Movie": "", "Foreign": ""}
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def article(word: str) -> str:
 
 def genre_word(genre: str) -> str:
     """How the templates name a catalog genre; '' for genres nobody asks for by name."""
-    return GENRE_WORDS.get(genre, genre.lower())
+    return spoken_name(genre)
 
 
 def ordinal(position: int) -> str:

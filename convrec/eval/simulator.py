@@ -38,7 +38,6 @@ from typing import Any, Literal
 
 from convrec.catalog.db import Catalog
 from convrec.eval.moves import (
-    GENRE_WORDS,
     ORDINAL_WORDS,
     SLOTS,
     Move,
@@ -63,7 +62,7 @@ from convrec.eval.records import Scenario
 from convrec.eval.target import TargetFacts
 
 # The simulator's vocabulary and the phrasers, importable from here as before the split.
-__all__ = ["GENRE_WORDS", "ORDINAL_WORDS", "PERSONAS", "SLOTS", "LlmPhraser", "Move", "MoveKind",
+__all__ = ["ORDINAL_WORDS", "PERSONAS", "SLOTS", "LlmPhraser", "Move", "MoveKind",
            "Phraser", "SimReply", "SimulatedUser", "Slot", "TemplatePhraser", "article",
            "carries", "describe_moves", "fragment", "genre_word", "ordinal", "required_words",
            "runtime_bucket"]

@@ -7,7 +7,8 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process
 
-from convrec.agent.understanding.vocab import GENRE_WORDS, AgentVocab
+from convrec.agent.understanding.vocab import AgentVocab
+from convrec.catalog.genre_words import REQUEST_WORDS
 from convrec.tools.context import ToolContext
 from convrec.tools.dense import model_path
 from convrec.tools.filters import vocab_key
@@ -82,7 +83,7 @@ def by_initial(table: dict[str, str]) -> dict[str, dict[str, str]]:
 def single_genre_words() -> dict[str, str]:
     """The everyday genre words that mean one genre ("scifi", "spooky"); "romcom" (two
     genres) is the extractor's, never a spelling target."""
-    return {vocab_key(w): g[0] for w, g in GENRE_WORDS.items() if len(g) == 1}
+    return {vocab_key(w): g[0] for w, g in REQUEST_WORDS.items() if len(g) == 1}
 
 
 def exact_tables(vocab: AgentVocab, counts: dict[str, int]) -> dict[GroundKind, dict[str, str]]:

@@ -25,7 +25,8 @@ from convrec.agent.understanding.tokens import (
     sentence_start,
     word_windows,
 )
-from convrec.agent.understanding.vocab import GENRE_WORDS, AgentVocab
+from convrec.agent.understanding.vocab import AgentVocab
+from convrec.catalog.genre_words import REQUEST_WORDS
 from convrec.tools.context import ToolContext
 from convrec.tools.filters import PersonRef, person_key, vocab_key
 from convrec.tools.soft import SoftPreference
@@ -155,7 +156,7 @@ class PeopleReader:
         for i, window in word_windows(tokens, (3, 2, 1)):
             n = len(window)
             key = vocab_key(" ".join(t.text for t in window))
-            if key not in self.vocab.studios or key in GENERIC or key in GENRE_WORDS:
+            if key not in self.vocab.studios or key in GENERIC or key in REQUEST_WORDS:
                 continue
             nxt = tokens[i + n].low if i + n < len(tokens) else ""
             prev = tokens[i - 1].low if i else ""

@@ -10,7 +10,8 @@ from convrec.agent.understanding.extraction import TitleMention
 from convrec.agent.understanding.grounding import PERSON_KIND, get_grounder
 from convrec.agent.understanding.lexicon import GENERIC, STOP_WORDS
 from convrec.agent.understanding.tokens import Token, sentence_start
-from convrec.agent.understanding.vocab import GENRE_WORDS, AgentVocab, genre_key
+from convrec.agent.understanding.vocab import AgentVocab, genre_key
+from convrec.catalog.genre_words import REQUEST_WORDS
 from convrec.tools.context import ToolContext
 from convrec.tools.lookup import title_key
 
@@ -110,7 +111,7 @@ class TitleSpotter:
                 continue
             written = " ".join(t.text for t in window)
             key = title_key(written)
-            if not key or key in GENERIC or genre_key(written) in GENRE_WORDS:
+            if not key or key in GENERIC or genre_key(written) in REQUEST_WORDS:
                 continue
             year = year_after(tokens, end)
             ids = self.match_title(f"{written} ({year})" if year else written)

@@ -1,6 +1,7 @@
 """What the deterministic extractor recognises, read from the catalog once per process.
 
-Genres (with the words people use for them: "funny", "scary", "rom-com"), people
+Genres (the words people use for them, "funny", "scary", "rom com", are in
+`convrec.catalog.genre_words`), people
 (full names, and the surnames of directors with several films: "a Tarantino
 film"), titles (the lookup tool's title index), languages, and the words the
 BM25 index knows (a wish is only kept when it has words the catalog can match).
@@ -24,41 +25,6 @@ from convrec.tools.filters import (
 from convrec.tools.lookup import TitleIndex, get_title_index
 
 RESOURCE = "agent_vocab"
-
-# Words people use for a genre (lower case) -> the catalog's genres (all of them).
-GENRE_WORDS: dict[str, tuple[str, ...]] = {
-    "comedy": ("Comedy",), "comedies": ("Comedy",), "funny": ("Comedy",),
-    "hilarious": ("Comedy",), "comedic": ("Comedy",), "laugh": ("Comedy",),
-    "drama": ("Drama",), "dramas": ("Drama",), "dramatic": ("Drama",),
-    "horror": ("Horror",), "scary": ("Horror",), "spooky": ("Horror",),
-    "slasher": ("Horror",), "horrors": ("Horror",), "frightening": ("Horror",),
-    "thriller": ("Thriller",), "thrillers": ("Thriller",), "suspense": ("Thriller",),
-    "suspenseful": ("Thriller",),
-    "action": ("Action",), "action packed": ("Action",),
-    "romance": ("Romance",), "romantic": ("Romance",), "romances": ("Romance",),
-    "love story": ("Romance",), "love stories": ("Romance",),
-    "rom com": ("Comedy", "Romance"), "romcom": ("Comedy", "Romance"),
-    "rom coms": ("Comedy", "Romance"), "romcoms": ("Comedy", "Romance"),
-    "romantic comedy": ("Comedy", "Romance"), "romantic comedies": ("Comedy", "Romance"),
-    "sci fi": ("Science Fiction",), "scifi": ("Science Fiction",),
-    "science fiction": ("Science Fiction",), "sf": ("Science Fiction",),
-    "fantasy": ("Fantasy",), "fantasies": ("Fantasy",),
-    "animation": ("Animation",), "animated": ("Animation",), "cartoon": ("Animation",),
-    "cartoons": ("Animation",), "anime": ("Animation",),
-    "documentary": ("Documentary",), "documentaries": ("Documentary",),
-    "doc": ("Documentary",), "docs": ("Documentary",),
-    "crime": ("Crime",), "gangster": ("Crime",),
-    "mystery": ("Mystery",), "mysteries": ("Mystery",), "whodunit": ("Mystery",),
-    "war": ("War",), "war movie": ("War",), "war film": ("War",),
-    "western": ("Western",), "westerns": ("Western",), "cowboy": ("Western",),
-    "musical": ("Musical",), "musicals": ("Musical",),
-    "family": ("Family",), "family friendly": ("Family",), "kids": ("Family",),
-    "children": ("Family",), "childrens": ("Family",),
-    "adventure": ("Adventure",), "adventures": ("Adventure",),
-    "history": ("History",), "historical": ("History",), "period": ("History",),
-    "music": ("Music",), "film noir": ("Film-Noir",), "noir": ("Film-Noir",),
-    "tv movie": ("TV Movie",),
-}
 
 # Adjectives for nationality -> a language name the filter resolves.
 NATIONALITY_LANGUAGES: dict[str, str] = {

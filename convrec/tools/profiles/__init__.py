@@ -64,7 +64,6 @@ from convrec.tools.profiles.build import (
 )
 from convrec.tools.profiles.extract import UserProfile, extract_all
 from convrec.tools.profiles.facts import (
-    GENRE_WORDS,
     NON_THEMES,
     REVIEW_STOPWORDS,
     RT_GENRES,
@@ -115,7 +114,6 @@ __all__ = [
     "ENTRY_KINDS",
     "EVIDENCE_PRIOR",
     "FOLDER",
-    "GENRE_WORDS",
     "LONG_FILMS",
     "LONG_FILM_MINUTES",
     "MIN_CONFIDENCE",

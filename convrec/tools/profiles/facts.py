@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 from convrec.catalog.db import TOP_CAST, Catalog
+from convrec.catalog.genre_words import REVIEW_WORDS
 from convrec.catalog.normalize import norm_name, strip_accents
 from convrec.tools.profiles.model import LONG_FILM_MINUTES, LONG_FILMS, decade_label, norm_theme
 
@@ -36,29 +37,7 @@ RT_GENRES: dict[str, tuple[str, ...]] = {
     "Western": ("Western",),
 }
 
-# Words in a review that name a catalog genre.
-GENRE_WORDS: dict[str, tuple[str, ...]] = {
-    "Action": ("action",),
-    "Adventure": ("adventure", "adventures"),
-    "Animation": ("animated", "animation", "cartoon", "cartoons"),
-    "Comedy": ("comedy", "comedies", "comedic", "rom-com", "rom-coms", "romcom"),
-    "Crime": ("crime", "gangster", "gangsters", "mobster", "mobsters"),
-    "Documentary": ("documentary", "documentaries"),
-    "Drama": ("drama", "dramas"),
-    "Family": ("family film", "family movie", "kids' movie", "children's film"),
-    "Fantasy": ("fantasy", "fantasies"),
-    "Film-Noir": ("noir",),
-    "History": ("historical", "period piece", "biopic"),
-    "Horror": ("horror", "slasher", "slashers"),
-    "Musical": ("musical", "musicals"),
-    "Mystery": ("mystery", "mysteries", "whodunit"),
-    "Romance": ("romance", "romantic", "rom-com", "rom-coms", "love story"),
-    "Science Fiction": ("sci-fi", "science fiction", "science-fiction", "scifi"),
-    "Thriller": ("thriller", "thrillers", "suspense"),
-    "War": ("war film", "war movie", "war drama", "war epic", "combat"),
-    "Western": ("western", "westerns"),
-}
-_GENRE_WORD_SET = frozenset(w for words in GENRE_WORDS.values() for w in words)
+_GENRE_WORD_SET = frozenset(w for words in REVIEW_WORDS.values() for w in words)
 
 # Theme keywords that occur in reviews as ordinary film-review vocabulary; they are not used
 # as themes found in review text (they still count as keywords of the films themselves).
@@ -222,12 +201,11 @@ class _CatalogFacts:
             if other is None or (counts[pid], -pid) > (counts[other], -other):
                 people_by_norm[norm] = pid
         genres = {r[0] for r in catalog.query("SELECT name FROM genres")}
-        genre_patterns = {
-            genre: _phrase_pattern(words) for genre, words in GENRE_WORDS.items() if genre in genres
-        }
+        genre_patterns = {genre: _phrase_pattern(words)
+                          for genre, words in REVIEW_WORDS.items() if genre in genres}
         genre_of_word: dict[str, tuple[str, ...]] = defaultdict(tuple)
         for genre in genre_patterns:
-            for word in GENRE_WORDS[genre]:
+            for word in REVIEW_WORDS[genre]:
                 genre_of_word[word] += (genre,)
         rt_keys, rt_people = _rt_facts(catalog, genres, directors, names)
         scores = catalog.query(
@@ -246,7 +224,7 @@ class _CatalogFacts:
             people_by_norm=people_by_norm,
             review_themes=_review_themes(catalog, item_keys),
             genre_patterns=genre_patterns,
-            genre_words=_phrase_pattern(w for g in genre_patterns for w in GENRE_WORDS[g]),
+            genre_words=_phrase_pattern(w for g in genre_patterns for w in REVIEW_WORDS[g]),
             genre_of_word=genre_of_word,
             fresh_score=by_fresh.get(True, 0.75),
             rotten_score=by_fresh.get(False, 0.45),
