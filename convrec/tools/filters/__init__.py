@@ -1,0 +1,90 @@
+"""filter_items: hard constraints (genre, era, runtime, language, rating, people, keywords).
+
+The arguments are compiled into ONE parameterized SQL query over `items`, with an
+EXISTS subquery per link table (item_genres, credits, item_keywords, tags) so that
+SQLite answers each from its primary key or the indexes of schema.py. The SQL is
+assembled by a small builder (`_Sql` and the helpers below it): every identifier
+comes from a fixed allowlist (`_ITEM_EXPR`, `_LINKS`) and every value is a bound
+parameter; no user text is ever formatted into SQL.
+
+Names are resolved in Python before the query runs, against vocabularies read once
+per `Resources` (genres, people, languages present, keywords and MovieLens tags).
+An unknown name is a `ToolArgumentError` with the nearest valid values, never a
+silent empty result.
+
+Unknown attributes never satisfy a bound: a film with no runtime fails a runtime
+limit, one with no year fails a year range, one with no original language (only
+TMDB films have one) fails a language constraint, one with no rating fails
+min_rating. A hard constraint is a promise to the user; a film we cannot check
+is not shown rather than shown by luck.
+
+`violations` checks given films against the same compiled clauses, so it agrees
+with `filter_items` by construction.
+
+The package's modules, lowest first: `sql` (the builder), `prior`, `vocab`
+(vocabularies and per-film facts), `args` (FilterArgs), `names` (name resolution),
+`clauses` (FilterArgs -> Clauses), `tool` (filter_items, violations). It imports
+only catalog and tools.base/context: the tools layer, below the agent.
+"""
+
+from __future__ import annotations
+
+from convrec.tools.filters.args import (
+    _LANGUAGE_ALIASES,
+    LANGUAGE_NAMES,
+    FilterArgs,
+    PersonRef,
+    parse_decade,
+)
+from convrec.tools.filters.clauses import Clause, Compiled, compile_filter, id_clause
+from convrec.tools.filters.names import (
+    person_suggestions,
+    resolve_genre,
+    resolve_keyword,
+    resolve_language,
+    resolve_person,
+    resolve_studio,
+)
+from convrec.tools.filters.prior import PopularityPrior
+from convrec.tools.filters.tool import TOOL, filter_items, relax_notes, violations
+from convrec.tools.filters.vocab import (
+    VOCAB_RESOURCE,
+    Film,
+    FilterVocab,
+    get_vocab,
+    load_vocab,
+    person_key,
+    studio_keys,
+    vocab_key,
+)
+
+__all__ = [
+    "LANGUAGE_NAMES",
+    "TOOL",
+    "VOCAB_RESOURCE",
+    "_LANGUAGE_ALIASES",
+    "Clause",
+    "Compiled",
+    "Film",
+    "FilterArgs",
+    "FilterVocab",
+    "PersonRef",
+    "PopularityPrior",
+    "compile_filter",
+    "filter_items",
+    "get_vocab",
+    "id_clause",
+    "load_vocab",
+    "parse_decade",
+    "person_key",
+    "person_suggestions",
+    "relax_notes",
+    "resolve_genre",
+    "resolve_keyword",
+    "resolve_language",
+    "resolve_person",
+    "resolve_studio",
+    "studio_keys",
+    "violations",
+    "vocab_key",
+]
