@@ -30,7 +30,7 @@ only catalog and tools.base/context: the tools layer, below the agent.
 from __future__ import annotations
 
 from convrec.tools.filters.args import (
-    _LANGUAGE_ALIASES,
+    LANGUAGE_ALIASES,
     LANGUAGE_NAMES,
     FilterArgs,
     PersonRef,
@@ -59,10 +59,10 @@ from convrec.tools.filters.vocab import (
 )
 
 __all__ = [
+    "LANGUAGE_ALIASES",
     "LANGUAGE_NAMES",
     "TOOL",
     "VOCAB_RESOURCE",
-    "_LANGUAGE_ALIASES",
     "Clause",
     "Compiled",
     "Film",

@@ -46,7 +46,7 @@ LANGUAGE_NAMES: dict[str, str] = {
     "yi": "Yiddish", "zh": "Chinese (Mandarin)", "zu": "Zulu",
 }
 # Other ways people name a language (lower case) -> codes.
-_LANGUAGE_ALIASES: dict[str, tuple[str, ...]] = {
+LANGUAGE_ALIASES: dict[str, tuple[str, ...]] = {
     "chinese": ("zh", "cn"), "mandarin": ("zh",), "farsi": ("fa",), "norwegian": ("no", "nb"),
     "bokmal": ("nb",), "flemish": ("nl",), "filipino": ("tl",), "castilian": ("es",),
     "francais": ("fr",), "espanol": ("es",), "deutsch": ("de",), "italiano": ("it",),
@@ -210,7 +210,7 @@ class FilterArgs(ToolArgs):
             raise ValueError(f"year_from ({start}) is after year_to ({end})")
         low, high = self.year_bounds()
         if low is not None and high is not None and low > high:
-            years = _range_words(self.year_from, self.year_to)
+            years = range_words(self.year_from, self.year_to)
             raise ValueError(f"decade {self.decade}s and the years {years} do not overlap")
         if (
             self.runtime_min is not None
@@ -255,7 +255,7 @@ class FilterArgs(ToolArgs):
             high = self.decade + 9 if high is None else min(high, self.decade + 9)
         return low, high
 
-def _range_words(low: float | None, high: float | None, unit: str = "") -> str:
+def range_words(low: float | None, high: float | None, unit: str = "") -> str:
     if low is not None and high is not None:
         return f"{low}-{high}{unit}" if low != high else f"{low}{unit}"
     return f"from {low}{unit}" if low is not None else f"until {high}{unit}"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from convrec.tools.base import ToolArgumentError
-from convrec.tools.filters.args import LANGUAGE_NAMES, FilterArgs, _range_words
+from convrec.tools.filters.args import LANGUAGE_NAMES, FilterArgs, range_words
 from convrec.tools.filters.names import (
     ResolvedPerson,
     resolve_genre,
@@ -74,7 +74,7 @@ def _year_clause(args: FilterArgs) -> Clause | None:
     low, high = args.year_bounds()
     if low is None and high is None:
         return None
-    words = _range_words(low, high)
+    words = range_words(low, high)
     return Clause(
         field="decade" if args.decade is not None else "year_from/year_to",
         name=words,

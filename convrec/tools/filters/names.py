@@ -10,7 +10,7 @@ from rapidfuzz import fuzz, process, utils
 
 from convrec.catalog.normalize import canonical_genre, strip_accents
 from convrec.tools.base import ToolArgumentError
-from convrec.tools.filters.args import _LANGUAGE_ALIASES, LANGUAGE_NAMES, PersonRef, Role
+from convrec.tools.filters.args import LANGUAGE_ALIASES, LANGUAGE_NAMES, PersonRef, Role
 from convrec.tools.filters.vocab import FilterVocab, person_key, vocab_key
 
 _LANGUAGE_BY_NAME: dict[str, tuple[str, ...]] = {
@@ -57,7 +57,7 @@ def resolve_language(name: str, vocab: FilterVocab) -> tuple[str, ...]:
     key = strip_accents(name).casefold().strip()
     if key in vocab.languages:
         return (key,)
-    codes = _LANGUAGE_ALIASES.get(key) or _LANGUAGE_BY_NAME.get(key) or (
+    codes = LANGUAGE_ALIASES.get(key) or _LANGUAGE_BY_NAME.get(key) or (
         (key,) if key in LANGUAGE_NAMES else ()
     )
     present = tuple(c for c in codes if c in vocab.languages)
