@@ -162,11 +162,12 @@ class Ledger(BaseModel):
         """The constraints as short chips, e.g. 'Comedy', 'no Horror', '1990-1999'."""
         return [chip.label for chip in self.chips(split_genres=False)]
 
-    def chips(self, *, split_genres: bool = True) -> list[Chip]:
+    def chips(self, *, split_genres: bool = True, split_studios: bool = False) -> list[Chip]:
         """The constraints as removable chips: a label to show and the key `without` takes.
 
         `split_genres` gives each wanted genre its own chip (the UI removes one at a time);
-        without it the wanted genres are one chip, 'Comedy or Drama'.
+        without it the wanted genres are one chip, 'Comedy or Drama'. `split_studios` does
+        the same for the wanted studios (the relax reply offers to drop one at a time).
         """
         chips: list[Chip] = []
         if self.genres_include:
@@ -200,7 +201,10 @@ class Ledger(BaseModel):
             chips.append(Chip(key="keywords", label=" or ".join(sorted(self.keywords_include))))
         chips += [Chip(key=f"no-keyword:{k}", label=f"no {k}")
                   for k in sorted(self.keywords_exclude)]
-        if self.studios_include:
+        if split_studios and len(self.studios_include) > 1:
+            chips += [Chip(key=f"studio:{s}", label=f"by {s}")
+                      for s in sorted(self.studios_include)]
+        elif self.studios_include:
             studios = " or ".join(sorted(self.studios_include))
             chips.append(Chip(key="studios", label=f"by {studios}"))
         chips += [Chip(key=f"no-studio:{s}", label=f"not by {s}")
@@ -227,19 +231,15 @@ class Ledger(BaseModel):
             "keywords": {"keywords_include": {}},
             "studios": {"studios_include": {}},
         }
-        keyed: dict[str, dict[str, Any]] = {
-            "genre": new.genres_include, "no-genre": new.genres_exclude,
-            "person": new.people_include, "no-person": new.people_exclude,
-            "no-keyword": new.keywords_exclude, "no-studio": new.studios_exclude,
-        }
-        known = {c.key for c in self.chips()} | {c.key for c in self.chips(split_genres=False)}
+        known = {c.key for split in (False, True)
+                 for c in self.chips(split_genres=split, split_studios=split)}
         if key not in known:
             raise ValueError(f"no constraint {key!r} in the ledger")
         if kind in simple and not value:
             for name, empty in simple[kind].items():
                 setattr(new, name, empty)
-        elif kind in keyed:
-            keyed[kind].pop(value, None)
+        elif kind in _KEYED:
+            getattr(new, _KEYED[kind]).pop(value, None)
             if kind == "genre" and not new.genres_include:
                 new.genre_mode = "any"
         elif kind == "wish":
@@ -248,6 +248,22 @@ class Ledger(BaseModel):
             new.soft.pop(value, None)
         new.steer_after = max([new.steer_after, *new.shown.values()])
         return new
+
+    def position(self, key: str) -> int:
+        """Where the entry behind chip `key` sits among its field's entries, in the order
+        they were first said (0 for a chip that stands for a whole field)."""
+        kind, _, value = key.partition(":")
+        entries = list(getattr(self, _KEYED[kind])) if kind in _KEYED else []
+        return entries.index(value) if value in entries else 0
+
+
+# chip kind -> the ledger field whose entries its chips remove one at a time (`without`)
+_KEYED: dict[str, str] = {
+    "genre": "genres_include", "no-genre": "genres_exclude",
+    "person": "people_include", "no-person": "people_exclude",
+    "studio": "studios_include", "no-studio": "studios_exclude",
+    "no-keyword": "keywords_exclude",
+}
 
 
 class Chip(BaseModel):
