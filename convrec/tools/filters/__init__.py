@@ -35,62 +35,21 @@ when a field is added to one of them and not placed; add a constraint here first
 
 from __future__ import annotations
 
-from convrec.tools.filters.args import (
-    LANGUAGE_ALIASES,
-    LANGUAGE_NAMES,
-    FilterArgs,
-    PersonRef,
-    parse_decade,
-)
-from convrec.tools.filters.clauses import Clause, Compiled, compile_filter, id_clause
-from convrec.tools.filters.names import (
-    person_suggestions,
-    resolve_genre,
-    resolve_keyword,
-    resolve_language,
-    resolve_person,
-    resolve_studio,
-)
-from convrec.tools.filters.prior import PopularityPrior
-from convrec.tools.filters.tool import TOOL, filter_items, relax_notes, violations
+# The names other modules import (the tool registry reads filter_items and FilterArgs here).
+from convrec.tools.filters.args import LANGUAGE_ALIASES, LANGUAGE_NAMES, FilterArgs, PersonRef
+from convrec.tools.filters.clauses import compile_filter
+from convrec.tools.filters.names import resolve_genre, resolve_language
+from convrec.tools.filters.tool import filter_items, violations
 from convrec.tools.filters.vocab import (
     VOCAB_RESOURCE,
-    Film,
     FilterVocab,
     get_vocab,
-    load_vocab,
     person_key,
-    studio_keys,
     vocab_key,
 )
 
 __all__ = [
-    "LANGUAGE_ALIASES",
-    "LANGUAGE_NAMES",
-    "TOOL",
-    "VOCAB_RESOURCE",
-    "Clause",
-    "Compiled",
-    "Film",
-    "FilterArgs",
-    "FilterVocab",
-    "PersonRef",
-    "PopularityPrior",
-    "compile_filter",
-    "filter_items",
-    "get_vocab",
-    "id_clause",
-    "load_vocab",
-    "parse_decade",
-    "person_key",
-    "person_suggestions",
-    "relax_notes",
-    "resolve_genre",
-    "resolve_keyword",
-    "resolve_language",
-    "resolve_person",
-    "resolve_studio",
-    "studio_keys",
-    "violations",
-    "vocab_key",
+    "LANGUAGE_ALIASES", "LANGUAGE_NAMES", "VOCAB_RESOURCE", "FilterArgs", "FilterVocab",
+    "PersonRef", "compile_filter", "filter_items", "get_vocab", "person_key", "resolve_genre",
+    "resolve_language", "violations", "vocab_key",
 ]
