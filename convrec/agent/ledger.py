@@ -13,11 +13,11 @@ the ledger. Both are plain pydantic models, stored in the LangGraph checkpoint
 as JSON.
 
 The constraint fields have one source: `FilterArgs`, the filter tool's argument schema
-(catalog -> tools -> agent). `FILTER_FIELDS` says which Ledger and LedgerUpdate field
-holds each of its fields (or why none does), `NOT_FILTER_FIELDS` and `UPDATE_ONLY_FIELDS`
-name the rest, and `refine.READING_FIELDS` maps the LLM's reading onto LedgerUpdate;
-tests/agent/test_constraint_fields.py fails, naming the field, when one of the four
-models gains a field these tables do not place.
+(catalog -> tools -> agent). `ledger_fields.FILTER_FIELDS` says which Ledger and
+LedgerUpdate field holds each of its fields (or why none does), `NOT_FILTER_FIELDS` and
+`UPDATE_ONLY_FIELDS` there name the rest, and `refine.READING_FIELDS` maps the LLM's
+reading onto LedgerUpdate; tests/agent/test_constraint_fields.py fails, naming the
+field, when one of the four models gains a field these tables do not place.
 """
 
 from __future__ import annotations
@@ -26,53 +26,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from convrec.agent.ledger_fields import HARD_FIELDS
 from convrec.tools.filters import FilterArgs, PersonRef
 from convrec.tools.soft import SoftPreference
 
 Role = Literal["actor", "director", "any"]
 GenreMode = Literal["any", "all"]
 MAX_WISHES = 4
-
-
-# FilterArgs field -> (the Ledger field that holds it, the LedgerUpdate field that sets it);
-# None where the conversation never holds it (why in the comment).
-FILTER_FIELDS: dict[str, tuple[str | None, str | None]] = {
-    "genres_any": ("genres_include", "genres_include"),  # with genre_mode "any"
-    "genres_all": ("genres_include", "genres_include"),  # with genre_mode "all"
-    "genres_none": ("genres_exclude", "genres_exclude"),
-    "year_from": ("year_from", "year_from"),
-    "year_to": ("year_to", "year_to"),
-    "decade": (None, None),  # a decade the user names is held as its years
-    "runtime_min": ("runtime_min", "runtime_min"),
-    "runtime_max": ("runtime_max", "runtime_max"),
-    "languages": ("languages", "languages"),
-    "min_rating": ("min_rating", "min_rating"),
-    "min_votes": (None, None),  # a planner's floor, not something the user asks for
-    "people_include": ("people_include", "people_include"),
-    "people_exclude": ("people_exclude", "people_exclude"),
-    "keywords_any": ("keywords_include", "keywords_include"),
-    "keywords_none": ("keywords_exclude", "keywords_exclude"),
-    "studios_any": ("studios_include", "studios_include"),
-    "studios_none": ("studios_exclude", "studios_exclude"),
-    "exclude_ids": (None, None),  # made from the films the ledger holds (excluded_ids)
-    "limit": (None, None),  # how many films, not a constraint
-}
-# The Ledger fields that hold hard constraints.
-HARD_FIELDS = tuple(dict.fromkeys(held for held, _ in FILTER_FIELDS.values() if held))
-# Ledger fields that are no filter argument: how wanted genres combine, the films (they
-# make exclude_ids), wishes and leanings (retrieval and scoring), and bookkeeping.
-NOT_FILTER_FIELDS = frozenset({
-    "genre_mode", "liked", "disliked", "seen", "rejected", "shown", "avoid", "last_shown",
-    "wishes", "soft", "context", "goal_plan", "steer_after",
-})
-# LedgerUpdate fields that set no filter argument of their own: how a turn changes the
-# constraints ('also', 'is fine', 'any', clears), films, wishes, leanings and resets.
-UPDATE_ONLY_FIELDS = frozenset({
-    "genre_mode", "genres_add", "genres_allow", "genres_clear", "era_clear", "runtime_clear",
-    "languages_clear", "rating_clear", "people_allow", "people_clear", "studios_allow",
-    "liked_ids", "disliked_ids", "seen_ids", "rejected_ids", "avoid_ids", "wishes",
-    "clear_wishes", "soft", "context", "confirm", "drop", "reset",
-})
 
 
 class Stamped(BaseModel):
@@ -102,7 +62,7 @@ class SoftPref(SoftPreference):
 
 class Ledger(BaseModel):
     """What the user wants so far (see the module docstring); its hard constraints are
-    FilterArgs fields, placed by `FILTER_FIELDS`."""
+    FilterArgs fields, placed by `ledger_fields.FILTER_FIELDS`."""
 
     genres_include: dict[str, int] = Field(default_factory=dict, description="genre -> turn")
     genre_mode: GenreMode = "any"

@@ -44,7 +44,7 @@ class LlmReading(BaseModel):
 
 
 # LlmReading field -> the LedgerUpdate field its resolved values go to (`resolve`); the
-# constraint fields' source is FilterArgs (see convrec.agent.ledger.FILTER_FIELDS).
+# constraint fields' source is FilterArgs (see convrec.agent.ledger_fields).
 READING_FIELDS: dict[str, str] = {
     "genres": "genres_include", "not_genres": "genres_exclude",
     "people": "people_include", "not_people": "people_exclude",

@@ -6,14 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from convrec.agent.ledger import (
-    FILTER_FIELDS,
-    NOT_FILTER_FIELDS,
-    UPDATE_ONLY_FIELDS,
-    Ledger,
-    LedgerUpdate,
-)
+from convrec.agent.ledger import Ledger, LedgerUpdate
 from convrec.agent.ledger_apply import apply_update
+from convrec.agent.ledger_fields import FILTER_FIELDS, NOT_FILTER_FIELDS, UPDATE_ONLY_FIELDS
 from convrec.agent.refine import READING_FIELDS, LlmReading
 from convrec.tools.filters import FilterArgs, PersonRef
 
@@ -33,9 +28,9 @@ def _placed(column: int) -> set[str]:
 
 def test_every_filter_argument_is_placed():
     missing = sorted(set(FilterArgs.model_fields) - set(FILTER_FIELDS))
-    assert not missing, f"FilterArgs fields not in ledger.FILTER_FIELDS: {missing}"
+    assert not missing, f"FilterArgs fields not in ledger_fields.FILTER_FIELDS: {missing}"
     unknown = sorted(set(FILTER_FIELDS) - set(FilterArgs.model_fields))
-    assert not unknown, f"ledger.FILTER_FIELDS names no FilterArgs field: {unknown}"
+    assert not unknown, f"ledger_fields.FILTER_FIELDS names no FilterArgs field: {unknown}"
 
 
 @pytest.mark.parametrize(("model", "column", "others", "others_name"), [
@@ -46,7 +41,7 @@ def test_every_field_is_a_filter_argument_or_declared_otherwise(model, column, o
                                                                  others_name):
     fields, placed = set(model.model_fields), _placed(column)
     unplaced = sorted(fields - placed - others)
-    assert not unplaced, (f"{model.__name__} fields neither in ledger.FILTER_FIELDS nor in "
+    assert not unplaced, (f"{model.__name__} fields neither in ledger_fields.FILTER_FIELDS nor in "
                           f"{others_name}: {unplaced}")
     unknown = sorted((placed | others) - fields)
     assert not unknown, f"{model.__name__} has no fields {unknown}"

@@ -28,9 +28,10 @@ only catalog and tools.base/context: the tools layer, below the agent.
 
 `FilterArgs` is the one source of the constraint fields. The agent's models of the same
 constraints (`Ledger`, `LedgerUpdate` in convrec.agent.ledger, `LlmReading` in
-convrec.agent.refine) are placed against it by tables there (`FILTER_FIELDS`,
-`READING_FIELDS`) and tests/agent/test_constraint_fields.py fails, naming the field,
-when a field is added to one of them and not placed; add a constraint here first.
+convrec.agent.refine) are placed against it by tables there
+(`agent.ledger_fields.FILTER_FIELDS`, `agent.refine.READING_FIELDS`), and
+tests/agent/test_constraint_fields.py fails, naming the field, when a field is added to
+one of them and not placed; add a constraint here first.
 """
 
 from __future__ import annotations
