@@ -11,6 +11,13 @@ widens the era. `LedgerUpdate` is what one turn says (from the deterministic
 extractor, refined by an LLM when one is capable); `apply_update` folds it into
 the ledger. Both are plain pydantic models, stored in the LangGraph checkpoint
 as JSON.
+
+The constraint fields have one source: `FilterArgs`, the filter tool's argument schema
+(catalog -> tools -> agent). `ledger_fields.FILTER_FIELDS` says which Ledger and
+LedgerUpdate field holds each of its fields (or why none does), `NOT_FILTER_FIELDS` and
+`UPDATE_ONLY_FIELDS` there name the rest, and `refine.READING_FIELDS` maps the LLM's
+reading onto LedgerUpdate; tests/agent/test_constraint_fields.py fails, naming the
+field, when one of the four models gains a field these tables do not place.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from convrec.agent.ledger_fields import HARD_FIELDS
 from convrec.tools.filters import FilterArgs, PersonRef
 from convrec.tools.soft import SoftPreference
 
@@ -53,6 +61,9 @@ class SoftPref(SoftPreference):
 
 
 class Ledger(BaseModel):
+    """What the user wants so far (see the module docstring); its hard constraints are
+    FilterArgs fields, placed by `ledger_fields.FILTER_FIELDS`."""
+
     genres_include: dict[str, int] = Field(default_factory=dict, description="genre -> turn")
     genre_mode: GenreMode = "any"
     genres_exclude: dict[str, int] = Field(default_factory=dict)
@@ -98,12 +109,7 @@ class Ledger(BaseModel):
     # ------------------------------------------------------------------ reading
 
     def has_hard_constraints(self) -> bool:
-        return bool(
-            self.genres_include or self.genres_exclude or self.year_from or self.year_to
-            or self.runtime_min or self.runtime_max or self.languages or self.min_rating
-            or self.people_include or self.people_exclude or self.keywords_include
-            or self.keywords_exclude or self.studios_include or self.studios_exclude
-        )
+        return any(getattr(self, name) for name in HARD_FIELDS)
 
     def hard_count(self) -> int:
         return sum((
@@ -162,11 +168,12 @@ class Ledger(BaseModel):
         """The constraints as short chips, e.g. 'Comedy', 'no Horror', '1990-1999'."""
         return [chip.label for chip in self.chips(split_genres=False)]
 
-    def chips(self, *, split_genres: bool = True) -> list[Chip]:
+    def chips(self, *, split_genres: bool = True, split_studios: bool = False) -> list[Chip]:
         """The constraints as removable chips: a label to show and the key `without` takes.
 
         `split_genres` gives each wanted genre its own chip (the UI removes one at a time);
-        without it the wanted genres are one chip, 'Comedy or Drama'.
+        without it the wanted genres are one chip, 'Comedy or Drama'. `split_studios` does
+        the same for the wanted studios (the relax reply offers to drop one at a time).
         """
         chips: list[Chip] = []
         if self.genres_include:
@@ -200,7 +207,10 @@ class Ledger(BaseModel):
             chips.append(Chip(key="keywords", label=" or ".join(sorted(self.keywords_include))))
         chips += [Chip(key=f"no-keyword:{k}", label=f"no {k}")
                   for k in sorted(self.keywords_exclude)]
-        if self.studios_include:
+        if split_studios and len(self.studios_include) > 1:
+            chips += [Chip(key=f"studio:{s}", label=f"by {s}")
+                      for s in sorted(self.studios_include)]
+        elif self.studios_include:
             studios = " or ".join(sorted(self.studios_include))
             chips.append(Chip(key="studios", label=f"by {studios}"))
         chips += [Chip(key=f"no-studio:{s}", label=f"not by {s}")
@@ -227,19 +237,15 @@ class Ledger(BaseModel):
             "keywords": {"keywords_include": {}},
             "studios": {"studios_include": {}},
         }
-        keyed: dict[str, dict[str, Any]] = {
-            "genre": new.genres_include, "no-genre": new.genres_exclude,
-            "person": new.people_include, "no-person": new.people_exclude,
-            "no-keyword": new.keywords_exclude, "no-studio": new.studios_exclude,
-        }
-        known = {c.key for c in self.chips()} | {c.key for c in self.chips(split_genres=False)}
+        known = {c.key for split in (False, True)
+                 for c in self.chips(split_genres=split, split_studios=split)}
         if key not in known:
             raise ValueError(f"no constraint {key!r} in the ledger")
         if kind in simple and not value:
             for name, empty in simple[kind].items():
                 setattr(new, name, empty)
-        elif kind in keyed:
-            keyed[kind].pop(value, None)
+        elif kind in _KEYED:
+            getattr(new, _KEYED[kind]).pop(value, None)
             if kind == "genre" and not new.genres_include:
                 new.genre_mode = "any"
         elif kind == "wish":
@@ -248,6 +254,22 @@ class Ledger(BaseModel):
             new.soft.pop(value, None)
         new.steer_after = max([new.steer_after, *new.shown.values()])
         return new
+
+    def position(self, key: str) -> int:
+        """Where the entry behind chip `key` sits among its field's entries, in the order
+        they were first said (0 for a chip that stands for a whole field)."""
+        kind, _, value = key.partition(":")
+        entries = list(getattr(self, _KEYED[kind])) if kind in _KEYED else []
+        return entries.index(value) if value in entries else 0
+
+
+# chip kind -> the ledger field whose entries its chips remove one at a time (`without`)
+_KEYED: dict[str, str] = {
+    "genre": "genres_include", "no-genre": "genres_exclude",
+    "person": "people_include", "no-person": "people_exclude",
+    "studio": "studios_include", "no-studio": "studios_exclude",
+    "no-keyword": "keywords_exclude",
+}
 
 
 class Chip(BaseModel):

@@ -43,6 +43,17 @@ class LlmReading(BaseModel):
     mood: str | None = Field(default=None, description="Mood, themes or plot, in a few words")
 
 
+# LlmReading field -> the LedgerUpdate field its resolved values go to (`resolve`); the
+# constraint fields' source is FilterArgs (see convrec.agent.ledger_fields).
+READING_FIELDS: dict[str, str] = {
+    "genres": "genres_include", "not_genres": "genres_exclude",
+    "people": "people_include", "not_people": "people_exclude",
+    "liked_titles": "liked_ids", "disliked_titles": "disliked_ids", "seen_titles": "seen_ids",
+    "year_from": "year_from", "year_to": "year_to", "runtime_max": "runtime_max",
+    "languages": "languages", "mood": "wishes",
+}
+
+
 def reading_messages(text: str) -> list[dict[str, str]]:
     """The chat a capable model answers with an `LlmReading` of the user's `text`."""
     return [{"role": "system", "content": load_prompt("reading_system")},
@@ -124,17 +135,19 @@ def resolve(reading: LlmReading, ctx: ToolContext) -> LedgerUpdate:
     year_from, year_to = reading.year_from, reading.year_to
     if year_from is not None and year_to is not None and year_from > year_to:
         year_from = year_to = None
-    return LedgerUpdate(
-        genres_include=genres(reading.genres),
-        genres_exclude=genres(reading.not_genres),
-        people_include=people(reading.people),
-        people_exclude=people(reading.not_people),
-        liked_ids=titles(reading.liked_titles),
-        disliked_ids=titles(reading.disliked_titles),
-        seen_ids=titles(reading.seen_titles),
-        year_from=year_from,
-        year_to=year_to,
-        runtime_max=reading.runtime_max,
-        languages=languages,
-        wishes=[" ".join(reading.mood.split())[:120]] if reading.mood else [],
-    )
+    resolved: dict[str, object] = {
+        "genres": genres(reading.genres),
+        "not_genres": genres(reading.not_genres),
+        "people": people(reading.people),
+        "not_people": people(reading.not_people),
+        "liked_titles": titles(reading.liked_titles),
+        "disliked_titles": titles(reading.disliked_titles),
+        "seen_titles": titles(reading.seen_titles),
+        "year_from": year_from,
+        "year_to": year_to,
+        "runtime_max": reading.runtime_max,
+        "languages": languages,
+        "mood": [" ".join(reading.mood.split())[:120]] if reading.mood else [],
+    }
+    return LedgerUpdate.model_validate(
+        {READING_FIELDS[name]: value for name, value in resolved.items()})

@@ -8,7 +8,6 @@ import pytest
 from pydantic import ValidationError
 
 from convrec.catalog.schema import TMDB_ID_BASE
-from convrec.tools import filters
 from convrec.tools.base import ToolArgumentError
 from convrec.tools.context import Resources, ToolContext
 from convrec.tools.filters import (
@@ -20,6 +19,7 @@ from convrec.tools.filters import (
     get_vocab,
     violations,
 )
+from convrec.tools.filters import sql as filters  # the SQL builder's allowlist checks
 
 SANDLER_TMDB_ONLY_ITEMS = {TMDB_ID_BASE + 2022, TMDB_ID_BASE + 9339}  # Mr. Deeds, Click
 

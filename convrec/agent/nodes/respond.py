@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 from convrec.agent.act import candidate_stats
 from convrec.agent.goals.reply import plan_reply
 from convrec.agent.goals.types import GoalPlan
-from convrec.agent.ledger import Ledger, LedgerUpdate
+from convrec.agent.ledger import Chip, Ledger, LedgerUpdate
 from convrec.agent.nodes.common import ledger_of, step, timings_of
 from convrec.agent.respond import (
     Card,
@@ -80,50 +80,48 @@ def _genre_options(ledger: Ledger, ctx: ToolContext) -> list[str]:
     return [names[g].lower() for g in ranked if names[g] not in skip][:5]
 
 
+# How the relax reply names a chip that stands for a range or a whole field; any other
+# chip is named by its label ("Comedy", "no Horror", "with Tom Hanks", "by Pixar").
+_RELAX_WORDS = {"era": "the era", "runtime": "the runtime limit",
+                "languages": "the language", "rating": "the minimum rating"}
+# Options that give as many films keep this order of chip kinds (the relax reply's since
+# it was written), each kind's entries in the order they were said; kinds not listed
+# (a constraint added later) come after.
+_TIE_ORDER = ("genre", "genres", "no-genre", "era", "runtime", "languages", "rating",
+              "person", "studio", "studios", "no-studio", "no-keyword", "no-person")
+
+
 def relax_options(ledger: Ledger, ctx: ToolContext) -> list[tuple[str, int]]:
-    """Each hard constraint the user could drop, with how many films that would give."""
+    """Each hard constraint the user could drop, with how many films that would give.
+
+    The constraints are the ledger's own chips (each wanted genre and studio on its own),
+    dropped the way the user drops a chip (`Ledger.without`); a chip the filter does not
+    hold (a wish) is not a constraint to relax.
+    """
+    constraints = ledger.to_filter()
     options = []
-    for chip, without in _without_each(ledger):
+    for chip in sorted(ledger.chips(split_studios=True), key=lambda c: _tie_rank(ledger, c)):
+        if not chip.hard:
+            continue
+        without = ledger.without(chip.key)
+        if without.to_filter() == constraints:
+            continue
         count = candidate_stats(without, ctx).count
         if count:
-            options.append((chip, count))
+            options.append((relax_label(chip), count))
     options.sort(key=lambda o: -o[1])
     return options
 
 
-def _without_each(ledger: Ledger) -> list[tuple[str, Ledger]]:
-    out: list[tuple[str, Ledger]] = []
-    for genre in ledger.genres_include:
-        out.append((genre, ledger.model_copy(update={"genres_include": {
-            g: t for g, t in ledger.genres_include.items() if g != genre}})))
-    for genre in ledger.genres_exclude:
-        out.append((f"no {genre}", ledger.model_copy(update={"genres_exclude": {
-            g: t for g, t in ledger.genres_exclude.items() if g != genre}})))
-    if ledger.year_from or ledger.year_to:
-        out.append(("the era", ledger.model_copy(update={"year_from": None, "year_to": None})))
-    if ledger.runtime_min or ledger.runtime_max:
-        out.append(("the runtime limit", ledger.model_copy(
-            update={"runtime_min": None, "runtime_max": None})))
-    if ledger.languages:
-        out.append(("the language", ledger.model_copy(update={"languages": {}})))
-    if ledger.min_rating:
-        out.append(("the minimum rating", ledger.model_copy(update={"min_rating": None})))
-    for key, pref in ledger.people_include.items():
-        out.append((f"with {pref.name}", ledger.model_copy(update={"people_include": {
-            k: v for k, v in ledger.people_include.items() if k != key}})))
-    for studio in ledger.studios_include:
-        out.append((f"by {studio}", ledger.model_copy(update={"studios_include": {
-            k: t for k, t in ledger.studios_include.items() if k != studio}})))
-    for studio in ledger.studios_exclude:
-        out.append((f"not by {studio}", ledger.model_copy(update={"studios_exclude": {
-            k: t for k, t in ledger.studios_exclude.items() if k != studio}})))
-    for term in ledger.keywords_exclude:
-        out.append((f"no {term}", ledger.model_copy(update={"keywords_exclude": {
-            k: t for k, t in ledger.keywords_exclude.items() if k != term}})))
-    for key, pref in ledger.people_exclude.items():
-        out.append((f"no {pref.name}", ledger.model_copy(update={"people_exclude": {
-            k: v for k, v in ledger.people_exclude.items() if k != key}})))
-    return out
+def relax_label(chip: Chip) -> str:
+    """How the relax reply names the constraint behind `chip`."""
+    return _RELAX_WORDS.get(chip.key, chip.label)
+
+
+def _tie_rank(ledger: Ledger, chip: Chip) -> tuple[int, int]:
+    kind = chip.key.partition(":")[0]
+    rank = _TIE_ORDER.index(kind) if kind in _TIE_ORDER else len(_TIE_ORDER)
+    return rank, ledger.position(chip.key)
 
 
 def _extraction_view(state: AgentState) -> Extraction:

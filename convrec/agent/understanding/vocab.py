@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from convrec.tools.bm25 import load_bm25
 from convrec.tools.context import ToolContext
 from convrec.tools.filters import (
-    _LANGUAGE_ALIASES,
+    LANGUAGE_ALIASES,
     LANGUAGE_NAMES,
     FilterVocab,
     get_vocab,
@@ -123,7 +123,7 @@ def _load(ctx: ToolContext) -> AgentVocab:
     unique_first = {name: found[0][1] for name, found in first_names.items() if len(found) == 1
                     and found[0][0] >= MIN_CREDITS_FOR_FIRST_NAME}
     languages = {name.lower(): name for name in LANGUAGE_NAMES.values()}
-    languages.update({alias: alias.capitalize() for alias in _LANGUAGE_ALIASES})
+    languages.update({alias: alias.capitalize() for alias in LANGUAGE_ALIASES})
     languages.update(NATIONALITY_LANGUAGES)
     languages.pop("none", None)
     languages.pop("no language", None)
