@@ -165,14 +165,12 @@ def _redial_systems() -> tuple[str, ...]:
 
 
 def _prepare_redial(params: dict[str, Any], settings: Settings, runs: Path) -> Prepared:
-    from convrec.cli.evaluate import SPLITS
     from convrec.eval.redial import parse_systems
 
     chosen = _params(RedialParams, params)
     name = _check_name(chosen.name)
     chosen.systems = parse_systems(",".join(chosen.systems))
-    if chosen.split not in SPLITS:
-        raise ConvrecError(f"unknown split {chosen.split!r}; choose from {', '.join(SPLITS)}")
+    check_split(chosen.split)
     if chosen.limit is not None and chosen.limit < 1:
         raise ConvrecError(f"the turn limit must be at least 1 (got {chosen.limit})")
     turns = f"first {chosen.limit} turns" if chosen.limit else "every turn"
@@ -204,8 +202,6 @@ def _run_redial(job: Job, settings: Settings, reporter: Reporter) -> dict[str, A
 
 
 def _redial_command(job: Job) -> str:
-    from convrec.cli.evaluate import redial_command
-
     p = RedialParams.model_validate(job.params)
     return redial_command(p.split, p.limit, p.systems).removesuffix(" --write")
 
