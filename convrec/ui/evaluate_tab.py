@@ -16,6 +16,11 @@ from typing import Any
 import gradio as gr
 
 from convrec.errors import ConvrecError
+from convrec.eval.compare import DEFAULT_COMPARE_METRICS, compare_markdown, compare_runs
+from convrec.eval.redial import SYSTEMS as REDIAL_SYSTEMS
+from convrec.eval.runner import SimulationConfig, parse_personas
+from convrec.eval.scenarios import SOURCES
+from convrec.eval.systems import BASELINES
 from convrec.jobs.store import ACTIVE
 from convrec.ui import runs
 from convrec.ui.accounts import login_of
@@ -37,12 +42,6 @@ class EvaluateTab(JobTab):
     # ------------------------------------------------------------------ layout
 
     def build(self) -> None:
-        # the library's own lists (imported here: importing the app loads no index)
-        from convrec.eval.redial import SYSTEMS as REDIAL_SYSTEMS
-        from convrec.eval.runner import SimulationConfig
-        from convrec.eval.scenarios import SOURCES
-        from convrec.eval.systems import BASELINES
-
         personas = ",".join(f"{k}={v:g}" for k, v in SimulationConfig().personas.items())
         self.seen = gr.State({})
         with gr.Row(equal_height=False):
@@ -207,8 +206,6 @@ class EvaluateTab(JobTab):
               baselines: list[str], backends: list[str], policy: str | None, simulator: str,
               personas: str, turns: float | None, seed: float | None, workers: float | None,
               request: gr.Request | None = None) -> dict[Any, Any]:
-        from convrec.eval.runner import parse_personas
-
         try:
             if not sources:
                 raise ConvrecError("choose at least one scenario source")
@@ -283,8 +280,6 @@ class EvaluateTab(JobTab):
 
     def compare(self, run_a: str | None, run_b: str | None, system_a: str, system_b: str
                 ) -> str:
-        from convrec.eval.compare import DEFAULT_COMPARE_METRICS, compare_markdown, compare_runs
-
         if not run_a or not run_b:
             return "Choose two runs (or one run twice, with a system of each)."
         a, b = runs.records(Path(run_a)), runs.records(Path(run_b))

@@ -16,6 +16,7 @@ from typing import Any
 import gradio as gr
 
 from convrec.errors import ConvrecError
+from convrec.rl.config import RlConfig
 from convrec.ui import runs
 from convrec.ui.accounts import login_of
 from convrec.ui.evaluate_tab import TICK_S, default_name
@@ -30,8 +31,6 @@ PRESETS = (("CPU defaults (about 50 min on 2 cores)", "default"),
 
 
 def preset_yaml(preset: str) -> str:
-    from convrec.rl.config import RlConfig
-
     return (RlConfig.small() if preset == "small" else RlConfig()).to_yaml()
 
 
