@@ -19,7 +19,8 @@ from convrec.errors import ConvrecError
 from convrec.rl.config import RlConfig
 from convrec.ui import runs
 from convrec.ui.accounts import login_of
-from convrec.ui.evaluate_tab import TICK_S, default_name
+from convrec.ui.evaluate_layout import TICK_S
+from convrec.ui.evaluate_tab import default_name
 from convrec.ui.jobs_view import JobTab, job_html
 from convrec.ui.render import status_html
 
