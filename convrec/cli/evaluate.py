@@ -14,6 +14,7 @@ import typer
 
 from convrec.cli.common import console, err_console, print_json, settings_and_catalog, step_progress
 from convrec.errors import ConvrecError
+from convrec.eval.report import machine_line, write_section
 
 app = typer.Typer(help="Evaluation: the ReDial benchmark, comparing simulation runs.",
                   no_args_is_help=True)
@@ -46,7 +47,6 @@ def redial(
     from convrec.eval.redial import parse_systems
     from convrec.eval.redial_bench import redial_markdown, run_redial_bench
     from convrec.eval.redial_config import check_split, redial_command
-    from convrec.eval.report import machine_line
     from convrec.tools.context import Resources, ToolContext
     from convrec.tools.index_build import build_indexes
 
@@ -67,8 +67,6 @@ def redial(
     else:
         console.print(body, markup=False, highlight=False, soft_wrap=True)
     if write:
-        from convrec.eval.report import write_section
-
         write_section(doc, "redial", body)
         err_console.print(f"written to {doc}", highlight=False)
 

@@ -21,9 +21,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
 from convrec.cli.common import console, err_console, print_json, settings_and_catalog, step_progress
+from convrec.cli.simulate import command_line
 from convrec.errors import ConvrecError
+from convrec.eval.report import write_section
 from convrec.rl.stages import run_stage
 
 app = typer.Typer(help="Retrain the dialogue policy with RL (TRL reward model and GRPO).",
@@ -46,6 +49,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the stage's summary
 def _config(run: Path, config: Path | None, overrides: list[str], small: bool) -> Any:
     """The run's config; the first stage writes it to RUN/config.yaml, later stages read it
     from there unless given their own."""
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.rl.config import RlConfig, load_config
 
     saved = run / "config.yaml"
@@ -61,7 +65,6 @@ def _show(summary: dict[str, Any], as_json: bool, title: str) -> None:
     if as_json:
         print_json(summary)
         return
-    from rich.table import Table
 
     table = Table(title=title, show_header=False)
     for key, value in summary.items():
@@ -147,8 +150,7 @@ def eval_cmd(run: RunOpt = DEFAULT_RUN, config: ConfigOpt = None,
         console.print((run / "eval" / "compare.md").read_text(), soft_wrap=True)
         console.print(f"\nreports in {run / 'eval'}; plots: {run / 'eval' / 'training.png'}")
     if write:
-        from convrec.cli.simulate import command_line
-        from convrec.eval.report import write_section
+        # deferred: loads when this command runs (each cli module is imported at start-up)
         from convrec.rl.report import benchmark_section
 
         write_section(doc, f"rl-{write}", benchmark_section(run, cfg, command_line()))
@@ -181,8 +183,7 @@ def run_cmd(run: RunOpt = DEFAULT_RUN, config: ConfigOpt = None,
     console.print((run / "eval" / "compare.md").read_text(), soft_wrap=True)
     console.print(f"stage seconds: {timings}")
     if write:
-        from convrec.cli.simulate import command_line
-        from convrec.eval.report import write_section
+        # deferred: loads when this command runs (each cli module is imported at start-up)
         from convrec.rl.report import benchmark_section
 
         write_section(doc, f"rl-{write}", benchmark_section(run, cfg, command_line()))

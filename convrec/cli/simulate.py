@@ -30,6 +30,7 @@ from convrec.cli.common import (
     settings_and_catalog,
 )
 from convrec.errors import ConvrecError
+from convrec.eval.report import machine_line, write_section
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
 
@@ -84,7 +85,6 @@ def simulate(
     """Run simulated users against the agent and the baselines; write dialogues.jsonl,
     metrics.json, report.md and plots into the run folder."""
     # deferred: the simulation loads the agent and the evaluation (start-up of every command)
-    from convrec.eval.report import write_section
     from convrec.eval.run_report import finish_run, summary_markdown
     from convrec.eval.runner import SimulationConfig, parse_personas
 
@@ -161,7 +161,6 @@ def command_line() -> str:
 def _doc_section(summary: dict[str, Any], config: Any, table: str, out: Path) -> str:
     # deferred: as in `simulate`
     from convrec.eval.metrics import __doc__ as metrics_doc
-    from convrec.eval.report import machine_line
     from convrec.eval.run_report import pivot_markdown
     from convrec.eval.scenarios import __doc__ as scenarios_doc
 
