@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from convrec.agent.ledger import Ledger
-from convrec.agent.plan import Plan, PlanChoice, PlannedStep, PlanTool, applicable, repair
+from convrec.agent.plan_model import Plan, PlanChoice, PlannedStep, PlanTool, applicable, repair
 from convrec.errors import ConvrecError
 from convrec.prompts import load_prompt, render_prompt
 from convrec.tools.context import ToolContext

@@ -3,6 +3,9 @@ profiles / cf, bench, chat, llm, ui, simulate, eval, rl.
 
 Errors a user can fix print one line and exit non-zero; set CONVREC_LOG_LEVEL=DEBUG
 to see a traceback for anything unexpected.
+
+Every command module is imported when `convrec` starts, so a command imports the library
+it runs (the agent, the evaluation, the tools' indexes) inside itself, marked `# deferred`.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -14,6 +16,7 @@ from convrec.cli.bench_claims import bench_claims
 from convrec.cli.bench_extract import bench_extract
 from convrec.cli.bench_goals import bench_goals
 from convrec.cli.bench_load import bench_load
+from convrec.cli.chat import BACKENDS
 from convrec.cli.common import (
     console,
     err_console,
@@ -21,6 +24,8 @@ from convrec.cli.common import (
     settings_and_catalog,
     step_progress,
 )
+from convrec.errors import ConvrecError
+from convrec.eval.report import machine_line, markdown_table, write_section
 
 app = typer.Typer(help="Benchmarks; --write puts the results into docs/BENCHMARKS.md.",
                   no_args_is_help=True)
@@ -47,6 +52,7 @@ def bench_tools(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Index build and load times, tool and pipeline latency, ReDial retrieval quality."""
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.eval.bench_retrieval import run_retrieval_bench
     from convrec.eval.bench_tools import run_tools_bench
     from convrec.tools.context import Resources, ToolContext
@@ -72,8 +78,6 @@ def bench_tools(
     else:
         console.print(body)
     if write:
-        from convrec.eval.report import write_section
-
         write_section(doc, "tools", body)
         err_console.print(f"written to {doc}", highlight=False)
 
@@ -86,6 +90,7 @@ def bench_cf(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """EASE, implicit ALS, ItemKNN and popularity side by side on ml-latest-small."""
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.eval.bench_cf import run_cf_bench
 
     _, catalog = settings_and_catalog()
@@ -98,8 +103,6 @@ def bench_cf(
     else:
         console.print(body)
     if write:
-        from convrec.eval.report import write_section
-
         write_section(doc, "cf", body)
         err_console.print(f"written to {doc}", highlight=False)
 
@@ -123,8 +126,7 @@ def bench_agent(
     Exits non-zero (after the report) when any turn recommends a film that breaks a
     constraint, repeats one, is not in the catalog or was rated before, or raises.
     """
-    from convrec.cli.chat import BACKENDS
-    from convrec.errors import ConvrecError
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.eval.agent_report import agent_markdown
     from convrec.eval.bench_agent import make_bench_agent, run_agent_bench, temporary_sessions
     from convrec.eval.conversations import load_conversations
@@ -159,8 +161,6 @@ def bench_agent(
                                      source=str(conversations), max_problems=None),
                       markup=False, highlight=False, soft_wrap=True)
     if write:
-        from convrec.eval.report import write_section
-
         # one section per backend: `agent` for the shipped default, `agent-none` ...
         write_section(doc, "agent" if backend == "local" else f"agent-{backend}", body)
         err_console.print(f"written to {doc}", highlight=False)
@@ -177,9 +177,6 @@ def bench_agent(
 
 def fresh_process_load_seconds() -> float:
     """Seconds a new process needs to import the tools and load every index and the model."""
-    import subprocess
-    import sys
-
     code = (
         "import time; t = time.perf_counter()\n"
         "from convrec.config import get_settings\n"
@@ -195,8 +192,6 @@ def fresh_process_load_seconds() -> float:
 
 def tools_markdown(results: dict[str, Any], repeats: int, limit: int | None,
                    build: bool) -> str:
-    from convrec.eval.report import machine_line, markdown_table
-
     command = f"convrec bench tools --repeats {repeats}"
     command += f" --retrieval-limit {limit}" if limit else ""
     command += "" if build else " --no-build"
@@ -233,8 +228,8 @@ def _loads(latency: dict[str, Any]) -> str:
 
 
 def _retrieval_markdown(retrieval: dict[str, Any]) -> str:
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.eval import bench_retrieval
-    from convrec.eval.report import markdown_table
 
     metrics = retrieval["results"]
     names = sorted({m for v in metrics.values() for m in v}, key=lambda m: int(m.split("@")[1]))
@@ -251,8 +246,6 @@ def _retrieval_markdown(retrieval: dict[str, Any]) -> str:
 
 
 def cf_markdown(results: dict[str, Any], seed: int) -> str:
-    from convrec.eval.report import machine_line, markdown_table
-
     models = results["models"]
     names = sorted({m for r in models.values() for m in r["metrics"]})
     rows = [

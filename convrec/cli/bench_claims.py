@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
+from convrec.cli.chat import BACKENDS
 from convrec.cli.common import console, err_console, print_json, settings_and_catalog, step_progress
 from convrec.errors import ConvrecError
+from convrec.eval.report import write_section
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
 DEFAULT_CONVERSATIONS = Path("benchmarks/conversations")
@@ -36,7 +38,7 @@ def bench_claims(
 
     Exits non-zero (after the report) when any reply shown makes an unsupported claim.
     """
-    from convrec.cli.chat import BACKENDS
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.eval.bench_agent import bench_session
     from convrec.eval.bench_claims import run_claims_bench, write_samples
     from convrec.eval.claims_report import claims_markdown
@@ -72,8 +74,6 @@ def bench_claims(
     else:
         console.print(body, markup=False, highlight=False, soft_wrap=True)
     if write:
-        from convrec.eval.report import write_section
-
         write_section(doc, "claims", body)
         err_console.print(f"written to {doc}", highlight=False)
     if summary["after"]["replies_with_unsupported"]:

@@ -11,6 +11,7 @@ import typer
 
 from convrec.cli.common import console, err_console, print_json, settings_and_catalog, step_progress
 from convrec.errors import ConvrecError
+from convrec.eval.report import write_section
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
 CHOICES = ("all", "inspired", "inspired-corrected", "redial-mentions", "redial-judged",
@@ -49,6 +50,7 @@ def bench_extract(
 ) -> None:
     """False hard constraints (INSPIRED, judged ReDial), slot P/R/F1 (INSPIRED), film
     mentions (ReDial), the paraphrase suite; utterances per second."""
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.eval.extraction.report import extract_markdown
     from convrec.eval.extraction.runner import DATASETS, run_extract_bench
     from convrec.tools.context import Resources, ToolContext
@@ -76,8 +78,6 @@ def bench_extract(
     if not as_json:
         console.print(body, markup=False, highlight=False, soft_wrap=True)
     if write:
-        from convrec.eval.report import write_section
-
         name = "extract" if dataset == "all" and not split and not limit else (
             "extract-" + "-".join(x for x in (dataset, split, f"limit{limit}" if limit else "")
                                   if x))

@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
+from convrec.cli.chat import BACKENDS
 from convrec.cli.common import console, err_console, print_json, settings_and_catalog, step_progress
 from convrec.errors import ConvrecError
+from convrec.eval.report import write_section
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
 DEFAULT_REQUESTS = Path("benchmarks/goals/requests.jsonl")
@@ -27,7 +29,7 @@ def bench_goals(
 ) -> None:
     """Share of sub-goals satisfied (every film meets its part, the plan's budget, order and
     distinctness hold), follow-ups, and turn latency for single and multi-part requests."""
-    from convrec.cli.chat import BACKENDS
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.eval.bench_agent import bench_session
     from convrec.eval.bench_goals import goals_markdown, load_requests, run_goals_bench
     from convrec.tools.context import Resources, ToolContext
@@ -53,8 +55,6 @@ def bench_goals(
                                  source=str(requests), max_problems=None),
                   markup=False, highlight=False, soft_wrap=True)
     if write:
-        from convrec.eval.report import write_section
-
         stem = "" if requests == DEFAULT_REQUESTS else f"-{requests.stem}"
         write_section(doc, f"goals-{backend}{stem}", body)
         err_console.print(f"written to {doc}", highlight=False)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from convrec.cli.chat import BACKENDS
 from convrec.cli.common import (
     comma_list,
     console,
@@ -19,6 +20,7 @@ from convrec.cli.common import (
     step_progress,
 )
 from convrec.errors import ConvrecError
+from convrec.eval.report import write_section
 
 DEFAULT_DOC = Path("docs/reliability/load.md")
 DEFAULT_SESSIONS = "10,20,50"
@@ -49,7 +51,7 @@ def bench_load(
 
     Exits non-zero (after the report) when a turn fails or any cross-talk check fails.
     """
-    from convrec.cli.chat import BACKENDS
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.eval.app_launch import LaunchedApp
     from convrec.eval.bench_load import load_markdown, run_load_bench
     from convrec.tools.context import Resources
@@ -88,8 +90,6 @@ def bench_load(
                              app=results["app"]["text"])
         console.print(body, markup=False, highlight=False, soft_wrap=True)
         if write:
-            from convrec.eval.report import write_section
-
             if not doc.exists():
                 doc.parent.mkdir(parents=True, exist_ok=True)
                 doc.write_text("# Reliability: load\n", encoding="utf-8")

@@ -84,6 +84,7 @@ def check_policy(policy: Path | None) -> dict[str, Any]:
 
 def make_agent(backend: str | None, policy: Path | None = None) -> Any:
     """The agent on the settings, with the catalog and every index built if missing."""
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.agent.service import Agent
     from convrec.tools.context import Resources
     from convrec.tools.index_build import build_indexes

@@ -14,6 +14,7 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from convrec.config import Settings, get_settings
+from convrec.redact import install
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -28,7 +29,6 @@ def load_settings() -> Settings:
         handlers=[RichHandler(console=err_console, show_path=False, show_time=False)],
         force=True,
     )
-    from convrec.redact import install
 
     install(settings)  # secrets never reach the log
     return settings

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from convrec.cli.common import console, err_console, load_settings, print_json
+from convrec.cli.common import console, err_console, load_settings, print_json, step_progress
 
 app = typer.Typer(help="Get the datasets and build the catalog.", no_args_is_help=True)
 
@@ -63,7 +63,6 @@ def build(
     """Build the SQLite catalog from the datasets (skipped when already current)."""
     from convrec.catalog.builder import STEPS
     from convrec.catalog.ensure import ensure_catalog
-    from convrec.cli.common import step_progress
 
     settings = load_settings()
     with step_progress() as progress:

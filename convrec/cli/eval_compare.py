@@ -9,7 +9,9 @@ from typing import Annotated
 import typer
 
 from convrec.cli.common import comma_list, console, err_console, print_json
+from convrec.cli.simulate import command_line
 from convrec.errors import ConvrecError
+from convrec.eval.report import write_section
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
 
@@ -19,6 +21,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _records(run: Path) -> list:
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.eval.runner import DIALOGUES, read_records
 
     path = run / DIALOGUES if run.is_dir() else run
@@ -52,6 +55,7 @@ def compare(
 ) -> None:
     """B minus A for every system both runs have (or --system-a vs --system-b), paired by
     scenario, with bootstrap confidence intervals; * marks an interval that excludes 0."""
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.eval.compare import (
         DEFAULT_COMPARE_METRICS,
         compare_markdown,
@@ -78,9 +82,6 @@ def compare(
         return
     console.print(compare_rich_table(rows, title=f"B = {run_b} minus A = {run_a}"))
     if write:
-        from convrec.cli.simulate import command_line
-        from convrec.eval.report import write_section
-
         label_a = f"{run_a} ({system_a})" if system_a else str(run_a)
         label_b = f"{run_b} ({system_b})" if system_b else str(run_b)
         body = "\n\n".join([

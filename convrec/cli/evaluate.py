@@ -14,12 +14,12 @@ import typer
 
 from convrec.cli.common import console, err_console, print_json, settings_and_catalog, step_progress
 from convrec.errors import ConvrecError
+from convrec.eval.report import machine_line, write_section
 
 app = typer.Typer(help="Evaluation: the ReDial benchmark, comparing simulation runs.",
                   no_args_is_help=True)
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
-SPLITS = ("train", "test")
 
 
 @app.command("redial")
@@ -43,15 +43,15 @@ def redial(
     the agent's pipeline without and with the learned ranker), published figures
     beside them.
     """
+    # deferred: the benchmark and the indexes load the catalog, the tools and the agent
     from convrec.eval.redial import parse_systems
     from convrec.eval.redial_bench import redial_markdown, run_redial_bench
-    from convrec.eval.report import machine_line
+    from convrec.eval.redial_config import check_split, redial_command
     from convrec.tools.context import Resources, ToolContext
     from convrec.tools.index_build import build_indexes
 
     chosen = parse_systems(systems)
-    if split not in SPLITS:
-        raise ConvrecError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}")
+    check_split(split)
     if limit is not None and limit < 1:
         raise ConvrecError(f"--limit must be at least 1 (got {limit})")
     settings, catalog = settings_and_catalog()
@@ -67,18 +67,6 @@ def redial(
     else:
         console.print(body, markup=False, highlight=False, soft_wrap=True)
     if write:
-        from convrec.eval.report import write_section
-
         write_section(doc, "redial", body)
         err_console.print(f"written to {doc}", highlight=False)
 
-
-def redial_command(split: str, limit: int | None, systems: list[str]) -> str:
-    """The command line that reproduces a run, as the doc shows it."""
-    from convrec.eval.redial import SYSTEMS
-
-    command = "convrec eval redial"
-    command += f" --split {split}" if split != "test" else ""
-    command += f" --limit {limit}" if limit is not None else ""
-    command += f" --systems {','.join(systems)}" if systems != list(SYSTEMS) else ""
-    return command + " --write"

@@ -35,6 +35,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _build(only: list[str] | None, force: bool) -> dict[str, dict[str, Any]]:
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.index_build import build_indexes
 
     settings, catalog = settings_and_catalog()
@@ -147,6 +148,7 @@ def run_tool(
         str | None, typer.Option(help="Comma-separated item ids to restrict the tool to.")
     ] = None,
 ) -> None:
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.base import ToolArgumentError
     from convrec.tools.registry import TOOLS
 
@@ -160,6 +162,7 @@ def run_tool(
     if spec is None:
         raise ConvrecError(f"unknown tool {name!r}; choose from {', '.join(TOOLS)}")
     tool_args = parse_tool_args(spec.args_model, pairs or [], args)
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.base import parse_user_ref
     from convrec.tools.context import Resources, ToolContext
 

@@ -29,6 +29,7 @@ def serve(
     backend: BackendOption = None,
 ) -> None:
     """Serve the LLM (the embedded one by default) as an OpenAI-compatible endpoint."""
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.llm.factory import get_llm
     from convrec.llm.server import LlmServer
 
@@ -55,6 +56,7 @@ def health(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Check that the configured LLM answers; exits 1 with the reason when it does not."""
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.llm.factory import get_llm
 
     settings = load_settings()
@@ -81,6 +83,7 @@ def say(
     backend: BackendOption = None,
 ) -> None:
     """Send one message and stream the reply to stdout."""
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.llm.factory import get_llm
     from convrec.llm.types import Message
 
@@ -107,6 +110,7 @@ def bench(
 ) -> None:
     """Local LLM figures: conversion, load, tokens/s (fp32/bf16 x 1/2 threads), first-token
     latency for a ~300-token prompt, score_options for 10 options of ~40 tokens."""
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.llm.bench import bench_markdown, run_llm_bench
 
     settings = load_settings()

@@ -22,6 +22,7 @@ def rank_train(
         "card (slower).")] = False,
 ) -> None:
     """Train the ranker on the training dialogues and write it with its card."""
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.ranking.model import CARD_FILE, NAME, build_ranker
 
     settings, catalog = settings_and_catalog()

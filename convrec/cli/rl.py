@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
 from convrec.cli.common import console, err_console, print_json, settings_and_catalog, step_progress
+from convrec.cli.simulate import command_line
 from convrec.errors import ConvrecError
-from convrec.rl.stages import run_stage
+from convrec.eval.report import write_section
 
 app = typer.Typer(help="Retrain the dialogue policy with RL (TRL reward model and GRPO).",
                   no_args_is_help=True)
@@ -46,6 +48,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the stage's summary
 def _config(run: Path, config: Path | None, overrides: list[str], small: bool) -> Any:
     """The run's config; the first stage writes it to RUN/config.yaml, later stages read it
     from there unless given their own."""
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.rl.config import RlConfig, load_config
 
     saved = run / "config.yaml"
@@ -57,12 +60,17 @@ def _config(run: Path, config: Path | None, overrides: list[str], small: bool) -
     return loaded
 
 
+def _run_stage(name: str, cfg: Any, settings: Any, run: Path, **options: Any) -> dict[str, Any]:
+    # deferred: the stages load the RL config's YAML and numpy, the trainers torch
+    from convrec.rl.stages import run_stage
+
+    return run_stage(name, cfg, settings, run, **options)
+
+
 def _show(summary: dict[str, Any], as_json: bool, title: str) -> None:
     if as_json:
         print_json(summary)
         return
-    from rich.table import Table
-
     table = Table(title=title, show_header=False)
     for key, value in summary.items():
         if isinstance(value, dict | list):
@@ -84,7 +92,7 @@ def collect_cmd(run: RunOpt = DEFAULT_RUN, config: ConfigOpt = None,
 def stage_collect(cfg: Any, run: Path) -> dict[str, Any]:
     settings, _ = settings_and_catalog()
     with step_progress() as update:
-        return run_stage("collect", cfg, settings, run, progress=update)
+        return _run_stage("collect", cfg, settings, run, progress=update)
 
 
 @app.command("reward-model")
@@ -101,7 +109,7 @@ def reward_model_cmd(run: RunOpt = DEFAULT_RUN, config: ConfigOpt = None,
 def stage_reward_model(cfg: Any, run: Path) -> dict[str, Any]:
     settings, _ = settings_and_catalog()
     with console.status("training the reward model…"):
-        return run_stage("reward_model", cfg, settings, run)
+        return _run_stage("reward_model", cfg, settings, run)
 
 
 @app.command("grpo")
@@ -118,7 +126,7 @@ def grpo_cmd(run: RunOpt = DEFAULT_RUN, config: ConfigOpt = None,
 def stage_grpo(cfg: Any, run: Path) -> dict[str, Any]:
     settings, _ = settings_and_catalog()
     with console.status("warm start, then GRPO (train_log.jsonl in each folder)…"):
-        return run_stage("grpo", cfg, settings, run)
+        return _run_stage("grpo", cfg, settings, run)
 
 
 @app.command("eval")
@@ -147,8 +155,7 @@ def eval_cmd(run: RunOpt = DEFAULT_RUN, config: ConfigOpt = None,
         console.print((run / "eval" / "compare.md").read_text(), soft_wrap=True)
         console.print(f"\nreports in {run / 'eval'}; plots: {run / 'eval' / 'training.png'}")
     if write:
-        from convrec.cli.simulate import command_line
-        from convrec.eval.report import write_section
+        # deferred: loads when this command runs (each cli module is imported at start-up)
         from convrec.rl.report import benchmark_section
 
         write_section(doc, f"rl-{write}", benchmark_section(run, cfg, command_line()))
@@ -158,7 +165,7 @@ def eval_cmd(run: RunOpt = DEFAULT_RUN, config: ConfigOpt = None,
 def stage_eval(cfg: Any, run: Path, policies: dict[str, str] | None = None) -> dict[str, Any]:
     settings, _ = settings_and_catalog()
     with step_progress() as update:
-        return run_stage("eval", cfg, settings, run, progress=update, policies=policies)
+        return _run_stage("eval", cfg, settings, run, progress=update, policies=policies)
 
 
 @app.command("run")
@@ -181,8 +188,7 @@ def run_cmd(run: RunOpt = DEFAULT_RUN, config: ConfigOpt = None,
     console.print((run / "eval" / "compare.md").read_text(), soft_wrap=True)
     console.print(f"stage seconds: {timings}")
     if write:
-        from convrec.cli.simulate import command_line
-        from convrec.eval.report import write_section
+        # deferred: loads when this command runs (each cli module is imported at start-up)
         from convrec.rl.report import benchmark_section
 
         write_section(doc, f"rl-{write}", benchmark_section(run, cfg, command_line()))

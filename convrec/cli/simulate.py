@@ -30,6 +30,7 @@ from convrec.cli.common import (
     settings_and_catalog,
 )
 from convrec.errors import ConvrecError
+from convrec.eval.report import machine_line, write_section
 
 DEFAULT_DOC = Path("docs/BENCHMARKS.md")
 
@@ -83,15 +84,12 @@ def simulate(
 ) -> None:
     """Run simulated users against the agent and the baselines; write dialogues.jsonl,
     metrics.json, report.md and plots into the run folder."""
-    from convrec.eval.runner import SimulationConfig, parse_personas, run_simulation
-    from convrec.eval.systems import BASELINES
+    # deferred: the simulation loads the agent and the evaluation (start-up of every command)
+    from convrec.eval.run_report import finish_run, summary_markdown
+    from convrec.eval.runner import SimulationConfig, parse_personas
 
-    if systems:
-        names = comma_list(systems)
-    else:
-        agents = [f"agent:{b}" for b in comma_list(*backend)]
-        names = [*(BASELINES if baselines else ()), *agents]
-    config = SimulationConfig(scenarios=comma_list(*scenarios), n=n, systems=names,
+    config = SimulationConfig(scenarios=comma_list(*scenarios), n=n,
+                              systems=_system_names(systems, backend, baselines),
                               max_turns=turns, personas=parse_personas(personas),
                               simulator=simulator, typo_rate=typo_rate, seed=seed, k=k,
                               withhold=comma_list(withhold),
@@ -100,6 +98,36 @@ def simulate(
         raise ConvrecError("--limit must be at least 1")
     settings, _ = settings_and_catalog()
     started = time.perf_counter()
+    records = _run_with_bars(config, settings, out, workers=workers, limit=limit)
+    seconds = time.perf_counter() - started
+    summary = finish_run(records, config, out, command=command_line())
+    if as_json:
+        print_json(summary)
+        return
+    body = summary_markdown(summary)
+    console.print(body, soft_wrap=True)
+    console.print(f"\n{len(records)} dialogues in {out} ({seconds:.0f} s this time); "
+                  f"report: {out / 'report.md'}")
+    if write:
+        write_section(doc, f"simulate-{write}", _doc_section(summary, config, body, out))
+        err_console.print(f"written to {doc}", highlight=False)
+
+
+def _system_names(systems: str | None, backend: list[str], baselines: bool) -> list[str]:
+    """--systems as given, else the baselines (with --baselines) and an agent per backend."""
+    from convrec.eval.systems import BASELINES  # deferred: as in `simulate`
+
+    if systems:
+        return comma_list(systems)
+    agents = [f"agent:{b}" for b in comma_list(*backend)]
+    return [*(BASELINES if baselines else ()), *agents]
+
+
+def _run_with_bars(config: Any, settings: Any, out: Path, *, workers: int,
+                   limit: int | None) -> list[Any]:
+    """The run's dialogues, with a progress bar showing each system's success so far."""
+    from convrec.eval.runner import run_simulation  # deferred: as in `simulate`
+
     with _progress() as (bars, task):
         successes: Counter[str] = Counter()
         finished: Counter[str] = Counter()
@@ -113,26 +141,8 @@ def simulate(
                         description=f"dialogues  success: {running}" if running
                         else "dialogues")
 
-        records = run_simulation(config, settings, out, workers=workers, progress=update,
-                                 limit=limit)
-    seconds = time.perf_counter() - started
-    from convrec.eval.run_report import finish_run
-
-    summary = finish_run(records, config, out, command=command_line())
-    if as_json:
-        print_json(summary)
-        return
-    from convrec.eval.run_report import summary_markdown
-
-    body = summary_markdown(summary)
-    console.print(body, soft_wrap=True)
-    console.print(f"\n{len(records)} dialogues in {out} ({seconds:.0f} s this time); "
-                  f"report: {out / 'report.md'}")
-    if write:
-        from convrec.eval.report import write_section
-
-        write_section(doc, f"simulate-{write}", _doc_section(summary, config, body, out))
-        err_console.print(f"written to {doc}", highlight=False)
+        return run_simulation(config, settings, out, workers=workers, progress=update,
+                              limit=limit)
 
 
 @contextmanager
@@ -149,8 +159,8 @@ def command_line() -> str:
 
 
 def _doc_section(summary: dict[str, Any], config: Any, table: str, out: Path) -> str:
+    # deferred: as in `simulate`
     from convrec.eval.metrics import __doc__ as metrics_doc
-    from convrec.eval.report import machine_line
     from convrec.eval.run_report import pivot_markdown
     from convrec.eval.scenarios import __doc__ as scenarios_doc
 

@@ -29,6 +29,7 @@ def ui(
         "--policy", help="A dialogue policy trained by convrec rl grpo (its folder).")] = None,
 ) -> None:
     """Serve the chat app in the browser."""
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.index_build import build_indexes
     from convrec.ui.backends import BackendChoice
 
@@ -56,6 +57,7 @@ def ui(
         choice = BackendChoice.from_settings(settings.model_copy(update={"llm_backend": backend}))
     else:
         choice = BackendChoice.from_settings(settings)
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.ui.app import launch
 
     with err_console.status("loading the model and indexes…"):

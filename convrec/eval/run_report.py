@@ -105,8 +105,9 @@ def pivot_markdown(summary: dict[str, Any], key: str) -> str:
 # ----------------------------------------------------------------------------- plots
 
 
-def _pyplot() -> Any:
-    import matplotlib
+def pyplot() -> Any:
+    """matplotlib.pyplot on the Agg backend (files only, no display)."""
+    import matplotlib  # deferred: matplotlib loads only when a plot is drawn
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -115,7 +116,7 @@ def _pyplot() -> Any:
 
 
 def plot_success_by_turn(summary: dict[str, Any], path: Path) -> Path:
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name, figures in summary["systems"].items():
         curve = figures["success_by_turn"]
@@ -154,7 +155,7 @@ def _latency_bins(values: Sequence[Any]) -> tuple[Any, bool]:
 
 def plot_latency(records: Sequence[DialogueRecord], systems: Sequence[str], path: Path) -> Path:
     """One histogram per system (stacked rows, shared x) of per-turn latency."""
-    plt = _pyplot()
+    plt = pyplot()
     latencies = _latencies(records, systems)
     bins, log = _latency_bins(list(latencies.values()))
     rows = max(len(systems), 1)
@@ -179,7 +180,7 @@ def plot_latency(records: Sequence[DialogueRecord], systems: Sequence[str], path
 
 def plot_recall(summary: dict[str, Any], path: Path) -> Path:
     """Grouped bars: cumulative Recall@k for each k, per system."""
-    plt = _pyplot()
+    plt = pyplot()
     systems = list(summary["systems"])
     ks = summary.get("ks", list(KS))
     x = np.arange(len(systems))

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from convrec.agent.sessions_db import open_pool, schema_lock, sessions_url, translated
 from convrec.config import Settings
 
 JobState = Literal["queued", "running", "done", "failed", "stopped", "interrupted", "cancelled"]
@@ -187,8 +188,6 @@ class PostgresJobStore(JobStore):
     shared = True
 
     def __init__(self, url: str, root: Path) -> None:
-        from convrec.agent.sessions_db import open_pool, schema_lock, translated
-
         super().__init__(root)
         self._url = url
         self._translated = translated
@@ -201,7 +200,7 @@ class PostgresJobStore(JobStore):
             raise
 
     def save(self, job: Job) -> Job:
-        from psycopg.types.json import Jsonb
+        from psycopg.types.json import Jsonb  # deferred: psycopg loads only for PostgreSQL
 
         record = job.model_dump(mode="json", exclude={"status"})
         with self._translated(self._url), self._pool.connection() as conn:
@@ -238,8 +237,6 @@ class PostgresJobStore(JobStore):
 def open_job_store(settings: Settings, root: Path | None = None) -> JobStore:
     """The settings' job store: folders under `root` (default HOME/jobs), with the records in
     the sessions' PostgreSQL database when CONVREC_SESSIONS_URL is set."""
-    from convrec.agent.sessions_db import sessions_url
-
     root = Path(root or settings.home / "jobs")
     url = sessions_url(settings)
     return PostgresJobStore(url, root) if url is not None else JobStore(root)

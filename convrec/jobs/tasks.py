@@ -25,10 +25,27 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from convrec.catalog.db import Catalog
 from convrec.config import Settings
 from convrec.errors import ConvrecError
+from convrec.eval.redial import SYSTEMS, parse_systems
+from convrec.eval.redial_bench import redial_markdown, run_redial_bench
+from convrec.eval.redial_config import check_split, redial_command
+from convrec.eval.report import machine_line
+from convrec.eval.run_report import finish_run
+from convrec.eval.runner import (
+    DIALOGUES,
+    SimulationConfig,
+    config_differences,
+    read_records,
+    run_simulation,
+)
 from convrec.jobs.reporter import Reporter
 from convrec.jobs.store import Job, write_json
+from convrec.rl.config import RlConfig, config_from_yaml, load_config
+from convrec.rl.stages import STAGES, TRAINER_FOLDERS, run_stage
+from convrec.tools.context import Resources, ToolContext
+from convrec.tools.index_build import build_indexes
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -87,8 +104,6 @@ class SimulateParams(BaseModel):
     workers: int = 1
 
     def config(self) -> Any:
-        from convrec.eval.runner import SimulationConfig
-
         fields = dict(self.model_extra or {})
         unknown = sorted(set(fields) - {f.name for f in dataclasses.fields(SimulationConfig)})
         if unknown:
@@ -97,8 +112,6 @@ class SimulateParams(BaseModel):
 
 
 def _prepare_simulate(params: dict[str, Any], settings: Settings, runs: Path) -> Prepared:
-    from convrec.eval.runner import config_differences
-
     chosen = _params(SimulateParams, params)
     name = _check_name(chosen.name)
     config = chosen.config().validate(chosen.workers)
@@ -113,9 +126,6 @@ def _prepare_simulate(params: dict[str, Any], settings: Settings, runs: Path) ->
 
 
 def _run_simulate(job: Job, settings: Settings, reporter: Reporter) -> dict[str, Any]:
-    from convrec.eval.run_report import finish_run
-    from convrec.eval.runner import DIALOGUES, read_records, run_simulation
-
     params = SimulateParams.model_validate(job.params)
     config = params.config()
     out = Path(job.out)
@@ -155,24 +165,14 @@ class RedialParams(BaseModel):
     name: str
     split: str = "test"
     limit: int | None = None
-    systems: list[str] = Field(default_factory=lambda: list(_redial_systems()))
-
-
-def _redial_systems() -> tuple[str, ...]:
-    from convrec.eval.redial import SYSTEMS
-
-    return SYSTEMS
+    systems: list[str] = Field(default_factory=lambda: list(SYSTEMS))
 
 
 def _prepare_redial(params: dict[str, Any], settings: Settings, runs: Path) -> Prepared:
-    from convrec.cli.evaluate import SPLITS
-    from convrec.eval.redial import parse_systems
-
     chosen = _params(RedialParams, params)
     name = _check_name(chosen.name)
     chosen.systems = parse_systems(",".join(chosen.systems))
-    if chosen.split not in SPLITS:
-        raise ConvrecError(f"unknown split {chosen.split!r}; choose from {', '.join(SPLITS)}")
+    check_split(chosen.split)
     if chosen.limit is not None and chosen.limit < 1:
         raise ConvrecError(f"the turn limit must be at least 1 (got {chosen.limit})")
     turns = f"first {chosen.limit} turns" if chosen.limit else "every turn"
@@ -181,12 +181,6 @@ def _prepare_redial(params: dict[str, Any], settings: Settings, runs: Path) -> P
 
 
 def _run_redial(job: Job, settings: Settings, reporter: Reporter) -> dict[str, Any]:
-    from convrec.catalog.db import Catalog
-    from convrec.eval.redial_bench import redial_markdown, run_redial_bench
-    from convrec.eval.report import machine_line
-    from convrec.tools.context import Resources, ToolContext
-    from convrec.tools.index_build import build_indexes
-
     params = RedialParams.model_validate(job.params)
     out = Path(job.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -204,8 +198,6 @@ def _run_redial(job: Job, settings: Settings, reporter: Reporter) -> dict[str, A
 
 
 def _redial_command(job: Job) -> str:
-    from convrec.cli.evaluate import redial_command
-
     p = RedialParams.model_validate(job.params)
     return redial_command(p.split, p.limit, p.systems).removesuffix(" --write")
 
@@ -222,14 +214,10 @@ class RlParams(BaseModel):
     stages: list[str] = Field(default_factory=lambda: ["collect", "reward_model", "grpo", "eval"])
 
     def rl_config(self) -> Any:
-        from convrec.rl.config import RlConfig, config_from_yaml
-
         return config_from_yaml(self.config or None, base=RlConfig.small() if self.small else None)
 
 
 def _prepare_rl(params: dict[str, Any], settings: Settings, runs: Path) -> Prepared:
-    from convrec.rl.stages import STAGES
-
     chosen = _params(RlParams, params)
     name = _check_name(chosen.name)
     unknown = [s for s in chosen.stages if s not in STAGES]
@@ -240,8 +228,6 @@ def _prepare_rl(params: dict[str, Any], settings: Settings, runs: Path) -> Prepa
     run = runs / "rl" / name
     saved = run / "config.yaml"
     if saved.is_file() and "collect" in chosen.stages and (run / "collect").is_dir():
-        from convrec.rl.config import load_config
-
         # the workers are how fast, not what: a run resumes with another number of them
         earlier = dataclasses.replace(load_config(saved).collect, workers=config.collect.workers)
         if earlier != config.collect:
@@ -269,8 +255,6 @@ def _stage_done(run: Path, stage: str) -> bool:
 
 
 def _run_rl(job: Job, settings: Settings, reporter: Reporter) -> dict[str, Any]:
-    from convrec.rl.stages import run_stage
-
     params = RlParams.model_validate(job.params)
     config = params.rl_config()
     run = Path(job.out)
@@ -320,8 +304,7 @@ class _StopRelay:
         self._thread.start()
 
     def stop(self) -> None:
-        from convrec.rl.monitor import STOP
-        from convrec.rl.stages import TRAINER_FOLDERS
+        from convrec.rl.monitor import STOP  # deferred: rl.monitor imports transformers (torch)
 
         self._done.set()
         self._thread.join(timeout=5)
@@ -329,8 +312,7 @@ class _StopRelay:
             (self.run / name / STOP).unlink(missing_ok=True)
 
     def _watch(self) -> None:
-        from convrec.rl.monitor import STOP
-        from convrec.rl.stages import TRAINER_FOLDERS
+        from convrec.rl.monitor import STOP  # deferred: rl.monitor imports transformers (torch)
 
         while not self._done.wait(0.5):
             if self.reporter.stop_requested:

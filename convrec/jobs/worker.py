@@ -17,17 +17,18 @@ import threading
 import traceback
 from pathlib import Path
 
+from convrec.config import Settings
+from convrec.errors import ConvrecError
+from convrec.jobs.reporter import JobStopped, Reporter
 from convrec.jobs.store import SETTINGS, Status, open_job_store, read_json
+from convrec.jobs.tasks import task
+from convrec.redact import install
 
 INTERRUPTED = "the server stopped while this job ran; its partial outputs are kept"
 
 
-def _watch_parent(parent: int, reporter: object) -> None:
+def _watch_parent(parent: int, reporter: Reporter) -> None:
     """End the job (and its process group) when the server that started it is gone."""
-    from convrec.jobs.reporter import Reporter
-
-    assert isinstance(reporter, Reporter)
-
     def watch() -> None:
         while True:
             if os.getppid() != parent:
@@ -49,11 +50,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from convrec.config import Settings
-    from convrec.errors import ConvrecError
-    from convrec.jobs.reporter import JobStopped, Reporter
-    from convrec.jobs.tasks import task
-
     folder = args.folder.resolve()
     try:  # the record is in job.json, or in the sessions' database (CONVREC_SESSIONS_URL)
         settings = Settings.model_validate(read_json(folder / SETTINGS) or {})
@@ -72,8 +68,6 @@ def main(argv: list[str] | None = None) -> int:
         _watch_parent(args.parent, reporter)
     signal.signal(signal.SIGTERM, _terminated)
     try:
-        from convrec.redact import install
-
         install(settings)  # secrets never reach log.txt
         chosen = task(job.kind)
         print(f"job {job.id}: {job.title}\nsame as: {chosen.command(job)}", flush=True)

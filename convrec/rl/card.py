@@ -30,7 +30,7 @@ def write_card(folder: Path, config: RlConfig, run: Path, *, stage: str,
     """Write policy.json and the model card into the checkpoint `folder`. `prompt_version` is
     the version of the policy prompt the weights were trained on (convrec.prompts), which
     loading checks: the current one for a fresh training, the recorded one when rewriting."""
-    from huggingface_hub import ModelCard, ModelCardData
+    from huggingface_hub import ModelCard, ModelCardData  # deferred: only when a card is written
 
     collect = _read(run / "collect" / "collect.json") or {}
     reward_model = _read(run / "reward-model" / "metrics.json")

@@ -9,13 +9,17 @@ hour (docs/BENCHMARKS.md has the figures). `small()` is the few-step config the 
 from __future__ import annotations
 
 import dataclasses
-import json
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 
+import yaml
+from pydantic import ConfigDict, TypeAdapter, ValidationError
+
 from convrec.errors import ConvrecError
+from convrec.eval.scenarios import parse_spec
 
 DEFAULT_PERSONAS = {"cooperative": 0.4, "terse": 0.2, "mind_changer": 0.2, "impatient": 0.2}
 
@@ -47,6 +51,10 @@ class CollectConfig:
     """Draws the scenarios, personas and simulator choices."""
     workers: int = 2
     """Processes running dialogues (at most the cores here)."""
+
+
+REWARD_NAMES = ("valid_act", "target_rank", "outcome", "violations", "repeats", "reward_model")
+"""The reward functions of convrec/rl/rewards.py, in the order GRPO sums them."""
 
 
 @dataclass
@@ -172,8 +180,6 @@ class RlConfig:
         return dataclasses.asdict(self)
 
     def to_yaml(self) -> str:
-        import yaml
-
         return str(yaml.safe_dump(self.to_json(), sort_keys=False))
 
     @classmethod
@@ -217,38 +223,33 @@ def _build(cls: type[T], data: dict[str, Any], where: str) -> T:
     return cls(**values)
 
 
+# Numbers written where a string belongs (`model: 123` in YAML) stay strings, as str() made them.
+_LAX = ConfigDict(coerce_numbers_to_str=True)
+
+
+@functools.cache
+def _adapter(hint: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(hint, config=_LAX)
+
+
 def _coerce(value: Any, hint: Any, where: str) -> Any:
-    text = str(hint)
-    try:
-        if hint is bool or text == "bool | None":
-            if isinstance(value, str):
-                lowered = value.strip().lower()
-                if lowered in ("none", "null", "") and "None" in text:
-                    return None
-                if lowered not in ("true", "false", "1", "0", "yes", "no"):
-                    raise ValueError(value)
-                return lowered in ("true", "1", "yes")
-            return None if value is None and "None" in text else bool(value)
-        if hint is int:
-            if isinstance(value, float) and not value.is_integer():
-                raise ValueError(value)
-            return int(value)
-        if hint is float:
-            return float(value)
-        if hint is str:
-            return str(value)
+    """`value` as the field's type: pydantic's lax conversion, plus the command line's
+    spellings (`a,b` for a list, JSON for a mapping, `none` for an optional field)."""
+    text, raw = str(hint), value
+    if isinstance(value, str):
         if text.startswith("list"):
-            if isinstance(value, str):
-                return [v.strip() for v in value.split(",") if v.strip()]
-            return [str(v) for v in value]
-        if text.startswith("dict"):
-            if isinstance(value, str):
-                value = json.loads(value)
-            return {str(k): float(v) for k, v in dict(value).items()}
-    except (TypeError, ValueError) as exc:
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        elif "None" in text and value.strip().lower() in ("none", "null", ""):
+            value = None
+        elif hint is bool or "bool" in text:
+            value = value.strip()
+    try:
+        if isinstance(value, str) and text.startswith("dict"):
+            return _adapter(hint).validate_json(value)
+        return _adapter(hint).validate_python(value)
+    except ValidationError as exc:
         kind = getattr(hint, "__name__", text)
-        raise ConvrecError(f"{where}: {value!r} is not a valid {kind}") from exc
-    return value
+        raise ConvrecError(f"{where}: {raw!r} is not a valid {kind}") from exc
 
 
 def load_config(path: Path | None = None, overrides: list[str] | None = None,
@@ -268,8 +269,6 @@ def config_from_yaml(text: str | None, overrides: list[str] | None = None, *,
                      base: RlConfig | None = None, where: str = "the config") -> RlConfig:
     """`load_config` on YAML text (the browser app's config editor); `where` names it in
     errors."""
-    import yaml
-
     data = (base or RlConfig()).to_json()
     if text is not None:
         try:
@@ -311,8 +310,6 @@ def _merge(into: dict[str, Any], values: Any, where: str) -> None:
 
 def validate(config: RlConfig) -> RlConfig:
     """Refuse what would leak the test split into training or take the machine down."""
-    from convrec.eval.scenarios import parse_spec
-
     cores = os.cpu_count() or 1
     for spec in config.collect.scenarios:
         _, split = parse_spec(spec)
@@ -335,8 +332,6 @@ def validate(config: RlConfig) -> RlConfig:
         raise ConvrecError("grpo.steps and grpo.prompts_per_step must be at least 1")
     if grpo.vllm_mode not in ("colocate", "server"):
         raise ConvrecError("grpo.vllm_mode must be colocate or server")
-    from convrec.rl.rewards import REWARD_NAMES
-
     unknown = sorted(set(grpo.rewards.weights) - set(REWARD_NAMES))
     if unknown:
         raise ConvrecError(f"grpo.rewards.weights: unknown reward {', '.join(unknown)}; rewards "

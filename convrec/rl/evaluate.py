@@ -19,6 +19,11 @@ from typing import Any
 
 from convrec.config import Settings
 from convrec.errors import ConvrecError
+from convrec.eval.compare import compare_markdown, compare_runs
+from convrec.eval.metrics import summarize
+from convrec.eval.run_report import pyplot, write_report
+from convrec.eval.runner import SimulationConfig, run_simulation
+from convrec.rl.card import read_policy_info, write_card
 from convrec.rl.config import EvalConfig, RlConfig
 from convrec.rl.monitor import read_log
 
@@ -34,11 +39,6 @@ def evaluate(config: RlConfig, settings: Settings, run: Path, *,
 
     `policies` maps labels to checkpoint folders (default: the run's warm start and policy,
     those that exist); the baseline is `config.eval.baseline`."""
-    from convrec.eval.compare import compare_markdown, compare_runs
-    from convrec.eval.metrics import summarize
-    from convrec.eval.run_report import write_report
-    from convrec.eval.runner import SimulationConfig, run_simulation
-
     ev: EvalConfig = config.eval
     if policies is None:
         policies = {label: str(run / folder) for label, folder in
@@ -94,8 +94,6 @@ def evaluate(config: RlConfig, settings: Settings, run: Path, *,
 
 
 def _update_cards(config: RlConfig, run: Path, policies: dict[str, str], markdown: str) -> None:
-    from convrec.rl.card import read_policy_info, write_card
-
     for label, folder in policies.items():
         path = Path(folder)
         info = read_policy_info(path)
@@ -110,14 +108,12 @@ def _update_cards(config: RlConfig, run: Path, policies: dict[str, str], markdow
 def plot_training(run: Path, path: Path) -> Path | None:
     """Reward and success of GRPO's samples by step, and the warm start's and reward model's
     losses, from the stages' train_log.jsonl."""
-    from convrec.eval.run_report import _pyplot
-
     grpo = [r for r in read_log(run / "policy") if "reward" in r]
     warm = [r for r in read_log(run / "warm-start") if "loss" in r]
     reward_model = [r for r in read_log(run / "reward-model") if "loss" in r]
     if not (grpo or warm or reward_model):
         return None
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     if grpo:
         steps = [r["step"] for r in grpo]

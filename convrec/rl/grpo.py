@@ -30,10 +30,13 @@ from typing import Any
 
 from convrec.config import Settings
 from convrec.errors import ConvrecError
+from convrec.rl.card import write_card
 from convrec.rl.config import GrpoStageConfig, RlConfig
 from convrec.rl.data import grpo_rows, warm_start_examples
 from convrec.rl.models import base_model_folder, common_args, lora_config, on_cpu
 from convrec.rl.monitor import TrainingMonitor
+from convrec.rl.reward_model import RewardScorer
+from convrec.rl.rewards import reward_functions, success
 from convrec.rl.rollout import StateRecord
 
 WARM = "warm-start"
@@ -43,6 +46,7 @@ POLICY = "policy"
 def warm_start(config: GrpoStageConfig, states: list[StateRecord], base: Path,
                out: Path) -> dict[str, Any]:
     """SFT on the best choices; saves a loadable policy into `out`."""
+    # deferred: datasets and trl load only when a stage trains
     from datasets import Dataset
     from transformers import AutoTokenizer
     from trl import SFTConfig, SFTTrainer
@@ -72,12 +76,10 @@ def warm_start(config: GrpoStageConfig, states: list[StateRecord], base: Path,
 def run_grpo(config: GrpoStageConfig, states: list[StateRecord], start: Path, out: Path,
              reward_model: Path | None) -> dict[str, Any]:
     """GRPO from the policy at `start`; saves the trained policy into `out`."""
+    # deferred: datasets and trl load only when a stage trains
     from datasets import Dataset
     from transformers import AutoTokenizer
     from trl import GRPOConfig, GRPOTrainer
-
-    from convrec.rl.reward_model import RewardScorer
-    from convrec.rl.rewards import reward_functions, success
 
     rows = grpo_rows(states, config.rewards.turn_cost)
     if not rows:
@@ -145,8 +147,6 @@ def train_policy(config: RlConfig, states: list[StateRecord], settings: Settings
     """Warm start (unless its epochs and steps are 0), then GRPO; writes `run/warm-start`
     and `run/policy`, each a loadable policy with a model card. A warm start stopped by a STOP
     file ends the stage there (no GRPO)."""
-    from convrec.rl.card import write_card
-
     grpo = config.grpo
     base = base_model_folder(grpo.base_model, settings)
     start = base

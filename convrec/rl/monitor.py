@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from transformers import TrainerCallback
+from transformers.trainer_callback import PrinterCallback
 
 LOG = "train_log.jsonl"
 STOP = "STOP"
@@ -32,8 +33,6 @@ class TrainingMonitor(TrainerCallback):
     transformers' PrinterCallback, which prints every log dict to stdout."""
 
     def attach(self, trainer: Any) -> Any:
-        from transformers.trainer_callback import PrinterCallback
-
         trainer.remove_callback(PrinterCallback)
         return trainer
 

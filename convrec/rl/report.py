@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from convrec.eval.report import machine_line, markdown_table
 from convrec.rl.config import RlConfig
 
 
@@ -24,8 +25,6 @@ def _num(value: Any, digits: int = 3) -> str:
 def benchmark_section(run: Path, config: RlConfig, command: str | None = None) -> str:
     """The section; `command` is the command line that made the run (default: `convrec rl
     run` on that folder)."""
-    from convrec.eval.report import machine_line, markdown_table
-
     collect = _read(run / "collect" / "collect.json")
     reward_model = _read(run / "reward-model" / "metrics.json")
     grpo = _read(run / "grpo.json")

@@ -28,6 +28,7 @@ from convrec.rl.rollout import StateRecord
 def train_reward_model(config: RewardModelConfig, states: list[StateRecord],
                        settings: Settings, out: Path) -> dict[str, Any]:
     """Train, save into `out`, measure held-out pairwise accuracy; returns the metrics."""
+    # deferred: datasets and trl load only when a stage trains
     from datasets import Dataset
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     from trl import RewardConfig, RewardTrainer
@@ -98,6 +99,7 @@ class RewardScorer:
 
     def __init__(self, folder: Path, *, model: Any = None, tokenizer: Any = None,
                  batch_size: int = 16) -> None:
+        # deferred: transformers' model classes load only when a reward model is scored
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         if model is None and not (Path(folder) / "config.json").is_file():
@@ -116,7 +118,7 @@ class RewardScorer:
             for state, choice in pairs])
 
     def score_messages(self, conversations: Sequence[list[dict[str, str]]]) -> list[float]:
-        import torch
+        import torch  # deferred: torch loads only when a reward model is scored
 
         scores: list[float] = []
         for start in range(0, len(conversations), self.batch_size):

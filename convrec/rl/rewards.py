@@ -24,9 +24,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from convrec.agent.policy import PolicyInput, parse_choice
+from convrec.rl.config import REWARD_NAMES
 from convrec.rl.rollout import Outcome
-
-REWARD_NAMES = ("valid_act", "target_rank", "outcome", "violations", "repeats", "reward_model")
 
 RewardFunc = Callable[..., list[float]]
 

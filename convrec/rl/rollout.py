@@ -25,6 +25,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict
 from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
@@ -32,11 +33,30 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from convrec.agent.policy import Policy, PolicyDecision, PolicyInput, choices, decision_for
+from convrec.agent.policy import (
+    Policy,
+    PolicyDecision,
+    PolicyInput,
+    choices,
+    decision_for,
+    make_policy,
+)
+from convrec.catalog.db import Catalog
 from convrec.config import Settings
 from convrec.errors import ConvrecError
+from convrec.eval.holdout import eval_home
 from convrec.eval.records import DialogueRecord, Scenario, read_jsonl
+from convrec.eval.runner import (
+    Job,
+    SimulationConfig,
+    Worker,
+    dialogue_seed,
+    load_run_scenarios,
+    persona_for,
+)
+from convrec.eval.systems import AgentSystem
 from convrec.rl.config import CollectConfig
+from convrec.tools.warmup import load_all
 
 TRAJECTORIES = "trajectories.jsonl"
 
@@ -122,17 +142,11 @@ class Collector:
     """Runs the base dialogue and its branches for one scenario at a time (one process)."""
 
     def __init__(self, config: CollectConfig, settings: Settings, home: Path) -> None:
-        from convrec.agent.policy import make_policy
-        from convrec.eval.runner import Worker
-        from convrec.eval.systems import AgentSystem
-
         self.config = config
         self.worker = Worker(simulation_config(config), settings, home)
         base = (make_policy("rules") if config.policy == "rules"
                 else make_policy("rules", path=Path(config.policy)))
         self.policy = ScriptedPolicy(base)
-        from convrec.tools.warmup import load_all
-
         load_all(self.worker.resources)
         settings_k = self.worker.settings.model_copy(update={"agent_k": config.k})
         self.system = AgentSystem("agent:none", settings_k, self.worker.resources,
@@ -141,8 +155,6 @@ class Collector:
 
     def play(self, scenario: Scenario, persona: str, seed: int,
              script: list[str]) -> tuple[DialogueRecord, list[PolicyInput], list[str]]:
-        from convrec.eval.runner import Job
-
         self.policy.reset(script)
         record = self.worker.run(Job("agent:none", scenario, persona, seed))
         return record, list(self.policy.seen), list(self.policy.acts)
@@ -209,10 +221,6 @@ def collect(config: CollectConfig, settings: Settings, out: Path, *,
             progress: Progress | None = None) -> dict[str, Any]:
     """Run (or resume) the collection into `out`; returns a summary written to
     `out/collect.json`."""
-    from convrec.catalog.db import Catalog
-    from convrec.eval.holdout import eval_home
-    from convrec.eval.runner import dialogue_seed, load_run_scenarios, persona_for
-
     out.mkdir(parents=True, exist_ok=True)
     catalog = Catalog(settings.catalog)
     sim = simulation_config(config).validate(config.workers)
@@ -254,16 +262,12 @@ def collect(config: CollectConfig, settings: Settings, out: Path, *,
 
 def simulation_config(config: CollectConfig) -> Any:
     """The simulation protocol the collection's dialogues follow (the agent on templates)."""
-    from convrec.eval.runner import SimulationConfig
-
     return SimulationConfig(scenarios=config.scenarios, n=config.n, systems=["agent:none"],
                             max_turns=config.max_turns, personas=config.personas,
                             seed=config.seed, k=config.k, withhold=config.withhold)
 
 
 def _config_json(config: CollectConfig) -> dict[str, Any]:
-    from dataclasses import asdict
-
     data = asdict(config)
     data.pop("workers")  # how fast, not what
     return data

@@ -22,7 +22,7 @@ Progress = Callable[[str, int, int | None], None]
 
 def states(run: Path) -> list[Any]:
     """The collected training states of a run (what the reward model and GRPO learn from)."""
-    from convrec.rl.rollout import TRAJECTORIES, read_states
+    from convrec.rl.rollout import TRAJECTORIES, read_states  # deferred: the agent (sklearn)
 
     return read_states(run / "collect" / TRAJECTORIES)
 
@@ -33,21 +33,21 @@ def run_stage(name: str, config: RlConfig, settings: Settings, run: Path, *,
     """Run one stage into `run`; returns its summary. `policies` is eval's checkpoints (default:
     the run's warm start and policy)."""
     if name == "collect":
-        from convrec.rl.rollout import collect
+        from convrec.rl.rollout import collect  # deferred: the agent (sklearn)
 
         return collect(config.collect, settings, run / "collect", progress=None if progress is None
                        else lambda done, total: progress("scenarios", done, total))
     if name == "reward_model":
-        from convrec.rl.reward_model import train_reward_model
+        from convrec.rl.reward_model import train_reward_model  # deferred: transformers (torch)
 
         return train_reward_model(config.reward_model, states(run), settings,
                                   run / "reward-model")
     if name == "grpo":
-        from convrec.rl.grpo import train_policy
+        from convrec.rl.grpo import train_policy  # deferred: transformers, trl (torch)
 
         return train_policy(config, states(run), settings, run)
     if name == "eval":
-        from convrec.rl.evaluate import evaluate
+        from convrec.rl.evaluate import evaluate  # deferred: its monitor imports transformers
 
         return evaluate(config, settings, run, policies=policies, progress=progress)
     raise ConvrecError(f"unknown RL stage {name!r}; stages are {', '.join(STAGES)}")

@@ -18,15 +18,20 @@ The app is built in layers, each in its own module, each on the one before:
   turns.TurnHandlers       one streamed chat turn, the cards' feedback
   api.ApiParts             the /turn API
   layout.Layout            the Blocks and the wiring
-and `server` serves it (static CSS and JS in convrec/ui/static/, read by `assets`).
+and `server` serves it (static CSS and JS in convrec/ui/static/, read by `assets`);
+`launch` here builds a `ChatApp` and serves it.
 """
 
 from __future__ import annotations
 
+import gradio as gr
+
+from convrec.config import Settings
 from convrec.ui.assets import CSS, URL_JS
+from convrec.ui.backends import BackendChoice
 from convrec.ui.layout import FEEDBACK_KINDS, INTRO, Layout
 from convrec.ui.panels import MAX_CHIPS
-from convrec.ui.server import launch, serve
+from convrec.ui.server import serve
 from convrec.ui.session import (
     MAX_BROWSER_THREADS,
     UiSession,
@@ -42,3 +47,9 @@ __all__ = ["CSS", "FEEDBACK_KINDS", "INTRO", "MAX_BROWSER_THREADS", "MAX_CHIPS",
 
 class ChatApp(Layout):
     """The handlers and layout of the browser app over one `AgentPool`."""
+
+
+def launch(settings: Settings | None = None, *, backend: BackendChoice | None = None,
+           block: bool = True, warm: bool = True) -> tuple[gr.Blocks, str]:
+    """Build the app on the settings and serve it (see `convrec.ui.server.serve`)."""
+    return serve(ChatApp(settings, backend=backend), block=block, warm=warm)

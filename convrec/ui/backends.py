@@ -17,8 +17,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, SecretStr
 
+from convrec.agent.feedback_log import open_feedback_log
+from convrec.agent.sessions_db import open_checkpointer
 from convrec.config import Settings
 from convrec.errors import ConvrecError
+from convrec.tools.context import Resources
 
 SETTINGS_POLICY = "settings"
 """`AgentPool.agent`'s default policy: the one the settings name (rules when none)."""
@@ -78,10 +81,6 @@ class AgentPool:
 
     def __init__(self, settings: Settings, *, resources: Any | None = None,
                  checkpointer: Any | None = None, feedback_log: Any | None = None) -> None:
-        from convrec.agent.feedback_log import open_feedback_log
-        from convrec.agent.sessions_db import open_checkpointer
-        from convrec.tools.context import Resources
-
         self.settings = settings
         self.resources = resources or Resources.from_settings(settings)
         self.checkpointer = checkpointer or open_checkpointer(settings)
@@ -93,7 +92,7 @@ class AgentPool:
     def agent(self, choice: BackendChoice, policy: Path | str | None = SETTINGS_POLICY) -> Any:
         """The agent answering with `choice` and the dialogue `policy` (a checkpoint folder;
         None: the hand-written rules; by default the settings' policy), made on first use."""
-        from convrec.agent.service import Agent
+        from convrec.agent.service import Agent  # deferred: the graph (langgraph, sklearn)
 
         if policy == SETTINGS_POLICY:
             policy = self.settings.agent_policy_path

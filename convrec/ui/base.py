@@ -10,6 +10,9 @@ import gradio as gr
 
 from convrec.agent.goals.types import MAX_PLAN_FILMS
 from convrec.config import Settings, get_settings
+from convrec.jobs.manager import JobManager
+from convrec.tools.context import ToolContext
+from convrec.tools.profile import load_profiles
 from convrec.ui.accounts import Accounts
 from convrec.ui.backends import AgentPool, BackendChoice
 from convrec.ui.ratelimit import RateLimiter
@@ -77,15 +80,10 @@ class AppBase:
     def jobs(self) -> Any:
         """The server's background jobs (evaluations, ReDial, training)."""
         if self._jobs is None:
-            from convrec.jobs.manager import JobManager
-
             self._jobs = JobManager(self.settings)
         return self._jobs
 
     def _store(self) -> Any:
-        from convrec.tools.context import ToolContext
-        from convrec.tools.profile import load_profiles
-
         return load_profiles(ToolContext(self.pool.resources))
 
     def users(self) -> list[tuple[str, str]]:

@@ -8,6 +8,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from convrec.jobs.tasks import task
+
 STATE_NOTES = {
     "queued": "waiting for the job before it",
     "running": "running",
@@ -115,7 +117,5 @@ class JobTab:
     def _job_html(self, job: Any, detail: str = "") -> str:
         if job is None:
             return job_html(None)
-        from convrec.jobs.tasks import task
-
         return job_html(job, position=self.jobs.queue_position(job),
                         command=task(job.kind).command(job), detail=detail)

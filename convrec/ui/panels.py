@@ -8,6 +8,8 @@ from typing import Any
 import gradio as gr
 
 from convrec.agent.ledger import Ledger
+from convrec.tools.context import ToolContext
+from convrec.tools.profile import profile_entries
 from convrec.ui.policy import PolicyParts
 from convrec.ui.render import card_html, entry_choices, group_heading, profile_html, status_html
 from convrec.ui.session import UiSession, turn_marker
@@ -64,9 +66,6 @@ class Panels(PolicyParts):
         return updates
 
     def _profile(self, session: UiSession) -> dict[Any, Any]:
-        from convrec.tools.context import ToolContext
-        from convrec.tools.profile import profile_entries
-
         if session.user_id is None:
             return {self.profile: profile_html(None, []),
                     self.entry_dd: gr.update(choices=[], value=None)}

@@ -16,7 +16,10 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from convrec.eval.metrics import summarize
 from convrec.eval.records import DialogueRecord
+from convrec.eval.run_report import summary_markdown
+from convrec.eval.runner import read_records
 from convrec.ui.render import chat_text
 
 MAX_DEPTH = 4
@@ -80,8 +83,6 @@ def choices(paths: Sequence[Path], root: Path) -> list[tuple[str, str]]:
 
 @lru_cache(maxsize=16)
 def _records(path: str, size: int, mtime: float) -> tuple[DialogueRecord, ...]:
-    from convrec.eval.runner import read_records
-
     return tuple(read_records(Path(path)))
 
 
@@ -98,9 +99,6 @@ def records(run: Path) -> list[DialogueRecord]:
 
 def running_metrics(run: Path) -> str:
     """The side-by-side table of every system over the dialogues finished so far."""
-    from convrec.eval.metrics import summarize
-    from convrec.eval.run_report import summary_markdown
-
     found = records(run)
     if not found:
         return "No dialogue has finished yet."
@@ -197,7 +195,7 @@ STAGE_FOLDERS = (("reward_model", "reward-model"), ("warm_start", "warm-start"),
 
 def training_rows(run: Path) -> list[dict[str, Any]]:
     """Every logged training step of an RL run, each trainer's train_log.jsonl in turn."""
-    from convrec.rl.monitor import read_log
+    from convrec.rl.monitor import read_log  # deferred: rl.monitor imports transformers
 
     rows = []
     for stage, folder in STAGE_FOLDERS:
@@ -216,7 +214,7 @@ def curves_figure(rows: Sequence[dict[str, Any]]) -> Any:
     state: the server draws these from several threads), None before the first step."""
     if not rows:
         return None
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # deferred: matplotlib loads with the first plot
 
     fig = Figure(figsize=(12, 3.4), layout="constrained")
     loss, reward, seconds = fig.subplots(1, 3)
@@ -277,7 +275,7 @@ def policy_card(folder: Path) -> str:
 
 
 def policy_summary(folder: Path) -> dict[str, Any]:
-    from convrec.rl.card import read_policy_info
+    from convrec.rl.card import read_policy_info  # deferred: the agent's policy (sklearn)
 
     return read_policy_info(folder) or {}
 

@@ -1,24 +1,19 @@
-"""Serving the browser app: `serve(app)` on settings.ui_host:ui_port, `launch(settings)`
-builds the app and serves it (`convrec ui`)."""
+"""Serving the browser app: `serve(app)` on settings.ui_host:ui_port (`convrec.ui.app.launch`
+builds the app and serves it: `convrec ui`)."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import gradio as gr
 
-from convrec.config import Settings
 from convrec.ui.assets import CSS
-from convrec.ui.backends import BackendChoice
-
-if TYPE_CHECKING:
-    from convrec.ui.app import ChatApp
+from convrec.ui.layout import Layout
 
 log = logging.getLogger(__name__)
 
 
-def serve(app: ChatApp, *, block: bool = True, warm: bool = True) -> tuple[gr.Blocks, str]:
+def serve(app: Layout, *, block: bool = True, warm: bool = True) -> tuple[gr.Blocks, str]:
     """Serve `app` on settings.ui_host:ui_port (loopback by default; never shared).
 
     `warm` loads the indexes and the default model first, so the first visitor does not
@@ -44,10 +39,3 @@ def serve(app: ChatApp, *, block: bool = True, warm: bool = True) -> tuple[gr.Bl
     )
     return demo, url
 
-
-def launch(settings: Settings | None = None, *, backend: BackendChoice | None = None,
-           block: bool = True, warm: bool = True) -> tuple[gr.Blocks, str]:
-    """Build the app on the settings and serve it (see `serve`)."""
-    from convrec.ui.app import ChatApp
-
-    return serve(ChatApp(settings, backend=backend), block=block, warm=warm)

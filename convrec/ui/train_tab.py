@@ -16,9 +16,11 @@ from typing import Any
 import gradio as gr
 
 from convrec.errors import ConvrecError
+from convrec.rl.config import RlConfig
 from convrec.ui import runs
 from convrec.ui.accounts import login_of
-from convrec.ui.evaluate_tab import TICK_S, default_name
+from convrec.ui.evaluate_layout import TICK_S
+from convrec.ui.evaluate_tab import default_name
 from convrec.ui.jobs_view import JobTab, job_html
 from convrec.ui.render import status_html
 
@@ -30,8 +32,6 @@ PRESETS = (("CPU defaults (about 50 min on 2 cores)", "default"),
 
 
 def preset_yaml(preset: str) -> str:
-    from convrec.rl.config import RlConfig
-
     return (RlConfig.small() if preset == "small" else RlConfig()).to_yaml()
 
 

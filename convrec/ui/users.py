@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from convrec.errors import ConvrecError
+from convrec.tools.profiles import canonical_user, catalog_knows_user
 
 ANONYMOUS = "anonymous"
 ANONYMOUS_LABEL = "Anonymous (cold start)"
@@ -29,8 +30,6 @@ def user_choices(store: Any, per_kind: int = PER_KIND) -> list[tuple[str, str]]:
 
 def resolve_user(value: str | None, catalog: Any) -> str | None:
     """The canonical user id of a picker value (None: anonymous); one-line errors."""
-    from convrec.tools.profiles import canonical_user, catalog_knows_user
-
     text = (value or "").strip()
     if not text or text in (ANONYMOUS, ANONYMOUS_LABEL):
         return None

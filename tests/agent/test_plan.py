@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from convrec.agent.ledger import Ledger, LedgerUpdate
 from convrec.agent.ledger_apply import apply_update
-from convrec.agent.plan import (
-    PlanChoice,
-    PlannedStep,
-    applicable,
-    choose_plan,
-    default_plan,
-    plan_options,
-    repair,
-)
+from convrec.agent.plan import choose_plan, plan_options
+from convrec.agent.plan_model import PlanChoice, PlannedStep, applicable, default_plan, repair
 
 
 def ledger(**kw) -> Ledger:

@@ -20,7 +20,7 @@ import pytest
 
 from convrec.agent.ledger import Ledger, LedgerUpdate
 from convrec.agent.ledger_apply import apply_update
-from convrec.agent.plan import applicable
+from convrec.agent.plan_model import applicable
 from convrec.agent.service import Agent, TurnResult
 from convrec.agent.tool_planner import ToolPlanningFailed, finish, plan_with_tools
 from convrec.catalog.db import Catalog

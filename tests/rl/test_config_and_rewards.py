@@ -58,6 +58,22 @@ def test_config_reads_yaml_then_overrides(tmp_path):
     assert load_config(None, base=RlConfig.small()).grpo.steps == 2
 
 
+def test_set_accepts_the_command_line_spellings():
+    config = load_config(None, ["collect.scenarios=movielens:dev, redial:dev",
+                                "grpo.use_cpu=none", "grpo.lora= Yes ", "grpo.learning_rate=1e-4",
+                                "collect.n= 12 ", "eval.personas={\"terse\": 1}"])
+    assert config.collect.scenarios == ["movielens:dev", "redial:dev"]
+    assert config.grpo.use_cpu is None and config.grpo.lora is True
+    assert config.grpo.learning_rate == 1e-4 and config.collect.n == 12
+    assert config.eval.personas == {"terse": 1.0}
+    for bad, fragment in (("grpo.lora=maybe", "'maybe' is not a valid bool"),
+                          ("collect.n=2.5", "'2.5' is not a valid int"),
+                          ("eval.personas={bad", "is not a valid dict")):
+        with pytest.raises(ConvrecError, match=fragment) as info:
+            load_config(None, [bad])
+        assert "\n" not in str(info.value)
+
+
 @pytest.mark.parametrize(("yaml_text", "overrides", "fragment"), [
     ("collect:\n  scenarios: [movielens:test]\n", [], "dev split"),
     ("grpo:\n  stepz: 3\n", [], "unknown field stepz"),
