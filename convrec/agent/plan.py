@@ -39,6 +39,7 @@ from convrec.agent.plan_model import (
     repair,
 )
 from convrec.agent.tool_planner import ToolPlanningFailed, plan_with_tools
+from convrec.llm.types import Llm
 from convrec.prompts import load_prompt, load_prompt_data, render_prompt
 from convrec.tools.context import ToolContext
 
@@ -117,7 +118,7 @@ def ledger_slots(ledger: Ledger) -> list[str]:
     return slots
 
 
-def choose_plan(ledger: Ledger, user_id: str | None, llm: Any | None, *,
+def choose_plan(ledger: Ledger, user_id: str | None, llm: Llm | None, *,
                 tools: ToolContext | None = None,
                 emit: Callable[[dict[str, Any]], None] | None = None) -> Plan:
     """The plan for a recommendation turn; the default plan whenever the LLM cannot help.
@@ -152,7 +153,7 @@ def choose_plan(ledger: Ledger, user_id: str | None, llm: Any | None, *,
     return default
 
 
-def _tool_plan(ledger: Ledger, user_id: str | None, llm: Any, chat: Any, tools: ToolContext,
+def _tool_plan(ledger: Ledger, user_id: str | None, llm: Llm, chat: Any, tools: ToolContext,
                emit: Callable[[dict[str, Any]], None] | None, default: Plan) -> Plan:
     """The tool-calling planner's plan; the structured plan, with a note, when it fails."""
     if not applicable(ledger, user_id):  # popular films that fit: nothing to choose
@@ -172,7 +173,7 @@ def _tool_plan(ledger: Ledger, user_id: str | None, llm: Any, chat: Any, tools: 
         return plan
 
 
-def _structured_plan(ledger: Ledger, user_id: str | None, llm: Any, default: Plan) -> Plan:
+def _structured_plan(ledger: Ledger, user_id: str | None, llm: Llm, default: Plan) -> Plan:
     messages = structured_messages(state_line(ledger, user_id), ledger.query())
     try:
         choice = llm.structured(messages, PlanChoice, max_tokens=120)

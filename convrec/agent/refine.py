@@ -9,13 +9,13 @@ not resolve is dropped. The deterministic reading wins where the two disagree.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from pydantic import BaseModel, Field
 
 from convrec.agent.ledger import LedgerUpdate
 from convrec.agent.understanding import Extraction, get_extractor
 from convrec.agent.understanding.vocab import get_agent_vocab
+from convrec.llm.types import Llm
 from convrec.prompts import load_prompt
 from convrec.tools.base import ToolArgumentError
 from convrec.tools.context import ToolContext
@@ -60,7 +60,7 @@ def reading_messages(text: str) -> list[dict[str, str]]:
             {"role": "user", "content": text[:1000]}]
 
 
-def refine(extraction: Extraction, llm: Any | None, ctx: ToolContext
+def refine(extraction: Extraction, llm: Llm | None, ctx: ToolContext
            ) -> tuple[LedgerUpdate, str | None]:
     """The extraction's update, plus what a capable LLM adds. Never raises."""
     update = extraction.update

@@ -23,11 +23,12 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from convrec.agent.claims import CardFacts, Grounds, check_claims
 from convrec.agent.ledger import Ledger
 from convrec.agent.reply_names import named_films, names_people
+from convrec.llm.types import Llm
 from convrec.prompts import load_prompt, load_prompt_data, render_prompt
 from convrec.tools.context import ToolContext
 from convrec.tools.lookup import title_key
@@ -195,7 +196,7 @@ def _era_words(ledger: Ledger) -> tuple[str, str]:
     return "", ""
 
 
-def chosen_intro(cards: Sequence[CardFacts], ledger: Ledger, grounds: Grounds, llm: Any,
+def chosen_intro(cards: Sequence[CardFacts], ledger: Ledger, grounds: Grounds, llm: Llm,
                  ctx: ToolContext) -> Written | None:
     """The most likely grounded candidate under the intro prompt (None if none is left)."""
     started = time.perf_counter()
@@ -215,7 +216,7 @@ def chosen_intro(cards: Sequence[CardFacts], ledger: Ledger, grounds: Grounds, l
     return Written(options[best], (time.perf_counter() - started) * 1000, "chosen")
 
 
-def generate_intro(ledger: Ledger, llm: Any, out: TokenSink | None = None) -> str:
+def generate_intro(ledger: Ledger, llm: Llm, out: TokenSink | None = None) -> str:
     """The model's own intro sentence, streamed into `out` as it comes (raises on failure)."""
     pieces: list[str] = []
     for delta in llm.stream(intro_messages(intro_want(ledger)), max_tokens=INTRO_TOKENS,
@@ -228,7 +229,7 @@ def generate_intro(ledger: Ledger, llm: Any, out: TokenSink | None = None) -> st
     return " ".join("".join(pieces).split())
 
 
-def free_intro(ledger: Ledger, grounds: Grounds, llm: Any, out: TokenSink, ctx: ToolContext
+def free_intro(ledger: Ledger, grounds: Grounds, llm: Llm, out: TokenSink, ctx: ToolContext
                ) -> Written | None:
     """A generated intro, kept only when it passes the old checks and has no unsupported
     claim; otherwise what was streamed is reset and None returned."""
@@ -247,7 +248,7 @@ def free_intro(ledger: Ledger, grounds: Grounds, llm: Any, out: TokenSink, ctx: 
     return Written(intro, (time.perf_counter() - started) * 1000, "generated")
 
 
-def llm_intro(cards: Sequence[CardFacts], ledger: Ledger, grounds: Grounds, llm: Any,
+def llm_intro(cards: Sequence[CardFacts], ledger: Ledger, grounds: Grounds, llm: Llm,
               out: TokenSink, ctx: ToolContext, prefix: str) -> Written | None:
     """The intro sentence, streamed after `prefix`: chosen by likelihood where the model can
     score, else generated and checked. None: nothing of it is left on the stream."""
@@ -265,7 +266,7 @@ def llm_intro(cards: Sequence[CardFacts], ledger: Ledger, grounds: Grounds, llm:
 # ----------------------------------------------------------------------------- full reply
 
 
-def llm_full_reply(cards: Sequence[CardFacts], ledger: Ledger, grounds: Grounds, llm: Any,
+def llm_full_reply(cards: Sequence[CardFacts], ledger: Ledger, grounds: Grounds, llm: Llm,
                    ctx: ToolContext) -> Written | None:
     """A whole reply by a capable model, or None when it fails, misnames films or makes a
     claim the turn does not ground (logged)."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -30,6 +29,7 @@ from convrec.agent.reply_names import names_people as names_people
 from convrec.agent.understanding import Extraction
 from convrec.agent.understanding.lexicon import INJECTION
 from convrec.catalog.records import Item
+from convrec.llm.types import Llm
 from convrec.tools.base import ScoredItem
 from convrec.tools.context import ToolContext
 
@@ -165,7 +165,7 @@ def template_header(cards: Sequence[Card], ledger: Ledger, act_note: str | None)
 
 def recommend_reply(
     cards: list[Card], ledger: Ledger, extraction: Extraction, ctx: ToolContext,
-    llm: Any | None, out: TokenSink, *, prefix: str = "",
+    llm: Llm | None, out: TokenSink, *, prefix: str = "",
 ) -> Reply:
     """The list from the cards, after a model-written intro or a template header; a capable
     model may write the whole reply. Model text is shown only when the turn grounds every

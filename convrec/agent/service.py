@@ -45,6 +45,7 @@ from convrec.agent.state import AgentContext
 from convrec.config import Settings, get_settings
 from convrec.errors import ConvrecError
 from convrec.llm.turn_budget import llm_turn_budget
+from convrec.llm.types import Llm
 from convrec.tools.base import parse_user_ref
 from convrec.tools.context import Resources
 
@@ -84,7 +85,7 @@ class Agent:
         settings: Settings | None = None,
         *,
         resources: Resources | None = None,
-        llm: Any | None = None,
+        llm: Llm | None = None,
         use_llm: bool = True,
         policy: Policy | None = None,
         checkpointer: Any = None,

@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypedDict
 from langgraph.managed import RemainingSteps
 
 from convrec.agent.policy import Policy
+from convrec.llm.types import Llm
 from convrec.tools.context import Resources, ToolContext
 
 HISTORY_TURNS = 20
@@ -68,7 +69,7 @@ class AgentContext:
 
     resources: Resources | None = None
     policy: Policy | None = None
-    llm: Any | None = None  # convrec.llm.types.Llm; None: templates and default plans only
+    llm: Llm | None = None  # None: templates and default plans only
     user_id: str | None = None
     owner: str | None = None  # the caller's login, checked against the thread's owner
     k: int = 5

@@ -50,7 +50,7 @@ from convrec.catalog.download_manifest import MANIFEST, ManifestEntry
 from convrec.errors import DownloadError
 
 if TYPE_CHECKING:
-    from convrec.config import Settings
+    pass
 
 ProgressCallback = Callable[[str, int, int | None], None]
 """Called as progress(entry name, bytes done, bytes total or None when unknown)."""
@@ -364,8 +364,3 @@ def download_datasets(
             entry, root, report, mirror=mirror, force=force, progress=progress, timeout=timeout
         )
     return report
-
-
-def default_download_dir(settings: Settings) -> Path:
-    """Where `convrec data download` puts the files; `resolve_source_dir` looks there too."""
-    return settings.cache / "data"

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import Any
 
 from convrec.eval.moves import Move, article, genre_word, ordinal
+from convrec.llm.types import Llm
 from convrec.prompts import load_prompt, load_prompt_data, render_prompt
 
 
@@ -136,7 +136,7 @@ class LlmPhraser:
 
     max_chars = 400
 
-    def __init__(self, llm: Any) -> None:
+    def __init__(self, llm: Llm) -> None:
         self.llm = llm
         self.name = f"llm:{getattr(llm, 'name', 'unknown')}"
         self.fallback = TemplatePhraser()

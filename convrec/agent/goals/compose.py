@@ -198,9 +198,5 @@ def _labelled(slots: list[Slot], chosen: list[Candidate], shape: Shape, parts: i
     return out
 
 
-def total_minutes(slots: Sequence[Slot], facts: dict[int, Item]) -> int:
-    return sum((facts[s.item_id].runtime or 0) for s in slots if s.item_id in facts)
-
-
 def catalog_facts(ctx: ToolContext, ids: Sequence[int]) -> dict[int, Item]:
     return {i.item_id: i for i in ctx.catalog.items(ids)}

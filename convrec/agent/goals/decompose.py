@@ -23,6 +23,7 @@ from convrec.agent.goals.split import Split, split_parts
 from convrec.agent.goals.types import MAX_PLAN_FILMS, Goal, GoalPlan
 from convrec.agent.ledger import Ledger, LedgerUpdate
 from convrec.agent.understanding.extractor import MAX_CHARS
+from convrec.llm.types import Llm
 from convrec.prompts import load_prompt, render_prompt
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def has_content(update: LedgerUpdate, text: str) -> bool:
 
 
 def decompose(message: str, ledger: Ledger, extract: Any, *, turn: int = 0,
-              llm: Any | None = None) -> tuple[GoalPlan | None, str]:
+              llm: Llm | None = None) -> tuple[GoalPlan | None, str]:
     """(the plan, the words left for the ledger): no plan for a plain single request, nor
     for a message longer than the extractor reads (a story, not a plan; the extractor reads
     its start and says so)."""
@@ -221,7 +222,7 @@ def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z0-9']+", text.lower()))
 
 
-def llm_split(message: str, llm: Any) -> Split | None:
+def llm_split(message: str, llm: Llm) -> Split | None:
     """A capable model's split, kept only when every part is made of the user's words."""
     if not getattr(llm, "capable", False):
         return None

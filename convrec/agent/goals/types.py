@@ -74,9 +74,6 @@ class GoalPlan(BaseModel):
     def compound(self) -> bool:
         return len(self.goals) > 1
 
-    def total_slots(self) -> int:
-        return sum(g.slots for g in self.goals)
-
     def describe(self) -> str:
         parts = [f"{g.text} ({g.slots})" for g in self.goals]
         extra = [*self.shape.said]
