@@ -28,9 +28,9 @@ from typing import Any, Protocol
 from convrec.agent.claims import CardFacts, Grounds, check_claims
 from convrec.agent.ledger import Ledger
 from convrec.agent.reply_names import named_films, names_people
+from convrec.catalog.normalize import title_key
 from convrec.prompts import load_prompt, load_prompt_data, render_prompt
 from convrec.tools.context import ToolContext
-from convrec.tools.lookup import title_key
 
 log = logging.getLogger(__name__)
 

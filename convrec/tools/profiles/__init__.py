@@ -102,7 +102,6 @@ from convrec.tools.profiles.model import (
     confidence,
     decade_label,
     key_kind,
-    norm_theme,
 )
 from convrec.tools.profiles.store import ProfileStore, edit_key
 
@@ -149,7 +148,6 @@ __all__ = [
     "edit_key",
     "extract_all",
     "key_kind",
-    "norm_theme",
     "open_profiles",
     "profiles_path",
 ]

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from convrec.catalog.db import TOP_CAST, Catalog
 from convrec.catalog.genre_words import REVIEW_WORDS
-from convrec.catalog.normalize import norm_name, strip_accents
-from convrec.tools.profiles.model import LONG_FILM_MINUTES, LONG_FILMS, decade_label, norm_theme
+from convrec.catalog.normalize import match_fold, norm_name, norm_theme
+from convrec.tools.profiles.model import LONG_FILM_MINUTES, LONG_FILMS, decade_label
 
 # Keywords and tags that say nothing about what a film is about.
 NON_THEMES = frozenset({
@@ -262,13 +262,6 @@ def _year_of(date_text: str | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _fold(text: str) -> str:
-    """Text for matching: curly apostrophes straightened, accents dropped (lengths may change,
-    so sentences are always cut from the original text)."""
-    text = text.replace("’", "'")
-    return text if text.isascii() else strip_accents(text)
-
-
 def _phrase_pattern(words: Iterable[str]) -> re.Pattern[str]:
     alternatives = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
     return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.I)
@@ -276,7 +269,7 @@ def _phrase_pattern(words: Iterable[str]) -> re.Pattern[str]:
 
 def _vocab_hits(text: str, vocab: Collection[str]) -> set[str]:
     """The phrases of `vocab` (1 to 3 words, lower case) that occur in `text`."""
-    words = _WORD_RE.findall(_fold(text).lower())
+    words = _WORD_RE.findall(match_fold(text).lower())
     hits = {w for w in words if w in vocab}
     for n in (2, 3):
         for i in range(len(words) - n + 1):
