@@ -118,7 +118,7 @@ def dialogue_choices(found: Sequence[DialogueRecord]) -> list[tuple[str, str]]:
 def _titles(catalog: Any, ids: Sequence[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return {item.item_id: f"{item.title} ({item.year})" if item.year else item.title
+    return {item.item_id: item.label
             for item in catalog.items(list(dict.fromkeys(ids)))}
 
 

@@ -13,6 +13,7 @@ from convrec.agent.understanding.tokens import Token, sentence_start
 from convrec.agent.understanding.vocab import AgentVocab
 from convrec.catalog.genre_words import REQUEST_WORDS
 from convrec.catalog.normalize import title_key, vocab_key
+from convrec.catalog.records import title_year
 from convrec.tools.context import ToolContext
 
 MAX_TITLE_TOKENS = 10
@@ -114,7 +115,7 @@ class TitleSpotter:
             if not key or key in GENERIC or vocab_key(written) in REQUEST_WORDS:
                 continue
             year = year_after(tokens, end)
-            ids = self.match_title(f"{written} ({year})" if year else written)
+            ids = self.match_title(title_year(written, year))
             if not ids:
                 continue
             if year is not None:

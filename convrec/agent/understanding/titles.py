@@ -39,6 +39,7 @@ from convrec.agent.understanding.tokens import (
 from convrec.agent.understanding.vocab import AgentVocab
 from convrec.catalog.genre_words import REQUEST_WORDS
 from convrec.catalog.normalize import title_key, vocab_key
+from convrec.catalog.records import title_year
 from convrec.tools.context import ToolContext
 
 FUZZY_TITLE = 90.0
@@ -174,7 +175,7 @@ class TitleReader(TitleSpotter, QuestionReader):
                     sentiment = "disliked"  # "not a huge fan of Titanic"
                 year = year_after(tokens, j + n)
                 if year is not None:
-                    ids = self.match_title(f"{written} ({year})") or ids
+                    ids = self.match_title(title_year(written, year)) or ids
                     n += 3
                 mentions.append(self._mention(ids, written, sentiment, position=j))
                 for t in tokens[j:j + n]:
