@@ -70,7 +70,6 @@ from convrec.tools.profiles.facts import (
     TEXT_THEME_MAX_DF,
     TEXT_THEME_MIN_ITEMS,
     ItemKeys,
-    ProgressHook,
 )
 from convrec.tools.profiles.model import (
     CAPS,
@@ -136,7 +135,6 @@ __all__ = [
     "Polarity",
     "ProfileEntry",
     "ProfileStore",
-    "ProgressHook",
     "Provenance",
     "UserInfo",
     "UserProfile",

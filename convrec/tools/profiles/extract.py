@@ -12,13 +12,13 @@ from typing import Any
 
 from convrec.catalog.db import Catalog
 from convrec.catalog.normalize import match_fold, norm_name, norm_theme, strip_accents
+from convrec.progress import Progress
 from convrec.tools.profiles.facts import (
     _NAME_TOKEN_RE,
     _RUNTIME_WORDS,
     _SENTENCE_SPLIT,
     NON_THEMES,
     ItemKeys,
-    ProgressHook,
     _CatalogFacts,
     _Evidence,
     _phrase_pattern,
@@ -267,7 +267,7 @@ def _make_entry(
 
 
 def extract_all(
-    catalog: Catalog, *, progress: ProgressHook | None = None, item_keys: ItemKeys | None = None,
+    catalog: Catalog, *, progress: Progress | None = None, item_keys: ItemKeys | None = None,
 ) -> Iterator[UserProfile]:
     """Profiles of every MovieLens rater and every critic with >= MIN_CRITIC_REVIEWS reviews."""
     facts = _CatalogFacts.load(catalog, item_keys)

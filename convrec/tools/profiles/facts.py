@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from convrec.catalog.db import TOP_CAST, Catalog
@@ -69,7 +69,6 @@ _WORD_RE = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _NAME_TOKEN_RE = re.compile(r"[^\W\d_][\w'.-]*")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+")
 
-ProgressHook = Callable[[str, int, int | None], None]  # (phase, done, total)
 
 @dataclass
 class ItemKeys:
