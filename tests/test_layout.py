@@ -23,8 +23,8 @@ MAX_FUNCTION_LINES = 80
 # `cli` sits beside them all (it may import any package; none imports it).
 RANKS: dict[str, float] = {
     "errors": 0.0, "progress": 0.0, "config": 0.5, "prompts": 0.5, "filecheck": 0.5,
-    "redact": 0.7, "catalog": 1, "cf": 2, "tools": 3, "llm": 3, "agent": 4, "eval": 5, "rl": 6, "jobs": 7,
-    "ui": 8,
+    "redact": 0.7, "catalog": 1, "cf": 2, "tools": 3, "llm": 3, "agent": 4, "eval": 5,
+    "rl": 6, "jobs": 7, "ui": 8,
 }
 BESIDE = "cli"
 

@@ -52,12 +52,12 @@ from convrec.agent.claims_text import (
     SCOPE_END,
     Token,
     decade,
-    norm,
     number,
     runs,
     stem,
     tokens,
 )
+from convrec.catalog.normalize import word_key
 
 __all__ = ["CardFacts", "Claim", "ClaimCheck", "ClaimKind", "Grounds", "check_claims", "stem"]
 
@@ -123,9 +123,9 @@ def _merge_possessives(runs: list[list[Token]], toks: Sequence[Token], grounds: 
     for run in runs:
         if out and position[run[0].start] == position[out[-1][-1].start] + 1:
             merged = out[-1] + run
-            if _covered([norm(t.text) for t in merged], grounds.names, longest) and not (
-                    _covered([norm(t.text) for t in out[-1]], grounds.names, longest)
-                    and _covered([norm(t.text) for t in run], grounds.names, longest)):
+            if _covered([word_key(t.text) for t in merged], grounds.names, longest) and not (
+                    _covered([word_key(t.text) for t in out[-1]], grounds.names, longest)
+                    and _covered([word_key(t.text) for t in run], grounds.names, longest)):
                 out[-1] = merged
                 continue
         out.append(run)
@@ -150,7 +150,7 @@ def check_claims(text: str, grounds: Grounds) -> ClaimCheck:
     longest = max((len(n) for n in grounds.names), default=1)
     index_of = {t.start: i for i, t in enumerate(toks)}
     for run in _merge_possessives(runs(toks), toks, grounds, longest):
-        words = [norm(t.text) for t in run]
+        words = [word_key(t.text) for t in run]
         # a sentence-initial phrasing word before a name is not part of it ("Since Alien")
         while words and run[0].sentence_start and (words[0] in FUNCTION_WORDS
                                                    or words[0] in PHRASING_WORDS):
@@ -218,7 +218,7 @@ def _said_of_a_film(claim: Claim, text: str, genre: str, grounds: Grounds) -> bo
     starts = [0, *(m.end() for m in SCOPE_END.finditer(text))]
     begin = max(s for s in starts if s <= claim.at)
     after = [s for s in starts if s > claim.at]
-    words = [norm(t.text) for t in tokens(text[begin:after[0] if after else len(text)])]
+    words = [word_key(t.text) for t in tokens(text[begin:after[0] if after else len(text)])]
     return any(words[i:i + len(key)] == list(key) for key in grounds.genre_titles.get(genre, ())
                if key for i in range(len(words) - len(key) + 1))
 
@@ -243,7 +243,7 @@ def _word_claim(tok: Token, low: str, grounds: Grounds, toks: Sequence[Token], i
             return Claim(tok.text, "year", ok, "" if ok else "no such year in the turn")
         ok = value in grounds.numbers
         return Claim(tok.text, "number", ok, "" if ok else "no such number in the turn")
-    if low in FUNCTION_WORDS or low in PHRASING_WORDS or norm(low) in FUNCTION_WORDS:
+    if low in FUNCTION_WORDS or low in PHRASING_WORDS or word_key(low) in FUNCTION_WORDS:
         return None
     key = stem(low)
     if key in grounds.genre_forms:

@@ -16,12 +16,12 @@ from convrec.agent.claims_text import (
     form_key,
     mentions,
     name_key,
-    norm,
     number,
     runs,
     stem,
     tokens,
 )
+from convrec.catalog.normalize import word_key
 
 
 class CardFacts(Protocol):
@@ -84,7 +84,7 @@ class Grounds:
                     g.numbers.add(value)
                 if years is not None and text == message:
                     g.decades_said.add(years)
-            g.names |= {tuple(norm(t.text) for t in run) for run in runs(toks, all_runs=True)}
+            g.names |= {tuple(word_key(t.text) for t in run) for run in runs(toks, all_runs=True)}
         for form, genre in g.genre_forms.items():
             if genre in g.genres_ok or (form and mentions(message, form)):
                 g.genres_ok.add(genre)

@@ -8,6 +8,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from convrec.catalog.normalize import POSSESSIVE, word_key
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -72,7 +74,6 @@ CONNECTORS = _words("of the a an and in on to de la le du von van der da di & vs
 _TOKEN = re.compile(r"'?\d+(?:[.,]\d+)*(?:'?s)?|[^\W\d_]+(?:['’\-][^\W\d_]+)*(?:['’]s?)?")
 _SENTENCE_END = re.compile(r"[.!?:;\n—–]\s*$|^\s*$")
 _DECADE = re.compile(r"^'?(\d{2}|\d{3}0)'?s$")
-POSSESSIVE = re.compile(r"['’]s?$")
 SCOPE_END = re.compile(r"\n|[.!?](?=\s)")
 LIST_MARKER = re.compile(r"(?m)^[ \t]*\d{1,2}[.)](?=\s)")  # "1. " starts a list line
 
@@ -91,10 +92,6 @@ def stem(word: str) -> str:
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             return w[:-len(suffix)]
     return w
-
-
-def norm(word: str) -> str:
-    return re.sub(r"[^\w]", "", POSSESSIVE.sub("", word.lower().replace("’", "'")))
 
 
 @dataclass(frozen=True)
@@ -151,7 +148,7 @@ def mentions(text: str, form_key: str) -> bool:
 
 
 def name_key(text: str) -> tuple[str, ...]:
-    return tuple(k for k in (norm(t.text) for t in tokens(text)) if k)
+    return tuple(k for k in (word_key(t.text) for t in tokens(text)) if k)
 
 
 def runs(toks: Sequence[Token], *, all_runs: bool = False) -> list[list[Token]]:

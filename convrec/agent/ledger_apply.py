@@ -16,7 +16,7 @@ from convrec.agent.ledger import (
     Stamped,
     Wish,
 )
-from convrec.tools.filters import person_key
+from convrec.catalog.normalize import person_key
 from convrec.tools.soft import SoftPreference
 
 

@@ -15,11 +15,12 @@ from pydantic import BaseModel, Field
 from convrec.agent.ledger import LedgerUpdate
 from convrec.agent.understanding import Extraction, get_extractor
 from convrec.agent.understanding.vocab import get_agent_vocab
+from convrec.catalog.normalize import person_key
 from convrec.llm.types import Llm
 from convrec.prompts import load_prompt
 from convrec.tools.base import ToolArgumentError
 from convrec.tools.context import ToolContext
-from convrec.tools.filters import PersonRef, person_key, resolve_genre, resolve_language
+from convrec.tools.filters import PersonRef, resolve_genre, resolve_language
 
 log = logging.getLogger(__name__)
 

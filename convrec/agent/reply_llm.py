@@ -28,10 +28,11 @@ from typing import Protocol
 from convrec.agent.claims import CardFacts, Grounds, check_claims
 from convrec.agent.ledger import Ledger
 from convrec.agent.reply_names import named_films, names_people
+from convrec.catalog.normalize import title_key
+from convrec.catalog.records import title_year
 from convrec.llm.types import Llm
 from convrec.prompts import load_prompt, load_prompt_data, render_prompt
 from convrec.tools.context import ToolContext
-from convrec.tools.lookup import title_key
 
 log = logging.getLogger(__name__)
 
@@ -271,7 +272,7 @@ def llm_full_reply(cards: Sequence[CardFacts], ledger: Ledger, grounds: Grounds,
     """A whole reply by a capable model, or None when it fails, misnames films or makes a
     claim the turn does not ground (logged)."""
     started = time.perf_counter()
-    facts = "\n".join(f"- {c.title}{f' ({c.year})' if c.year else ''}: {c.reason}"
+    facts = "\n".join(f"- {title_year(c.title, c.year)}: {c.reason}"
                       for c in cards)
     messages = full_reply_messages(", ".join(ledger.describe()) or "a good film", facts)
     try:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 
+from convrec.catalog.normalize import person_key, title_key
 from convrec.tools.context import ToolContext
-from convrec.tools.lookup import get_title_index, title_key
+from convrec.tools.lookup import get_title_index
 
 _QUOTED = re.compile(r"\*\*(.+?)\*\*|[\"“](.+?)[\"”]|_(.+?)_")
 _TITLE_CASE = re.compile(r"(?:[A-Z][\w'’:-]*|\d+)(?:[ \t]+(?:of|the|a|an|and|in|on|to"
@@ -52,7 +53,6 @@ def named_films(text: str, ctx: ToolContext) -> set[str]:
 def names_people(text: str, ctx: ToolContext) -> bool:
     """True when the text contains a full name of someone in the catalog's credits."""
     from convrec.agent.understanding.vocab import get_agent_vocab
-    from convrec.tools.filters import person_key
 
     people = get_agent_vocab(ctx).people
     words = re.findall(r"[\w'’.-]+", text)

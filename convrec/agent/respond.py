@@ -28,7 +28,7 @@ from convrec.agent.reply_names import named_films as named_films
 from convrec.agent.reply_names import names_people as names_people
 from convrec.agent.understanding import Extraction
 from convrec.agent.understanding.lexicon import INJECTION
-from convrec.catalog.records import Item
+from convrec.catalog.records import Item, title_year
 from convrec.llm.types import Llm
 from convrec.tools.base import ScoredItem
 from convrec.tools.context import ToolContext
@@ -53,7 +53,7 @@ class Card(BaseModel):
 
     @property
     def label(self) -> str:
-        return f"{self.title} ({self.year})" if self.year else self.title
+        return title_year(self.title, self.year)
 
 
 class Reply(BaseModel):
@@ -151,7 +151,7 @@ def make_cards(items: Sequence[ScoredItem], ledger: Ledger, ctx: ToolContext) ->
 
 
 def list_lines(cards: Sequence[Card]) -> list[str]:
-    return [f"{n}. **{c.title}**{f' ({c.year})' if c.year else ''} — {c.reason}"
+    return [f"{n}. {title_year(f'**{c.title}**', c.year)} — {c.reason}"
             for n, c in enumerate(cards, start=1)]
 
 

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from convrec.agent.ledger import Ledger
 from convrec.agent.plan_model import Plan, PlanChoice, PlannedStep, PlanTool, applicable, repair
+from convrec.catalog.records import title_year
 from convrec.errors import ConvrecError
 from convrec.prompts import load_prompt, render_prompt
 from convrec.tools.context import ToolContext
@@ -106,7 +107,7 @@ def request_message(ledger: Ledger, user_id: str | None, ctx: ToolContext,
         "plan_tools_user",
         constraints=", ".join(ledger.describe()) or "none",
         wish=" ".join((ledger.query() or "none").split())[:WISH_CHARS],
-        liked="; ".join(f"{i.title}{f' ({i.year})' if i.year else ''} [id {i.item_id}]"
+        liked="; ".join(f"{title_year(i.title, i.year)} [id {i.item_id}]"
                         for i in liked) or "none",
         known_user="yes" if user_id else "no",
         rankers=", ".join(rankers),

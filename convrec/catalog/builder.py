@@ -14,7 +14,6 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from convrec.catalog.ingest_redial import ingest_redial
 from convrec.catalog.schema import DDL, INDEXES, SCHEMA_VERSION
 from convrec.catalog.sources import SourceFiles, locate_files
 from convrec.errors import CatalogError
+from convrec.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,6 @@ STEPS = (
     "writing the catalog",
 )
 
-ProgressHook = Callable[[int, str], None]  # (step index, step name)
 
 
 @dataclass
@@ -79,7 +78,7 @@ def build_catalog(
     dest: Path,
     *,
     force: bool = False,
-    progress: ProgressHook | None = None,
+    progress: Progress | None = None,
 ) -> BuildReport:
     """Build (or confirm up to date) the catalog at `dest` from the datasets in `source_dir`."""
     started = time.perf_counter()
@@ -92,7 +91,7 @@ def build_catalog(
     def step(i: int) -> None:
         log.debug("catalog: %s", STEPS[i])
         if progress:
-            progress(i, STEPS[i])
+            progress(STEPS[i], i, len(STEPS))
 
     rows = Rows()
     step(0)

@@ -29,7 +29,6 @@ import os
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,12 +47,12 @@ from convrec.catalog.download_files import (
 )
 from convrec.catalog.download_manifest import MANIFEST, ManifestEntry
 from convrec.errors import DownloadError
+from convrec.progress import Progress
 
 if TYPE_CHECKING:
     pass
 
-ProgressCallback = Callable[[str, int, int | None], None]
-"""Called as progress(entry name, bytes done, bytes total or None when unknown)."""
+# Progress here: progress(entry name, bytes done, bytes total or None when unknown).
 
 RETRIES = 3
 # Seconds to wait before the 2nd and 3rd attempt; tests set these to zero.
@@ -126,7 +125,7 @@ def _check_mirror(mirror: str | None) -> None:
 class _Writer:
     """The file pooch's HTTPDownloader writes into: `part`, reporting exact bytes as they come."""
 
-    def __init__(self, part: Path, name: str, progress: ProgressCallback | None) -> None:
+    def __init__(self, part: Path, name: str, progress: Progress | None) -> None:
         self.part, self.name, self.progress = part, name, progress
         self.done = 0
         self.total: int | None = None
@@ -194,7 +193,7 @@ def _root_reason(exc: BaseException) -> str:
 
 
 def _fetch_http(
-    url: str, part: Path, name: str, progress: ProgressCallback | None, timeout: float
+    url: str, part: Path, name: str, progress: Progress | None, timeout: float
 ) -> None:
     """Stream an http(s) `url` into `part` with pooch; transient failures raise _TransientError."""
     import requests
@@ -230,7 +229,7 @@ def _fetch_http(
         )
 
 
-def _copy_file(url: str, part: Path, name: str, progress: ProgressCallback | None) -> None:
+def _copy_file(url: str, part: Path, name: str, progress: Progress | None) -> None:
     """A file:// mirror: copy the file into `part` (pooch fetches http(s) only)."""
     source = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
     writer = _Writer(part, name, progress)
@@ -248,7 +247,7 @@ def _copy_file(url: str, part: Path, name: str, progress: ProgressCallback | Non
 
 
 def _fetch_once(
-    url: str, part: Path, name: str, progress: ProgressCallback | None, timeout: float
+    url: str, part: Path, name: str, progress: Progress | None, timeout: float
 ) -> None:
     if urllib.parse.urlsplit(url).scheme == "file":
         _copy_file(url, part, name, progress)
@@ -257,7 +256,7 @@ def _fetch_once(
 
 
 def _download(
-    url: str, part: Path, name: str, progress: ProgressCallback | None, timeout: float
+    url: str, part: Path, name: str, progress: Progress | None, timeout: float
 ) -> None:
     """Download `url` to `part`, retrying transient failures with a growing pause."""
     part.parent.mkdir(parents=True, exist_ok=True)
@@ -294,7 +293,7 @@ def _fetch_entry(
     entry: ManifestEntry,
     root: Path,
     mirror: str | None,
-    progress: ProgressCallback | None,
+    progress: Progress | None,
     timeout: float,
 ) -> Path:
     """Download `entry` to its destination: via `.part`, checksum first, then an atomic move."""
@@ -314,7 +313,7 @@ def _process(
     *,
     mirror: str | None,
     force: bool,
-    progress: ProgressCallback | None,
+    progress: Progress | None,
     timeout: float,
 ) -> None:
     outputs = [(root / rel, sha) for rel, sha in entry.outputs()]
@@ -341,7 +340,7 @@ def download_datasets(
     *,
     mirror: str | None = None,
     force: bool = False,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
     timeout: float = 60,
 ) -> DownloadReport:
     """Fetch every `MANIFEST` entry into `dest` (shared/data layout) and verify it.

@@ -6,10 +6,11 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from convrec.catalog.builder import BuildReport, ProgressHook, build_catalog
+from convrec.catalog.builder import BuildReport, build_catalog
 from convrec.catalog.sources import resolve_source_dir
 from convrec.config import Settings
 from convrec.errors import DataSourceError
+from convrec.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def ensure_catalog(
     *,
     force: bool = False,
     allow_download: bool = True,
-    progress: ProgressHook | None = None,
+    progress: Progress | None = None,
 ) -> BuildReport:
     source_dir = find_or_download_sources(settings, source, allow_download=allow_download)
     return build_catalog(source_dir, settings.catalog, force=force, progress=progress)

@@ -1,4 +1,9 @@
-"""Title, name and genre normalisation shared by the catalog builder and the linkers.
+"""The one home of text normalisation: every key function that folds text for matching
+(titles, names, vocabulary terms, themes, chat phrases, words), plus the catalog's title,
+genre and review-score parsers.
+
+Catalog is the lowest layer, so tools, agent and eval all import their keys from here; a new
+way of folding text for a comparison belongs here, beside the ones it might duplicate.
 
 The title rules follow shared/data/tools/link_redial_movies.py so that links
 computed here agree with the derived link files shipped with the data:
@@ -19,6 +24,7 @@ _TRAILING_PAREN_RE = re.compile(r"^(.*\S)\s*\(([^()]*)\)$")
 
 
 def strip_accents(text: str) -> str:
+    """NFKD with combining marks dropped ('Amélie' -> 'Amelie'); the base of every key here."""
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c))
 
@@ -41,7 +47,7 @@ def _move_article(title: str) -> str:
 
 
 def norm_title(title: str) -> str:
-    """The matching key of a title (year already split off)."""
+    """The matching key of a title (year already split off): the catalog's and the linkers'."""
     t = strip_accents(str(title)).strip()
     t = _AKA_RE.sub("", t)
     while True:
@@ -74,8 +80,91 @@ def parse_movielens_title(raw: str) -> tuple[str, int | None, list[str]]:
 
 
 def norm_name(name: str) -> str:
-    """The matching key of a person's name."""
+    """The matching key of a person's name: lower case, only [a-z0-9] kept (catalog, linkers)."""
     return re.sub(r"[^a-z0-9]", "", strip_accents(str(name)).lower())
+
+
+def person_key(name: str) -> str:
+    """norm_name, or the casefolded name for names in scripts norm_name drops entirely
+    (filters' people vocabulary, the agent's people and ledger, the extraction benchmark)."""
+    return norm_name(name) or name.casefold().strip()
+
+
+def vocab_key(text: str) -> str:
+    """Matching key of a genre, keyword or tag: case, accents and punctuation (hyphens too)
+    ignored (filters' vocabularies, the agent's genres and grounding, extraction scoring)."""
+    return re.sub(r"[\W_]+", " ", strip_accents(text).casefold()).strip()
+
+
+# Words of company names that name no studio on their own ("Pictures", "Animation").
+_COMPANY_FILLER = frozenset({
+    "pictures", "picture", "studios", "studio", "animation", "entertainment", "films", "film",
+    "productions", "production", "company", "corporation", "corp", "inc", "ltd", "llc", "co",
+    "group", "media", "international", "distribution", "releasing", "feature", "motion",
+    "classics", "the", "and", "of", "cinema", "television", "channel", "home", "video", "world",
+    "new", "united", "features", "presents", "america", "american", "partners",
+})
+
+
+def studio_keys(name: str) -> list[str]:
+    """Keys a company answers to in the filters' studio vocabulary: its whole name and each
+    run of its words that starts with a distinctive word ('Pixar Animation Studios' ->
+    'pixar animation studios', 'pixar animation', 'pixar'; 'Walt Disney Pictures' -> ...,
+    'walt disney', 'disney')."""
+    words = vocab_key(name).split()
+    keys = {" ".join(words)}
+    for start in range(len(words)):
+        if words[start] in _COMPANY_FILLER or len(words[start]) < 3:
+            continue
+        for end in range(start + 1, min(len(words), start + 3) + 1):
+            keys.add(" ".join(words[start:end]))
+    return sorted(k for k in keys if k)
+
+
+_LOOKUP_TRAILING_ARTICLE = re.compile(r"^(.*\S),\s*(the|a|an)$", re.I)
+_LOOKUP_LEADING_ARTICLE = re.compile(r"^(the|a|an)\s+", re.I)
+
+
+def title_key(title: str) -> str:
+    """The lookup's match key: norm_title without a leading (or MovieLens-style trailing)
+    article; titles in scripts norm_title drops entirely keep their casefolded text (title
+    lookup, the agent's title spotting and reply names, the INSPIRED benchmark)."""
+    text = strip_accents(str(title)).strip()
+    moved = _LOOKUP_TRAILING_ARTICLE.match(text)
+    if moved:
+        text = moved.group(1)
+    text = _LOOKUP_LEADING_ARTICLE.sub("", text)
+    return norm_title(text) or norm_title(title) or " ".join(str(title).casefold().split())
+
+
+def norm_theme(text: str) -> str:
+    """A profile theme's key: curly apostrophes straightened, lower case, whitespace collapsed
+    (profile lexicon, features and extraction)."""
+    return " ".join(str(text).replace("’", "'").lower().split())
+
+
+def match_fold(text: str) -> str:
+    """Review text for matching: curly apostrophes straightened, accents dropped (lengths may
+    change, so sentences are always cut from the original text; profile facts and extraction)."""
+    text = text.replace("’", "'")
+    return text if text.isascii() else strip_accents(text)
+
+
+def phrase_key(text: str) -> str:
+    """A message or title compared as whole words: lower case, accents dropped, '&' -> 'and',
+    punctuation to spaces, whitespace collapsed (the eval's leak audit)."""
+    text = strip_accents(text).lower()
+    text = text.replace("&", " and ")
+    return " ".join(re.sub(r"[^\w\s]", " ", text).split())
+
+
+POSSESSIVE = re.compile(r"['’]s?$")
+
+
+def word_key(word: str) -> str:
+    """One word's key: lower case, possessive dropped, only word characters kept (the claim
+    checker's names and grounds)."""
+    return re.sub(r"[^\w]", "", POSSESSIVE.sub("", word.lower().replace("’", "'")))
 
 
 # MovieLens and TMDB genre names mapped onto one vocabulary. None = not a genre.

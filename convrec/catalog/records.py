@@ -5,6 +5,13 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 
+def title_year(title: str, year: int | None) -> str:
+    """'Heat (1995)': how a film is named to a person; the title alone when the year is unknown.
+
+    Markdown callers pass the bold title ('**Heat**') so the year stays outside the bold."""
+    return f"{title} ({year})" if year else title
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -49,7 +56,7 @@ class Item(_Record):
     @property
     def label(self) -> str:
         """'Heat (1995)': how a film is named to a person."""
-        return f"{self.title} ({self.year})" if self.year else self.title
+        return title_year(self.title, self.year)
 
 
 class Review(_Record):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from convrec.catalog.db import Catalog
 from convrec.cf.data import POSITIVE_THRESHOLD, Interactions, positions, training_matrix
 from convrec.cf.models import MODEL_NAMES, Ease, ItemKnn, cosine, gram, make_model
 from convrec.cf.scorer import ItemScorer
+from convrec.progress import Progress
 
 SELECT_METRIC = "ndcg@10"  # chooses hyper-parameters on validation and the shipped model
 TEST_FRACTION = 0.2
@@ -39,8 +40,6 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
     "itemknn": [{"k": k} for k in (20, 50, 100, 200, 400)],
     "popularity": [{}],
 }
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ why and with which figures; `convrec.tools.cf_index.train_cf` saves the result a
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +15,7 @@ from convrec.cf.data import Interactions
 from convrec.cf.models import MODEL_NAMES, Popularity, make_model
 from convrec.cf.scorer import ItemScorer
 from convrec.cf.selection import SELECT_METRIC, compare_models
-
-Progress = Callable[[str, int, int], None]
+from convrec.progress import Progress
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -14,6 +14,7 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from convrec.config import Settings, get_settings
+from convrec.progress import Progress as StepProgress  # rich's Progress draws the bars
 from convrec.redact import install
 
 console = Console()
@@ -51,9 +52,6 @@ def comma_list(*texts: str) -> list[str]:
 
 def print_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
-
-
-StepProgress = Callable[[str, int, int | None], None]
 
 
 @contextmanager

@@ -61,14 +61,13 @@ def build(
     ] = True,
 ) -> None:
     """Build the SQLite catalog from the datasets (skipped when already current)."""
-    from convrec.catalog.builder import STEPS
     from convrec.catalog.ensure import ensure_catalog
 
     settings = load_settings()
     with step_progress() as progress:
         report = ensure_catalog(
             settings, source, force=force, allow_download=download,
-            progress=lambda i, name: progress(f"catalog: {name}", i, len(STEPS)),
+            progress=lambda name, i, total: progress(f"catalog: {name}", i, total),
         )
     if report.built:
         console.print(f"catalog built at {report.path} in {report.seconds:.1f} s")

@@ -40,7 +40,7 @@ import time
 import traceback
 import uuid
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ from pydantic import ValidationError
 from convrec.agent.ledger import Ledger
 from convrec.eval.conversations import Conversation, Expect
 from convrec.eval.report import load_average
+from convrec.progress import Progress
 from convrec.tools.base import ToolArgumentError
 from convrec.tools.context import Resources, ToolContext
 from convrec.tools.filters import violations
@@ -181,8 +182,6 @@ class TurnCheck:
         out += [f"expectation: {x}" for x in f.failures]
         return [f"{self.label}: {p}" for p in out]
 
-
-Progress = Callable[[str, int, int], None]
 
 
 def run_conversation(

@@ -16,7 +16,8 @@ from typing import Any
 from convrec.catalog.db import Catalog
 from convrec.cf.data import Interactions
 from convrec.cf.models import MODEL_NAMES
-from convrec.cf.selection import Progress, compare_models
+from convrec.cf.selection import compare_models
+from convrec.progress import Progress
 
 
 def run_cf_bench(

@@ -40,7 +40,7 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,9 +58,9 @@ from convrec.agent.reply_llm import (
 )
 from convrec.agent.respond import Card
 from convrec.eval.conversations import Conversation
+from convrec.progress import Progress
 from convrec.tools.context import ToolContext
 
-Progress = Callable[[str, int, int], None]
 FACTUAL = ("name", "genre", "year", "decade", "number")  # the other kind: word
 
 

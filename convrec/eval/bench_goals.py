@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from convrec.catalog.records import Item
 from convrec.errors import ConvrecError
+from convrec.progress import Progress
 from convrec.tools.context import ToolContext
 
 
@@ -191,7 +192,7 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
 
 
 def run_goals_bench(agent: Any, requests: Sequence[GoalRequest], ctx: ToolContext,
-                    progress: Callable[[str, int, int | None], None] | None = None
+                    progress: Progress | None = None
                     ) -> dict[str, Any]:
     """Every request (and its follow-ups) through `agent`; each part checked."""
     rows = []

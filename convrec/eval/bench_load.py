@@ -22,7 +22,6 @@ import contextlib
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -40,11 +39,10 @@ from convrec.eval.load_checks import (
 )
 from convrec.eval.load_scripts import SessionScript, make_sessions
 from convrec.eval.report import load_average
+from convrec.progress import Progress
 from convrec.tools.context import Resources
 
 TURN_TIMEOUT_S = 600.0
-Progress = Callable[[str, int, int | None], None]
-
 
 def error_kind(exc: BaseException) -> str:
     """What kind of failure a /turn call raised (see the protocol)."""

@@ -13,21 +13,15 @@ title's capitals in the middle of a sentence.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 
 from rapidfuzz import fuzz
 
+from convrec.catalog.normalize import phrase_key
+
 FUZZY_MIN_CHARS = 8
 FUZZY_MIN_SCORE = 90.0
 SHORT_TITLE_CHARS = 4
-
-
-def normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    text = text.replace("&", " and ")
-    return " ".join(re.sub(r"[^\w\s]", " ", text).split())
 
 
 def _short_word_leak(message: str, title: str) -> bool:
@@ -40,11 +34,11 @@ def _short_word_leak(message: str, title: str) -> bool:
 
 def find_leak(message: str, titles: Iterable[str]) -> str | None:
     """The first target title `message` names, with how ('exact' or 'fuzzy 93'), or None."""
-    norm_message = normalise(message)
+    norm_message = phrase_key(message)
     padded = f" {norm_message} "
     words = norm_message.split()
     for title in titles:
-        norm = normalise(title)
+        norm = phrase_key(title)
         if not norm:
             continue
         if " " not in norm and len(norm) <= SHORT_TITLE_CHARS:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from convrec.catalog.db import Catalog
+from convrec.catalog.records import title_year
 
 MAX_TURNS = 10
 GENRES = ("Action", "Adventure", "Animation", "Comedy", "Crime", "Documentary", "Drama",
@@ -95,7 +96,7 @@ def ledger_view(ledger: dict[str, Any]) -> dict[str, Any]:
 
 
 def _script(c: Constraints, turns: int) -> tuple[list[str], list[dict[str, Any]]]:
-    title = f"{c.liked_title} ({c.liked_year})" if c.liked_year else c.liked_title
+    title = title_year(c.liked_title, c.liked_year)
     steps: list[tuple[str, dict[str, Any]]] = []
     state: dict[str, Any] = {"genres_include": [c.genre], "genres_exclude": [],
                              "year_from": c.decade, "year_to": c.decade + 9,

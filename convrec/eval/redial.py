@@ -80,11 +80,11 @@ from typing import TYPE_CHECKING
 from convrec.catalog.db import Catalog
 from convrec.errors import ConvrecError
 from convrec.eval.bench_retrieval import Message, load_dialogues, recall_at
+from convrec.progress import Progress
 
 if TYPE_CHECKING:
     pass
 
-Progress = Callable[[str, int, int | None], None]
 Rankings = dict[str, list[int]]  # turn id -> item ids, best first
 Ranker = Callable[[Sequence["RedialTurn"], Progress | None], Rankings]
 

@@ -17,13 +17,13 @@ from convrec.eval.redial import (
     PUBLISHED,
     SYSTEMS,
     VARIANTS,
-    Progress,
     Ranker,
     evaluate_rankings,
     load_redial_turns,
 )
 from convrec.eval.redial_rankers import AgentRanker, make_ranker
 from convrec.eval.report import load_average
+from convrec.progress import Progress
 from convrec.tools.context import ToolContext
 
 

@@ -17,11 +17,11 @@ from convrec.eval.redial import (
     DENSE_WORDS,
     MAX_LIKES,
     SYSTEMS,
-    Progress,
     Ranker,
     Rankings,
     RedialTurn,
 )
+from convrec.progress import Progress
 from convrec.tools.context import ToolContext
 from convrec.tools.ranking.turns import latest_words
 

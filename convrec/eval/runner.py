@@ -40,7 +40,10 @@ SIMULATORS = ("template", "paraphrase", "llm")
 MAX_TYPO_RATE = 0.5
 DEFAULT_SYSTEMS = ("popularity", "bm25", "dense", "cf", "floor", "agent:none", "agent:local")
 
-Progress = Callable[[int, int, DialogueRecord | None], None]
+DialogueProgress = Callable[[int, int, DialogueRecord | None], None]
+"""Called as progress(done, total, the dialogue just finished or None at the start). Not the
+common convrec.progress.Progress: the CLI's bar shows each system's success so far, which
+needs the finished dialogue's record, not only the counts."""
 
 
 @dataclass
@@ -214,7 +217,7 @@ def load_run_scenarios(config: SimulationConfig, catalog: Any) -> list[Scenario]
 
 
 def run_simulation(config: SimulationConfig, settings: Settings, out: Path, *,
-                   workers: int = 1, progress: Progress | None = None,
+                   workers: int = 1, progress: DialogueProgress | None = None,
                    limit: int | None = None) -> list[DialogueRecord]:
     """Run (or resume) a simulation into `out`; returns every record of the folder.
 

@@ -20,7 +20,9 @@ from convrec.config import Settings
 from convrec.llm.types import Message
 from convrec.prompts import load_prompt
 
-Progress = Callable[[str], None] | None
+ProgressLines = Callable[[str], None]
+"""Called with each line of the benchmark's report as it is measured (the CLI prints them).
+Not the common convrec.progress.Progress: it reports results as text, not counts of a stage."""
 
 # The prompt (convrec/prompts/bench_*.txt): a ~300-token system prompt with the agent's kind of
 # instructions, and a request; bench_speed.txt asks for a long reply. The options scored are
@@ -137,7 +139,7 @@ def run_llm_bench(
     conversion: bool = True,
     dtypes: tuple[str, ...] = ("float32", "bfloat16"),
     threads: tuple[int, ...] = (1, 2),
-    progress: Progress = None,
+    progress: ProgressLines | None = None,
 ) -> dict[str, Any]:
     from convrec.llm.embedded import EMBEDDED_MODEL, convert_gguf, embedded_gguf, ensure_embedded
     from convrec.llm.local import LocalLlm

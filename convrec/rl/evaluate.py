@@ -13,7 +13,6 @@ loss during training) and the results section of the policy's model card.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +22,13 @@ from convrec.eval.compare import compare_markdown, compare_runs
 from convrec.eval.metrics import summarize
 from convrec.eval.run_report import pyplot, write_report
 from convrec.eval.runner import SimulationConfig, run_simulation
+from convrec.progress import Progress
 from convrec.rl.card import read_policy_info, write_card
 from convrec.rl.config import EvalConfig, RlConfig
 from convrec.rl.monitor import read_log
 
 HEADLINE = ("success", "avg_turns", "recall@10", "violation_rate", "repeat_rate",
             "ask_recommend_ratio")
-Progress = Callable[[str, int, int], None]
-
 
 def evaluate(config: RlConfig, settings: Settings, run: Path, *,
              policies: dict[str, str] | None = None,

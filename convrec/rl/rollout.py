@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict
 from itertools import islice
@@ -55,6 +55,7 @@ from convrec.eval.runner import (
     persona_for,
 )
 from convrec.eval.systems import AgentSystem
+from convrec.progress import Progress
 from convrec.rl.config import CollectConfig
 from convrec.tools.warmup import load_all
 
@@ -214,9 +215,6 @@ def read_states(path: Path) -> list[StateRecord]:
     return read_jsonl(path, StateRecord, "a state record")
 
 
-Progress = Callable[[int, int], None]
-
-
 def collect(config: CollectConfig, settings: Settings, out: Path, *,
             progress: Progress | None = None) -> dict[str, Any]:
     """Run (or resume) the collection into `out`; returns a summary written to
@@ -243,14 +241,14 @@ def collect(config: CollectConfig, settings: Settings, out: Path, *,
             for s in scenarios if s.id not in done]
     started = time.perf_counter()
     if progress is not None:
-        progress(0, len(jobs))
+        progress("scenarios", 0, len(jobs))
     with path.open("a", encoding="utf-8") as sink:
         for count, new in enumerate(_execute(jobs, config, settings, home), 1):
             sink.writelines(s.model_dump_json() + "\n" for s in new)
             sink.flush()
             states += new
             if progress is not None:
-                progress(count, len(jobs))
+                progress("scenarios", count, len(jobs))
     summary = summarize(states)
     earlier = json.loads((out / "collect.json").read_text()) if (out / "collect.json").is_file() \
         else {}

@@ -3,12 +3,12 @@ same library call for each, with one progress signature (label, done, total)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from convrec.config import Settings
 from convrec.errors import ConvrecError
+from convrec.progress import Progress
 from convrec.rl.config import RlConfig
 
 STAGES = ("collect", "reward_model", "grpo", "eval")
@@ -16,8 +16,6 @@ STAGE_FOLDERS = {"collect": "collect", "reward_model": "reward-model", "grpo": "
                  "eval": "eval"}
 TRAINER_FOLDERS = ("reward-model", "warm-start", "policy")
 """The folders a trainer writes train_log.jsonl into and watches for a STOP file."""
-
-Progress = Callable[[str, int, int | None], None]
 
 
 def states(run: Path) -> list[Any]:
@@ -35,8 +33,7 @@ def run_stage(name: str, config: RlConfig, settings: Settings, run: Path, *,
     if name == "collect":
         from convrec.rl.rollout import collect  # deferred: the agent (sklearn)
 
-        return collect(config.collect, settings, run / "collect", progress=None if progress is None
-                       else lambda done, total: progress("scenarios", done, total))
+        return collect(config.collect, settings, run / "collect", progress=progress)
     if name == "reward_model":
         from convrec.rl.reward_model import train_reward_model  # deferred: transformers (torch)
 

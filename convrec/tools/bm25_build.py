@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from convrec.catalog.db import Catalog
+from convrec.progress import Progress
 from convrec.tools import indexes
 from convrec.tools.bm25_text import Analyzer, load_stemmer
 from convrec.tools.documents import ItemFields, item_fields
@@ -29,8 +30,6 @@ VERSION = 1
 K1 = 1.2
 B = 0.3
 FIELDS = ("title", "people", "keyword", "tag", "genre", "plot", "year")  # evidence order
-
-Progress = Callable[[str, int, int], None]
 
 
 def build_bm25_index(

@@ -7,9 +7,9 @@ stop words dropped, words stemmed with the stemmer `load_stemmer` picks.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 
+from convrec.catalog.normalize import strip_accents
 from convrec.errors import ConvrecError
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
@@ -66,9 +66,7 @@ class Analyzer:
 
     def words(self, text: str) -> list[str]:
         """The words of `text` as a person typed them (lower-cased, accents folded)."""
-        folded = unicodedata.normalize("NFKD", text.lower())
-        folded = "".join(c for c in folded if not unicodedata.combining(c))
-        return _TOKEN.findall(folded)
+        return _TOKEN.findall(strip_accents(text.lower()))
 
     def term(self, word: str) -> str | None:
         """The index term of one word, or None for a stop word."""

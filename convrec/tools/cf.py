@@ -36,6 +36,7 @@ import scipy.sparse as sp
 from pydantic import Field
 
 from convrec.catalog.db import Catalog
+from convrec.catalog.records import title_year
 from convrec.cf.data import POSITIVE_THRESHOLD
 from convrec.cf.models import Popularity
 from convrec.cf.scorer import ItemScorer
@@ -81,7 +82,7 @@ def _facts(catalog: Catalog, ids: Iterable[int]) -> dict[int, _Facts]:
             f"SELECT item_id, title, year, rating_mean, rating_count FROM items "
             f"WHERE item_id IN ({marks})", chunk,
         ):
-            label = f"{r['title']} ({r['year']})" if r["year"] else r["title"]
+            label = title_year(r["title"], r["year"])
             facts[r["item_id"]] = _Facts(label, r["rating_mean"], r["rating_count"])
     return facts
 

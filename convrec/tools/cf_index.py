@@ -8,7 +8,7 @@ their selection are in `convrec.cf`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from convrec.cf.scorer import ItemScorer
 from convrec.cf.selection import SELECT_METRIC
 from convrec.cf.training import fit_shipped
 from convrec.errors import ConvrecError
+from convrec.progress import Progress
 from convrec.tools import indexes
 from convrec.tools.context import ToolContext
 
@@ -27,8 +28,6 @@ NAME = "cf"
 VERSION = 1
 MODEL_FILE = "model.npz"
 POPULARITY_FILE = "popularity.npz"
-
-Progress = Callable[[str, int, int], None]
 
 
 def train_cf(

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from convrec.catalog.db import TOP_CAST, Catalog
+from convrec.catalog.records import title_year
 
 # Most films have a handful of MovieLens tags, a few have over a hundred; the most frequent
 # ones say what the film is about, the long tail is mostly noise that bloats the document.
@@ -60,7 +61,7 @@ class ItemFields:
         moving people and aliases to the end lifted "heist crew robs a casino" -> Ocean's
         Eleven from rank 20 to rank 9.)
         """
-        lines = [self.title + (f" ({self.year})" if self.year else "") + "."]
+        lines = [title_year(self.title, self.year) + "."]
         if self.genres:
             lines.append("Genres: " + ", ".join(self.genres) + ".")
         if self.overview:

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable
 from typing import Any
 
 from convrec.catalog.db import Catalog
 from convrec.errors import ConvrecError
-
-Progress = Callable[[str, int, int | None], None]
+from convrec.progress import Progress
 
 # name -> (module, builder function)
 INDEXES: dict[str, tuple[str, str]] = {

@@ -29,6 +29,7 @@ from typing import Any
 
 from pydantic import ValidationError, create_model
 
+from convrec.catalog.records import title_year
 from convrec.errors import ConvrecError
 from convrec.tools.base import ToolArgs, ToolOutput
 from convrec.tools.context import ToolContext
@@ -254,11 +255,11 @@ class ToolBox:
             item = items.get(scored.item_id)
             if item is None:
                 continue
-            year = f" ({item.year})" if item.year else ""
             words = scored.evidence[:LOOKUP_FACTS if name == "lookup_items" else EVIDENCE_WORDS]
             evidence = "; ".join(_clean(e) for e in words if not e.startswith("title: "))
             flag = f" [{flags[scored.item_id]}]" if scored.item_id in flags else ""
-            lines.append(f"- id {item.item_id}: {_clean(item.title, 80)}{year}{flag}"
+            named = title_year(_clean(item.title, 80), item.year)
+            lines.append(f"- id {item.item_id}: {named}{flag}"
                          + (f" | {evidence}" if evidence else ""))
         head = (f"{name} result ({DATA_NOTE}): {len(output.items)} films"
                 + (f", the first {len(lines)}" if len(output.items) > len(lines) else ""))

@@ -23,7 +23,7 @@ from pydantic import Field, model_validator
 from rapidfuzz import fuzz, process
 
 from convrec.catalog.db import Catalog
-from convrec.catalog.normalize import norm_title, split_year, strip_accents
+from convrec.catalog.normalize import split_year, title_key
 from convrec.catalog.records import Item
 from convrec.tools.base import ScoredItem, ToolArgs, ToolArgumentError, ToolOutput
 from convrec.tools.context import ToolContext
@@ -64,22 +64,7 @@ class LookupArgs(ToolArgs):
 
 # ----------------------------------------------------------------------------- title index
 
-_TRAILING_ARTICLE = re.compile(r"^(.*\S),\s*(the|a|an)$", re.I)
-_LEADING_ARTICLE = re.compile(r"^(the|a|an)\s+", re.I)
 _BARE_YEAR = re.compile(r"^(.*\S)\s+(\d{4})$")
-
-
-def title_key(title: str) -> str:
-    """The match key: norm_title without a leading (or MovieLens-style trailing) article.
-
-    Titles in scripts norm_title drops entirely keep their casefolded text.
-    """
-    text = strip_accents(str(title)).strip()
-    moved = _TRAILING_ARTICLE.match(text)
-    if moved:
-        text = moved.group(1)
-    text = _LEADING_ARTICLE.sub("", text)
-    return norm_title(text) or norm_title(title) or " ".join(str(title).casefold().split())
 
 
 @dataclass(frozen=True)

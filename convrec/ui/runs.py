@@ -16,6 +16,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from convrec.catalog.records import title_year
 from convrec.eval.metrics import summarize
 from convrec.eval.records import DialogueRecord
 from convrec.eval.run_report import summary_markdown
@@ -118,7 +119,7 @@ def dialogue_choices(found: Sequence[DialogueRecord]) -> list[tuple[str, str]]:
 def _titles(catalog: Any, ids: Sequence[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return {item.item_id: f"{item.title} ({item.year})" if item.year else item.title
+    return {item.item_id: title_year(item.title, item.year)
             for item in catalog.items(list(dict.fromkeys(ids)))}
 
 

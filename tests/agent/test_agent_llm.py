@@ -9,11 +9,11 @@ from convrec.agent.ledger import Ledger
 from convrec.agent.policy import LlmPolicy
 from convrec.agent.respond import named_films
 from convrec.agent.service import Agent, TurnResult
+from convrec.catalog.normalize import title_key
 from convrec.config import get_settings
 from convrec.llm.openai_api import OpenAiLlm
 from convrec.tools.context import ToolContext
 from convrec.tools.filters import violations
-from convrec.tools.lookup import title_key
 from tests.agent.conftest import free_port
 
 pytestmark = pytest.mark.integration

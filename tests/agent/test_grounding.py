@@ -18,8 +18,8 @@ from convrec.agent.understanding.grounding import (
     Grounding,
     get_grounder,
 )
+from convrec.catalog.normalize import vocab_key
 from convrec.tools.context import Resources, ToolContext
-from convrec.tools.filters import vocab_key
 
 pytestmark = pytest.mark.integration
 

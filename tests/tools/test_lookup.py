@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from convrec.catalog.normalize import title_key
 from convrec.tools.base import ToolArgumentError
 from convrec.tools.context import Resources, ToolContext
 from convrec.tools.lookup import (
@@ -13,7 +14,6 @@ from convrec.tools.lookup import (
     get_title_index,
     lookup_items,
     parse_title,
-    title_key,
 )
 
 

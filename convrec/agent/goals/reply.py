@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from convrec.agent.goals.solve import hours
 from convrec.agent.goals.types import GoalPlan
 from convrec.agent.respond import Card
+from convrec.catalog.records import title_year
 
 _ORDER_WORDS = {"easiest": "easiest first", "oldest": "oldest first", "newest": "newest first"}
 
@@ -37,8 +38,8 @@ def plan_reply(plan: GoalPlan, cards: Sequence[Card], prefix: str = "") -> str:
             current = slot.goal
             lines.append(f"\n**{plan.goals[slot.goal].heading}**")
         label = f"{slot.label}: " if slot.label else ""
-        year = f" ({card.year})" if card.year else ""
-        lines.append(f"{number}. {label}**{card.title}**{year} — {card.reason}")
+        named = title_year(f"**{card.title}**", card.year)
+        lines.append(f"{number}. {label}{named} — {card.reason}")
     if shape.budget_minutes:
         total = sum(c.runtime or 0 for c in cards)
         lines.append(f"\nTogether: {hours(total)}, within your {hours(shape.budget_minutes)}.")

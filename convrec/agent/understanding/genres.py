@@ -24,10 +24,10 @@ from convrec.agent.understanding.tokens import (
     Token,
     word_windows,
 )
-from convrec.agent.understanding.vocab import AgentVocab, genre_key
+from convrec.agent.understanding.vocab import AgentVocab
 from convrec.catalog.genre_words import REQUEST_WORDS
+from convrec.catalog.normalize import vocab_key
 from convrec.tools.context import ToolContext
-from convrec.tools.filters import vocab_key
 from convrec.tools.soft import SoftPreference
 
 SOMETIMES_GENRES = {"period", "music", "family", "war", "history", "kid", "children", "laugh",
@@ -55,7 +55,7 @@ class GenreReader:
         genres = self.vocab.filters.genre_ids
         for i, window in word_windows(tokens, (3, 2, 1)):
             n = len(window)
-            key = genre_key(" ".join(t.text for t in window))
+            key = vocab_key(" ".join(t.text for t in window))
             names = REQUEST_WORDS.get(key)
             if names is None and key in self.vocab.filters.genre_keys:
                 names = (self.vocab.filters.genre_keys[key],)
@@ -85,7 +85,7 @@ class GenreReader:
                 continue  # "live action" is how a film is made, not what it is
             for t in window:
                 t.used = True
-                t.subgenre = n == 1 and genre_key(t.low) not in self.vocab.filters.genre_keys
+                t.subgenre = n == 1 and vocab_key(t.low) not in self.vocab.filters.genre_keys
             found.append((i, names, window[0]))
         return found
 
@@ -203,8 +203,8 @@ class GenreReader:
                 if any(t.used or not re.match(r"[a-z]", t.low) for t in window):
                     continue
                 words = " ".join(t.low for t in window)
-                if genre_key(words) in REQUEST_WORDS or words in GENERIC or any(
-                        t.low in STOP_WORDS or t.low in GENERIC or genre_key(t.low) in REQUEST_WORDS
+                if vocab_key(words) in REQUEST_WORDS or words in GENERIC or any(
+                        t.low in STOP_WORDS or t.low in GENERIC or vocab_key(t.low) in REQUEST_WORDS
                         for t in window) or len(words) < 4:
                     continue
                 if not window[0].negated or window[0].allowed:
@@ -270,7 +270,7 @@ class GenreReader:
             listed = nxt in ("or", "and", ",", "/") and i + 2 < len(tokens) and (
                 tokens[i + 2].low.removesuffix("-language") in self.vocab.languages)
             if prev in ("in", "something", "anything") or nxt in LANGUAGE_NOUNS or listed or (
-                    genre_key(nxt) in REQUEST_WORDS or tok.low.endswith("-language")):
+                    vocab_key(nxt) in REQUEST_WORDS or tok.low.endswith("-language")):
                 tok.used = True
                 if name not in update.languages:
                     update.languages.append(name)

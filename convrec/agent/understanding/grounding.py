@@ -66,9 +66,9 @@ from convrec.agent.understanding.moods import (
     encode_phrase,
 )
 from convrec.agent.understanding.vocab import AgentVocab, get_agent_vocab
+from convrec.catalog.normalize import vocab_key
 from convrec.tools.bm25 import Bm25Index, load_bm25, s_stem
 from convrec.tools.context import ToolContext
-from convrec.tools.filters import vocab_key
 
 Method = Literal["exact", "spelling", "meaning", "ambiguous"]
 GENRE_KIND: tuple[GroundKind, ...] = ("genre",)

@@ -9,9 +9,9 @@ from rapidfuzz import fuzz, process
 
 from convrec.agent.understanding.vocab import AgentVocab
 from convrec.catalog.genre_words import REQUEST_WORDS
+from convrec.catalog.normalize import vocab_key
 from convrec.tools.context import ToolContext
 from convrec.tools.dense import model_path
-from convrec.tools.filters import vocab_key
 
 GroundKind = Literal["genre", "keyword", "person", "language"]
 

@@ -27,8 +27,9 @@ from convrec.agent.understanding.tokens import (
 )
 from convrec.agent.understanding.vocab import AgentVocab
 from convrec.catalog.genre_words import REQUEST_WORDS
+from convrec.catalog.normalize import person_key, vocab_key
 from convrec.tools.context import ToolContext
-from convrec.tools.filters import PersonRef, person_key, vocab_key
+from convrec.tools.filters import PersonRef
 from convrec.tools.soft import SoftPreference
 
 

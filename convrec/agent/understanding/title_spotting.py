@@ -10,10 +10,11 @@ from convrec.agent.understanding.extraction import TitleMention
 from convrec.agent.understanding.grounding import PERSON_KIND, get_grounder
 from convrec.agent.understanding.lexicon import GENERIC, STOP_WORDS
 from convrec.agent.understanding.tokens import Token, sentence_start
-from convrec.agent.understanding.vocab import AgentVocab, genre_key
+from convrec.agent.understanding.vocab import AgentVocab
 from convrec.catalog.genre_words import REQUEST_WORDS
+from convrec.catalog.normalize import title_key, vocab_key
+from convrec.catalog.records import title_year
 from convrec.tools.context import ToolContext
-from convrec.tools.lookup import title_key
 
 MAX_TITLE_TOKENS = 10
 
@@ -111,10 +112,10 @@ class TitleSpotter:
                 continue
             written = " ".join(t.text for t in window)
             key = title_key(written)
-            if not key or key in GENERIC or genre_key(written) in REQUEST_WORDS:
+            if not key or key in GENERIC or vocab_key(written) in REQUEST_WORDS:
                 continue
             year = year_after(tokens, end)
-            ids = self.match_title(f"{written} ({year})" if year else written)
+            ids = self.match_title(title_year(written, year))
             if not ids:
                 continue
             if year is not None:

@@ -36,10 +36,11 @@ from convrec.agent.understanding.tokens import (
     Token,
     phrase_at,
 )
-from convrec.agent.understanding.vocab import AgentVocab, genre_key
+from convrec.agent.understanding.vocab import AgentVocab
 from convrec.catalog.genre_words import REQUEST_WORDS
+from convrec.catalog.normalize import title_key, vocab_key
+from convrec.catalog.records import title_year
 from convrec.tools.context import ToolContext
-from convrec.tools.lookup import title_key
 
 FUZZY_TITLE = 90.0
 
@@ -174,7 +175,7 @@ class TitleReader(TitleSpotter, QuestionReader):
                     sentiment = "disliked"  # "not a huge fan of Titanic"
                 year = year_after(tokens, j + n)
                 if year is not None:
-                    ids = self.match_title(f"{written} ({year})") or ids
+                    ids = self.match_title(title_year(written, year)) or ids
                     n += 3
                 mentions.append(self._mention(ids, written, sentiment, position=j))
                 for t in tokens[j:j + n]:
@@ -230,7 +231,7 @@ class TitleReader(TitleSpotter, QuestionReader):
                 continue
             written = " ".join(t.text for t in window)
             key = title_key(written)
-            if not key or key in GENERIC or genre_key(written) in REQUEST_WORDS or (
+            if not key or key in GENERIC or vocab_key(written) in REQUEST_WORDS or (
                     len(window) == 1 and window[0].low in STOP_WORDS):
                 continue
             capitalised = any(t.capitalised for t in window)

@@ -12,16 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from convrec.catalog.normalize import person_key
 from convrec.tools.bm25 import load_bm25
 from convrec.tools.context import ToolContext
-from convrec.tools.filters import (
-    LANGUAGE_ALIASES,
-    LANGUAGE_NAMES,
-    FilterVocab,
-    get_vocab,
-    person_key,
-    vocab_key,
-)
+from convrec.tools.filters import LANGUAGE_ALIASES, LANGUAGE_NAMES, FilterVocab, get_vocab
 from convrec.tools.lookup import TitleIndex, get_title_index
 
 RESOURCE = "agent_vocab"
@@ -147,7 +141,3 @@ def _load(ctx: ToolContext) -> AgentVocab:
         studios={k: n for k, n in studios.items() if n >= MIN_STUDIO_FILMS},
         max_year=max_year,
     )
-
-
-def genre_key(text: str) -> str:
-    return vocab_key(text).replace("-", " ")

@@ -21,8 +21,8 @@ from convrec.agent.understanding.grounding_tables import TERMS_RESOURCE, term_co
 from convrec.agent.understanding.lexicon import COMPARATIVE, GENERIC, STOP_WORDS
 from convrec.agent.understanding.tokens import Token
 from convrec.agent.understanding.vocab import AgentVocab, known_words
+from convrec.catalog.normalize import vocab_key
 from convrec.tools.context import ToolContext
-from convrec.tools.filters import vocab_key
 from convrec.tools.soft import SoftPreference
 
 MIN_TERM_FILMS = 8  # a wish word names a subject the catalog tags at least this often

@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from convrec.catalog.db import Catalog
-from convrec.catalog.normalize import split_year
+from convrec.catalog.normalize import person_key, split_year, title_key
 from convrec.errors import ConvrecError
 from convrec.eval.extraction.paths import inspired_file
-from convrec.tools.filters import person_key
-from convrec.tools.lookup import TitleIndex, title_key
+from convrec.tools.lookup import TitleIndex
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from convrec.eval.extraction.redial_mentions import load_mention_messages
 from convrec.eval.extraction.slots import hard_of, person_matches, predicted_of
 from convrec.eval.extraction.stats import SlotCounts, rate
 from convrec.eval.extraction.suite import Comparison, compare, load_suite
+from convrec.progress import Progress
 from convrec.tools.context import ToolContext
 from convrec.tools.lookup import get_title_index
 
@@ -194,8 +195,6 @@ def _suite_scores(results: Sequence[Comparison]) -> dict[str, Any]:
             "pairs": {"found": counts.found, "missed": counts.gold - counts.found,
                       "unexpected": counts.predicted - counts.correct}}
 
-
-Progress = Callable[[str, int, int | None], None]
 
 
 def run_extract_bench(ctx: ToolContext, datasets: Sequence[str], splits: Sequence[str], *,

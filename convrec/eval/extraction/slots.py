@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from convrec.agent.ledger import Ledger
-from convrec.tools.filters import person_key, vocab_key
+from convrec.catalog.normalize import person_key, vocab_key
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from convrec.agent.ledger import Ledger
+from convrec.catalog.normalize import person_key, vocab_key
 from convrec.errors import ConvrecError
 from convrec.eval.extraction.slots import Soft, hard_of, ledger_soft, soft_of
-from convrec.tools.filters import person_key, vocab_key
 
 Pair = tuple[str, str]
 TitleResolver = Callable[[str], int | None]

@@ -51,10 +51,7 @@ import os
 # Before anything imports huggingface_hub: it reads this once, at import.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from convrec.tools.dense.build import (
-    Progress,
-    build_dense_index,
-)
+from convrec.tools.dense.build import build_dense_index
 from convrec.tools.dense.encoders import (
     DEFAULT_TORCH_THREADS,
     DIM,
@@ -99,7 +96,7 @@ __all__ = [
     "COLLECTION", "DEFAULT_ONNX_THREADS", "DEFAULT_TORCH_THREADS", "DIM", "ENCODE_BATCH",
     "NAME", "ONNX_CONFIG", "ONNX_MIN_COSINE", "ONNX_MODEL", "ONNX_OPSET", "ONNX_TOKENIZER",
     "QUERY_BATCH_MAX", "QUERY_CACHE_SIZE", "VERSION", "DenseArgs", "DenseIndex",
-    "OnnxQueryEncoder", "Progress", "QueryEncoder",
+    "OnnxQueryEncoder", "QueryEncoder",
     "build_dense_index", "chroma_client", "encode_texts",
     "export_onnx_encoder", "limit_torch_threads", "load_dense", "load_model",
     "load_onnx_encoder", "model_path", "onnx_encoder_files", "query_vector",

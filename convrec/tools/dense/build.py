@@ -7,13 +7,13 @@ import json
 import shutil
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from convrec.catalog.db import Catalog
+from convrec.progress import Progress
 from convrec.tools import indexes
 from convrec.tools.dense.encoders import (
     DEFAULT_TORCH_THREADS,
@@ -26,8 +26,6 @@ from convrec.tools.dense.onnx_encoder import export_onnx_encoder, onnx_encoder_f
 from convrec.tools.dense.server import HNSW, populate, vectors_digest
 from convrec.tools.dense.store import COLLECTION, NAME, VERSION, chroma_client
 from convrec.tools.documents import item_documents
-
-Progress = Callable[[str, int, int], None]
 
 
 def build_dense_index(

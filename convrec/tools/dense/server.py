@@ -32,7 +32,6 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,6 +39,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from convrec.errors import ConvrecError
+from convrec.progress import Progress
 
 log = logging.getLogger("convrec.tools.dense")
 
@@ -49,8 +49,6 @@ WRITE_TIMEOUT_S = 300.0  # one batch of the build, indexed as it is added
 WRITE_BATCH = 4096  # as the folder build writes its embedded chroma (the same graph)
 RETRY_AFTER_S = 5.0  # after a failure, calls fail fast this long before trying again
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 200, "max_neighbors": 32}
-
-Progress = Callable[[str, int, int], None]
 
 
 class ChromaUnavailable(ConvrecError):

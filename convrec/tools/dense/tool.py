@@ -137,5 +137,5 @@ def search_dense(
 def _display_titles(catalog: Catalog, item_ids: Sequence[int]) -> dict[int, str]:
     names = {i: f"item {i}" for i in item_ids}
     for item in catalog.items(item_ids):
-        names[item.item_id] = item.title + (f" ({item.year})" if item.year else "")
+        names[item.item_id] = item.label
     return names

@@ -41,16 +41,10 @@ from convrec.tools.filters.args import LANGUAGE_ALIASES, LANGUAGE_NAMES, FilterA
 from convrec.tools.filters.clauses import compile_filter
 from convrec.tools.filters.names import resolve_genre, resolve_language
 from convrec.tools.filters.tool import filter_items, violations
-from convrec.tools.filters.vocab import (
-    VOCAB_RESOURCE,
-    FilterVocab,
-    get_vocab,
-    person_key,
-    vocab_key,
-)
+from convrec.tools.filters.vocab import VOCAB_RESOURCE, FilterVocab, get_vocab
 
 __all__ = [
     "LANGUAGE_ALIASES", "LANGUAGE_NAMES", "VOCAB_RESOURCE", "FilterArgs", "FilterVocab",
-    "PersonRef", "compile_filter", "filter_items", "get_vocab", "person_key", "resolve_genre",
-    "resolve_language", "violations", "vocab_key",
+    "PersonRef", "compile_filter", "filter_items", "get_vocab", "resolve_genre",
+    "resolve_language", "violations",
 ]

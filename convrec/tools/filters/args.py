@@ -19,8 +19,8 @@ from pydantic import (
     model_validator,
 )
 
+from convrec.catalog.normalize import person_key, vocab_key
 from convrec.tools.base import ToolArgs
-from convrec.tools.filters.vocab import person_key, vocab_key
 
 Role = Literal["actor", "director", "any"]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

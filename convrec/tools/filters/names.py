@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process, utils
 
-from convrec.catalog.normalize import canonical_genre, strip_accents
+from convrec.catalog.normalize import canonical_genre, person_key, strip_accents, vocab_key
 from convrec.tools.base import ToolArgumentError
 from convrec.tools.filters.args import LANGUAGE_ALIASES, LANGUAGE_NAMES, PersonRef, Role
-from convrec.tools.filters.vocab import FilterVocab, person_key, vocab_key
+from convrec.tools.filters.vocab import FilterVocab
 
 _LANGUAGE_BY_NAME: dict[str, tuple[str, ...]] = {
     strip_accents(name).casefold(): (code,) for code, name in LANGUAGE_NAMES.items()

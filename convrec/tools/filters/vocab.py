@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from convrec.catalog.db import Catalog
-from convrec.catalog.normalize import canonical_genre, norm_name, strip_accents
+from convrec.catalog.normalize import canonical_genre, person_key, studio_keys, vocab_key
 from convrec.tools.context import ToolContext
 from convrec.tools.filters.prior import PopularityPrior
 from convrec.tools.filters.sql import _ITEM_EXPR, _RATING_SOURCE_SQL
 
 VOCAB_RESOURCE = "filter_vocab"
-
-
-
-def vocab_key(text: str) -> str:
-    """Matching key of a genre, keyword or tag: case, accents and punctuation ignored."""
-    return re.sub(r"[\W_]+", " ", strip_accents(text).casefold()).strip()
-
-
-def person_key(name: str) -> str:
-    """norm_name, or the casefolded name for names in scripts norm_name drops entirely."""
-    return norm_name(name) or name.casefold().strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,30 +97,6 @@ def load_vocab(catalog: Catalog) -> FilterVocab:
         studios=studios,
         studio_names=studio_names,
     )
-
-
-# Words of company names that name no studio on their own ("Pictures", "Animation").
-_COMPANY_FILLER = frozenset({
-    "pictures", "picture", "studios", "studio", "animation", "entertainment", "films", "film",
-    "productions", "production", "company", "corporation", "corp", "inc", "ltd", "llc", "co",
-    "group", "media", "international", "distribution", "releasing", "feature", "motion",
-    "classics", "the", "and", "of", "cinema", "television", "channel", "home", "video", "world",
-    "new", "united", "features", "presents", "america", "american", "partners",
-})
-
-
-def studio_keys(name: str) -> list[str]:
-    """Keys a company answers to: its whole name and each run of its words that starts
-    with a distinctive word ('Pixar Animation Studios' -> 'pixar animation studios',
-    'pixar animation', 'pixar'; 'Walt Disney Pictures' -> ..., 'walt disney', 'disney')."""
-    words = vocab_key(name).split()
-    keys = {" ".join(words)}
-    for start in range(len(words)):
-        if words[start] in _COMPANY_FILLER or len(words[start]) < 3:
-            continue
-        for end in range(start + 1, min(len(words), start + 3) + 1):
-            keys.add(" ".join(words[start:end]))
-    return sorted(k for k in keys if k)
 
 
 def _load_studios(catalog: Catalog) -> tuple[dict[str, tuple[int, ...]], dict[str, str]]:

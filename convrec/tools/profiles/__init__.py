@@ -70,7 +70,6 @@ from convrec.tools.profiles.facts import (
     TEXT_THEME_MAX_DF,
     TEXT_THEME_MIN_ITEMS,
     ItemKeys,
-    ProgressHook,
 )
 from convrec.tools.profiles.model import (
     CAPS,
@@ -102,7 +101,6 @@ from convrec.tools.profiles.model import (
     confidence,
     decade_label,
     key_kind,
-    norm_theme,
 )
 from convrec.tools.profiles.store import ProfileStore, edit_key
 
@@ -137,7 +135,6 @@ __all__ = [
     "Polarity",
     "ProfileEntry",
     "ProfileStore",
-    "ProgressHook",
     "Provenance",
     "UserInfo",
     "UserProfile",
@@ -149,7 +146,6 @@ __all__ = [
     "edit_key",
     "extract_all",
     "key_kind",
-    "norm_theme",
     "open_profiles",
     "profiles_path",
 ]

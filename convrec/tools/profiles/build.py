@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from convrec.catalog.db import Catalog
+from convrec.progress import Progress
 from convrec.tools.base import parse_user_ref
 from convrec.tools.indexes import is_current, read_manifest, write_manifest
 from convrec.tools.profiles.extract import extract_all
-from convrec.tools.profiles.facts import ProgressHook
 from convrec.tools.profiles.model import DB_NAME, FOLDER, PROFILES_VERSION
 from convrec.tools.profiles.store import ProfileStore, _now
 
@@ -27,7 +27,7 @@ def profiles_path(index_dir: Path) -> Path:
 
 def build_profiles(
     catalog: Catalog, index_dir: Path, *, force: bool = False,
-    progress: ProgressHook | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Extract every profile into INDEX_DIR/profiles/profiles.sqlite (skipped when current).
 

@@ -11,17 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from convrec.catalog.db import Catalog
-from convrec.catalog.normalize import norm_name, strip_accents
+from convrec.catalog.normalize import match_fold, norm_name, norm_theme, strip_accents
+from convrec.progress import Progress
 from convrec.tools.profiles.facts import (
     _NAME_TOKEN_RE,
     _RUNTIME_WORDS,
     _SENTENCE_SPLIT,
     NON_THEMES,
     ItemKeys,
-    ProgressHook,
     _CatalogFacts,
     _Evidence,
-    _fold,
     _phrase_pattern,
 )
 from convrec.tools.profiles.model import (
@@ -41,7 +40,6 @@ from convrec.tools.profiles.model import (
     UserInfo,
     confidence,
     key_kind,
-    norm_theme,
 )
 
 
@@ -55,7 +53,7 @@ class UserProfile:
 
 def _review_text_keys(review_id: int, text: str, facts: _CatalogFacts) -> set[str]:
     """Keys a critic's own words give a review: genre words, theme keywords, full names."""
-    folded = _fold(text)
+    folded = match_fold(text)
     keys = {f"genre:{g}" for word in facts.genre_words.findall(folded)
             for g in facts.genre_of_word.get(word.lower(), ())}
     keys |= {f"keyword:{t}" for t in facts.review_themes.get(review_id, ())}
@@ -172,7 +170,7 @@ def _mentioning_sentence(
         if name and len(name.split()) > 1 and len(name.split()[-1]) >= 3:
             surname = re.compile(rf"(?<!\w){re.escape(strip_accents(name.split()[-1]))}(?!\w)")
     for sentence in sentences:
-        plain = _fold(sentence)
+        plain = match_fold(sentence)
         if (pattern is not None and pattern.search(plain)) or (
                 surname is not None and surname.search(plain)):
             return sentence, True
@@ -269,7 +267,7 @@ def _make_entry(
 
 
 def extract_all(
-    catalog: Catalog, *, progress: ProgressHook | None = None, item_keys: ItemKeys | None = None,
+    catalog: Catalog, *, progress: Progress | None = None, item_keys: ItemKeys | None = None,
 ) -> Iterator[UserProfile]:
     """Profiles of every MovieLens rater and every critic with >= MIN_CRITIC_REVIEWS reviews."""
     facts = _CatalogFacts.load(catalog, item_keys)

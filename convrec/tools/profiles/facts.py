@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from convrec.catalog.db import TOP_CAST, Catalog
 from convrec.catalog.genre_words import REVIEW_WORDS
-from convrec.catalog.normalize import norm_name, strip_accents
-from convrec.tools.profiles.model import LONG_FILM_MINUTES, LONG_FILMS, decade_label, norm_theme
+from convrec.catalog.normalize import match_fold, norm_name, norm_theme
+from convrec.tools.profiles.model import LONG_FILM_MINUTES, LONG_FILMS, decade_label
 
 # Keywords and tags that say nothing about what a film is about.
 NON_THEMES = frozenset({
@@ -69,7 +69,6 @@ _WORD_RE = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _NAME_TOKEN_RE = re.compile(r"[^\W\d_][\w'.-]*")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+")
 
-ProgressHook = Callable[[str, int, int | None], None]  # (phase, done, total)
 
 @dataclass
 class ItemKeys:
@@ -262,13 +261,6 @@ def _year_of(date_text: str | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _fold(text: str) -> str:
-    """Text for matching: curly apostrophes straightened, accents dropped (lengths may change,
-    so sentences are always cut from the original text)."""
-    text = text.replace("’", "'")
-    return text if text.isascii() else strip_accents(text)
-
-
 def _phrase_pattern(words: Iterable[str]) -> re.Pattern[str]:
     alternatives = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
     return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.I)
@@ -276,7 +268,7 @@ def _phrase_pattern(words: Iterable[str]) -> re.Pattern[str]:
 
 def _vocab_hits(text: str, vocab: Collection[str]) -> set[str]:
     """The phrases of `vocab` (1 to 3 words, lower case) that occur in `text`."""
-    words = _WORD_RE.findall(_fold(text).lower())
+    words = _WORD_RE.findall(match_fold(text).lower())
     hits = {w for w in words if w in vocab}
     for n in (2, 3):
         for i in range(len(words) - n + 1):

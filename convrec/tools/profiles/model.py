@@ -126,10 +126,6 @@ def key_kind(key: str) -> EntryKind:
     return cast(EntryKind, key.partition(":")[0])
 
 
-def norm_theme(text: str) -> str:
-    return " ".join(str(text).replace("’", "'").lower().split())
-
-
 def decade_label(year: int | None) -> str | None:
     return None if year is None or year <= 0 else f"{year // 10 * 10}s"
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from convrec.progress import Progress
 from convrec.tools.ranking.dialogues import TrainingDialogue
 from convrec.tools.ranking.features import (
     FEATURE_NAMES,
@@ -26,8 +27,6 @@ from convrec.tools.ranking.features import (
     build_candidates,
 )
 from convrec.tools.ranking.turns import FOLDS, TrainingTurn, fold_of, is_dev
-
-Progress = Callable[[str, int, int | None], None]
 
 PARAMS: dict[str, Any] = {
     "objective": "lambdarank", "metric": "ndcg", "eval_at": [10],
