@@ -126,7 +126,7 @@ def _ranking_pool(bus: CandidateBus) -> list[int] | None:
 def history_ids(ctx: ToolContext) -> set[int]:
     """Films the session's dataset user has already rated (MovieLens) or reviewed (critic)."""
     from convrec.tools.base import parse_user_ref
-    from convrec.tools.profile import seen_items
+    from convrec.tools.profiles.tool import seen_items
 
     if ctx.user_id is None:
         return set()
@@ -138,7 +138,7 @@ def _demote_told_dislikes(fused: list[ScoredItem], ctx: ToolContext, bus: Candid
                           ) -> list[ScoredItem]:
     """Films matching a profile entry the person flipped to dislike go last, scored below the
     rest (so diversification keeps them there): they come up only when nothing else fits."""
-    from convrec.tools.profile import told_dislikes
+    from convrec.tools.profiles.tool import told_dislikes
 
     told = told_dislikes(ctx, [s.item_id for s in fused])
     if not told:
@@ -197,7 +197,7 @@ def recommend(request: RecommendRequest, ctx: ToolContext) -> RecommendResult:
     from convrec.tools.cf import CfArgs, rank_cf
     from convrec.tools.dense import DenseArgs, load_dense, search_dense
     from convrec.tools.filters import filter_items, violations
-    from convrec.tools.profile import ProfileArgs, user_profile
+    from convrec.tools.profiles.tool import ProfileArgs, user_profile
 
     timer = _Timer()
     excluded = set(request.exclude_ids)

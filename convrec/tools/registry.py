@@ -59,7 +59,7 @@ TOOLS: dict[str, ToolSpec] = {
                  "Keyword search over titles, overviews, keywords, tags and people."),
         ToolSpec("search_dense", "convrec.tools.dense", "DenseArgs", "retrieve",
                  "Semantic search by description or by example films."),
-        ToolSpec("user_profile", "convrec.tools.profile", "ProfileArgs", "rank",
+        ToolSpec("user_profile", "convrec.tools.profiles.tool", "ProfileArgs", "rank",
                  "Score films against the user's memory built from their reviews and ratings."),
         ToolSpec("rank_cf", "convrec.tools.cf", "CfArgs", "rank",
                  "Collaborative filtering: films liked by people with the same taste."),

@@ -9,7 +9,7 @@ import gradio as gr
 
 from convrec.agent.ledger import Ledger
 from convrec.tools.context import ToolContext
-from convrec.tools.profile import profile_entries
+from convrec.tools.profiles.tool import profile_entries
 from convrec.ui.policy import PolicyParts
 from convrec.ui.render import card_html, entry_choices, group_heading, profile_html, status_html
 from convrec.ui.session import UiSession, turn_marker

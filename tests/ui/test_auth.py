@@ -235,7 +235,7 @@ def entry_polarity(html: str) -> str:
 
 def test_profile_edits_are_per_login(auth_app, real_catalog):
     from convrec.tools.context import ToolContext
-    from convrec.tools.profile import profile_entries
+    from convrec.tools.profiles.tool import profile_entries
 
     app, url = auth_app
     store = app._store()

@@ -52,6 +52,12 @@ flip stores the polarity the person asked for, not a toggle, so it stays right e
 rebuild changes the extracted polarity. With the browser app's logins on, each login's
 edits of a dataset user are its own (`edit_key`): login A flipping an entry of ml:7 changes
 nothing for login B chatting as ml:7.
+
+Modules: `model` (entries, keys), `facts` (what extraction reads off the catalog),
+`extract`, `store` (the SQLite store and its edits), `build`, and `tool` (the
+`user_profile` tool the planner calls, which ranks candidates by a profile). The package
+imports `catalog`, `errors`, `progress` and the tools' base, context and index manifests;
+nothing above `tools`.
 """
 
 from __future__ import annotations
