@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from convrec.catalog.db import SQLITE_MAX
 from convrec.errors import ConvrecError
 
 
@@ -66,6 +67,8 @@ def parse_user_ref(user_id: str) -> tuple[str, str]:
         raise ToolArgumentError(
             f"unknown user id {user_id!r}: use ml:<MovieLens userId> or critic:<critic name>"
         )
-    if kind == "ml" and not key.isdigit():
+    if kind == "ml" and not (key.isascii() and key.isdigit()):
         raise ToolArgumentError(f"MovieLens user ids are numbers, got {key!r}")
+    if kind == "ml" and int(key) > SQLITE_MAX:  # past what the catalog can even store
+        raise ToolArgumentError(f"no MovieLens user {key[:30]}: the ids are far smaller")
     return kind, key.strip()

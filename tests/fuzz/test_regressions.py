@@ -40,6 +40,15 @@ def test_a_runtime_past_a_day_is_no_constraint_and_the_turn_is_saved(fuzz_agent)
     assert result.reply and fuzz_agent.state("reg-runtime")["turn"] == 1
 
 
+@pytest.mark.parametrize("user", ["ml:99999999999999999999999", "ml:\u00b2"])
+def test_a_user_id_no_catalog_can_hold_is_refused_and_the_thread_goes_on(fuzz_agent, user):
+    # before: the id was kept, and every later turn of the thread failed binding it to SQL
+    thread = f"reg-user-{len(user)}"
+    with pytest.raises(ConvrecError, match="MovieLens user"):
+        fuzz_agent.turn("a comedy", thread_id=thread, user_id=user)
+    assert fuzz_agent.turn("a comedy from the 90s", thread_id=thread).item_ids
+
+
 @pytest.mark.parametrize("request_in_parts", [
     "two films for a double feature: one comedy, one thriller",  # with shared words
     "a cartoon for my nephew and a war drama for my dad",  # without
