@@ -19,9 +19,9 @@ from convrec.errors import ConvrecError
 from convrec.eval.bench_agent import check_turn
 from convrec.tools.context import ToolContext
 from tests.fuzz.conftest import SENTINEL_THREAD, file_hash, one_line, state_digest
-from tests.fuzz.strategies import FUZZ, NUMBERS, PATHS, json_values, texts
+from tests.fuzz.strategies import FUZZ, NUMBERS, PATHS, TIMEOUT_S, json_values, texts
 
-pytestmark = pytest.mark.timeout(1200)
+pytestmark = pytest.mark.timeout(TIMEOUT_S)
 
 THREADS = st.one_of(st.sampled_from(["fuzz-a", "fuzz-b", "fuzz-c"]),
                     texts(huge=False).map(lambda t: t[:200] or "fuzz-empty"),

@@ -23,10 +23,10 @@ from convrec.agent.ledger import Ledger
 from convrec.eval.bench_agent import check_turn
 from convrec.tools.context import ToolContext
 from tests.fuzz.conftest import file_hash
-from tests.fuzz.strategies import FUZZ, NUMBERS, PATHS, deep, json_values, texts
+from tests.fuzz.strategies import FUZZ, NUMBERS, PATHS, TIMEOUT_S, deep, json_values, texts
 from tests.harness.app_process import AppProcess, real_app_env
 
-pytestmark = pytest.mark.timeout(1200)
+pytestmark = pytest.mark.timeout(TIMEOUT_S)
 
 
 @pytest.fixture(scope="module")

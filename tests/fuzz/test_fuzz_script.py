@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 import convrec.cli
 from convrec.cli import chat as chat_cli
 from tests.fuzz.conftest import SENTINEL_THREAD, file_hash, state_digest
-from tests.fuzz.strategies import FUZZ, PATHS, REQUESTS, deep_json, json_values, texts
+from tests.fuzz.strategies import FUZZ, PATHS, REQUESTS, TIMEOUT_S, deep_json, json_values, texts
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = pytest.mark.timeout(TIMEOUT_S)
 
 LINE = texts(surrogates=False).map(lambda t: t.replace("\r", " ").replace("\n", " ")[:20_000])
 LINES = st.lists(st.one_of(LINE, st.just(""), st.just("# a comment")), max_size=3).map(

@@ -28,9 +28,9 @@ from convrec.tools.filters import FilterArgs, violations
 from convrec.tools.langchain_tools import IDENTITY_FIELDS, SessionFacts, ToolBox
 from convrec.tools.registry import TOOLS
 from tests.fuzz.conftest import file_hash, one_line
-from tests.fuzz.strategies import FUZZ, NUMBERS, deep, json_values, texts
+from tests.fuzz.strategies import FUZZ, NUMBERS, TIMEOUT_S, deep, json_values, texts
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = pytest.mark.timeout(TIMEOUT_S)
 
 CONSTRAINTS = FilterArgs(genres_any=["Comedy"], year_from=1990, year_to=1999)
 EXCLUDED = frozenset({2324, 1265})
