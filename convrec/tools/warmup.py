@@ -34,7 +34,7 @@ def load_all(resources: Resources, *, freeze: bool = True, blas_threads: int | N
     from convrec.tools.dense import load_dense
     from convrec.tools.filters import get_vocab
     from convrec.tools.lookup import get_title_index
-    from convrec.tools.profile import load_profiles
+    from convrec.tools.profiles.tool import load_profiles
     from convrec.tools.ranking.model import load_ranker, ranker_status
 
     ctx = ToolContext(resources)

@@ -12,7 +12,7 @@ from convrec.agent.goals.types import MAX_PLAN_FILMS
 from convrec.config import Settings, get_settings
 from convrec.jobs.manager import JobManager
 from convrec.tools.context import ToolContext
-from convrec.tools.profile import load_profiles
+from convrec.tools.profiles.tool import load_profiles
 from convrec.ui.accounts import Accounts
 from convrec.ui.backends import AgentPool, BackendChoice
 from convrec.ui.ratelimit import RateLimiter

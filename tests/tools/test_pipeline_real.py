@@ -55,7 +55,7 @@ def test_like_the_matrix(real_resources):
 
 
 def test_a_profile_entry_flipped_to_dislike_pushes_its_films_last(real_resources):
-    from convrec.tools.profile import load_profiles
+    from convrec.tools.profiles.tool import load_profiles
 
     ctx = ToolContext(real_resources, user_id="ml:608")
     store = load_profiles(ctx)

@@ -13,7 +13,6 @@ import pytest
 from convrec.catalog.db import Catalog
 from convrec.tools.base import ToolArgumentError
 from convrec.tools.context import Resources, ToolContext
-from convrec.tools.profile import ProfileArgs, profile_summary, user_profile
 from convrec.tools.profiles import (
     ENTRY_KINDS,
     ItemKeys,
@@ -23,6 +22,7 @@ from convrec.tools.profiles import (
     confidence,
     profiles_path,
 )
+from convrec.tools.profiles.tool import ProfileArgs, profile_summary, user_profile
 
 # ----------------------------------------------------------------------------- fixtures
 

@@ -149,7 +149,7 @@ def test_a_thread_from_another_browser_is_not_resumed(new_chat_page):
 
 
 def test_dataset_user_profile_flip_is_honoured(chat, ui_pool, real_catalog):
-    from convrec.tools.profile import load_profiles
+    from convrec.tools.profiles.tool import load_profiles
 
     user, key = "ml:608", "genre:Crime"
     store = load_profiles(ToolContext(ui_pool.resources))
