@@ -96,6 +96,15 @@ def test_the_source_is_found():
     assert "convrec.agent.graph" in MODULES and len(MODULES) > 100
 
 
+def test_every_internal_import_names_a_module():
+    # mypy's ignore_missing_imports lets a stale path through; an import inside a function
+    # would only fail when it runs
+    missing = [f"{name} imports {target}" for name, module in MODULES.items()
+               for target in module.imports
+               if target.split(".")[0] == "convrec" and target not in MODULES]
+    assert not missing, "\n".join(missing)
+
+
 def test_no_module_class_or_function_is_too_long():
     too_long = [f"{m.name}: {m.lines} lines" for m in MODULES.values()
                 if m.lines > MAX_MODULE_LINES]
