@@ -41,8 +41,9 @@ def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, A
             extraction = get_extractor(tools).extract(text or state["message"], ledger)
         update, refine_note = refine(extraction, ctx.llm, tools)
         plan = GoalPlan.model_validate(state["goal_plan"]) if state.get("goal_plan") else None
-        if plan is not None and not plan.slots:  # a new multi-part request (a follow-up
-            update = replaced_by_parts(plan).merged(update)  # keeps the plan's films)
+        # a new multi-part request (a follow-up keeps the films of the plan it changes)
+        if plan is not None and not plan.slots:
+            update = replaced_by_parts(plan).merged(update)
         new_ledger = apply_update(ledger, update, turn)
         if state.get("goal_plan") is None and _new_request(extraction):
             new_ledger.goal_plan = None  # a new request ends the latest multi-part plan
