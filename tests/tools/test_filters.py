@@ -1,32 +1,24 @@
-"""filter_items and violations: unit tests on the synthetic catalog, integration on the real one."""
+"""filter_items and violations: unit tests on the synthetic catalog (SQL safety and the real
+catalog: test_filters_sql_safety.py, test_filters_real.py)."""
 
 from __future__ import annotations
-
-import random
 
 import pytest
 from pydantic import ValidationError
 
 from convrec.catalog.schema import TMDB_ID_BASE
 from convrec.tools.base import ToolArgumentError
-from convrec.tools.context import Resources, ToolContext
 from convrec.tools.filters import (
     VOCAB_RESOURCE,
     FilterArgs,
     PersonRef,
-    compile_filter,
     filter_items,
     get_vocab,
     violations,
 )
-from convrec.tools.filters import sql as filters  # the SQL builder's allowlist checks
+from tests.tools.filter_cases import all_ids, run
 
 SANDLER_TMDB_ONLY_ITEMS = {TMDB_ID_BASE + 2022, TMDB_ID_BASE + 9339}  # Mr. Deeds, Click
-
-
-@pytest.fixture(scope="module")
-def ctx(synthetic_catalog, tmp_path_factory) -> ToolContext:
-    return ToolContext(Resources(synthetic_catalog, tmp_path_factory.mktemp("index")))
 
 
 @pytest.fixture(scope="module")
@@ -34,18 +26,10 @@ def exp(synthetic_source):
     return synthetic_source[1]
 
 
-def run(ctx: ToolContext, **kwargs) -> set[int]:
-    return set(filter_items(FilterArgs(**kwargs), ctx).ids())
-
-
 def tmdb_item(catalog, tmdb_id: int) -> int:
     rows = catalog.query("SELECT item_id FROM items WHERE tmdb_id = ? AND has_tmdb = 1", [tmdb_id])
     assert len(rows) == 1, tmdb_id
     return rows[0][0]
-
-
-def all_ids(catalog) -> set[int]:
-    return {r[0] for r in catalog.query("SELECT item_id FROM items")}
 
 
 # ----------------------------------------------------------------------------- each field
@@ -405,194 +389,3 @@ def test_violation_messages(ctx):
     assert found[39] == ["excluded (seen, rejected or already shown)"]
     assert found[1] == ["runtime unknown, needs at most 100 min"]
     assert found[424242] == ["not in the catalog"]
-
-
-# ----------------------------------------------------------------------------- SQL safety
-
-PAYLOADS = [
-    "x' OR '1'='1",
-    "'); DROP TABLE items; --",
-    'Comedy" OR 1=1 --',
-    "' UNION SELECT name, 1 FROM people --",
-    "1; DELETE FROM ratings",
-]
-STRING_FIELDS = {
-    "genres_any": ("genre", lambda v: {"genres_any": [v]}),
-    "genres_all": ("genre", lambda v: {"genres_all": [v]}),
-    "genres_none": ("genre", lambda v: {"genres_none": [v]}),
-    "languages": ("language", lambda v: {"languages": [v]}),
-    "people_include": ("person", lambda v: {"people_include": [{"name": v, "role": "actor"}]}),
-    "people_exclude": ("person", lambda v: {"people_exclude": [v]}),
-    "keywords_any": ("keyword", lambda v: {"keywords_any": [v]}),
-    "keywords_none": ("keyword", lambda v: {"keywords_none": [v]}),
-    "studios_any": ("studio", lambda v: {"studios_any": [v]}),
-    "studios_none": ("studio", lambda v: {"studios_none": [v]}),
-}
-SQL_WORDS = ("sqlite", "syntax", "select ", "exists", "items.", "catalog query", "where ")
-
-
-def catalog_state(catalog):
-    counts = tuple(catalog.query(f"SELECT COUNT(*) FROM {t}")[0][0]
-                   for t in ("items", "ratings", "reviews", "people", "genres"))
-    return counts, catalog.path.stat().st_mtime_ns
-
-
-@pytest.mark.parametrize("field", sorted(STRING_FIELDS))
-@pytest.mark.parametrize("payload", PAYLOADS)
-def test_injection_is_just_an_unknown_value(ctx, field, payload):
-    what, make = STRING_FIELDS[field]
-    before = catalog_state(ctx.catalog)
-    with pytest.raises(ToolArgumentError) as plain:
-        filter_items(FilterArgs(**make("Qqqzzx Vvvkk")), ctx)
-    with pytest.raises(ToolArgumentError) as err:
-        filter_items(FilterArgs(**make(payload)), ctx)
-    assert catalog_state(ctx.catalog) == before
-    message = str(err.value)
-    assert message.startswith(f"unknown {what} {payload!r}")
-    assert str(plain.value).startswith(f"unknown {what} 'Qqqzzx Vvvkk'")
-    assert set(err.value.suggestions) == set(plain.value.suggestions) == {field}
-    rest = message.replace(repr(payload), "").lower()
-    assert not any(word in rest for word in SQL_WORDS), message
-    violations_before = catalog_state(ctx.catalog)
-    with pytest.raises(ToolArgumentError):
-        violations([1, 2], FilterArgs(**make(payload)), ctx)
-    assert catalog_state(ctx.catalog) == violations_before
-
-
-def test_compiled_sql_never_contains_user_text(ctx):
-    args = FilterArgs(genres_any=["Comedy"], languages=["French"], keywords_any=['"artsy"'],
-                      people_include=["Audrey Tautou"], people_exclude=["Adam Sandler"])
-    compiled = compile_filter(args, get_vocab(ctx))
-    for clause in compiled.clauses:
-        for text in ('"artsy"', "artsy", "Audrey", "Sandler", "French", "'fr'", "Comedy"):
-            assert text not in clause.sql.text
-        assert clause.sql.text.count("?") == len(clause.sql.params)
-    assert run(ctx, **args.model_dump(exclude_defaults=True)) == {4973}
-
-
-def test_identifiers_come_from_the_allowlist():
-    with pytest.raises(KeyError):
-        filters._between("runtime; DROP TABLE items", 1, 2)
-    with pytest.raises(KeyError):
-        filters._exists("items WHERE 1=1 --", [1])
-    with pytest.raises(ValueError, match="not allowed"):
-        filters._exists("credit", [1], role="actor' OR 1=1 --")
-
-
-# ----------------------------------------------------------------------------- real catalog
-
-
-@pytest.fixture(scope="module")
-def real_ctx(real_catalog, tmp_path_factory) -> ToolContext:
-    return ToolContext(Resources(real_catalog, tmp_path_factory.mktemp("real-index")))
-
-
-def sandler(real_catalog) -> tuple[set[int], set[int]]:
-    people = {r[0] for r in real_catalog.query(
-        "SELECT person_id FROM people WHERE norm_name = 'adamsandler'")}
-    credited = {r[0] for r in real_catalog.query(
-        f"SELECT item_id FROM credits WHERE person_id IN ({','.join('?' * len(people))})",
-        sorted(people))}
-    tagged = {r[0] for r in real_catalog.query(
-        "SELECT item_id FROM tags WHERE lower(tag) = 'adam sandler'")}
-    return credited, tagged
-
-
-@pytest.mark.integration
-def test_real_comedy_90s_without_sandler(real_ctx, real_catalog):
-    out = filter_items(FilterArgs(genres_any=["Comedy"], decade="90s",
-                                  people_exclude=["Adam Sandler"]), real_ctx)
-    found = set(out.ids())
-    comedies_90s = {r[0] for r in real_catalog.query(
-        "SELECT i.item_id FROM items i JOIN item_genres ig ON ig.item_id = i.item_id "
-        "JOIN genres g ON g.genre_id = ig.genre_id "
-        "WHERE g.name = 'Comedy' AND i.year BETWEEN 1990 AND 1999")}
-    credited, tagged = sandler(real_catalog)
-    assert credited and tagged
-    assert found == comedies_90s - credited - tagged
-    assert 104 in comedies_90s and 104 not in found  # Happy Gilmore
-    assert out.trace == f"filter: 13,507 -> {len(found):,}"
-    for item in real_catalog.items(found):
-        assert "Comedy" in item.genres and 1990 <= item.year <= 1999
-        assert "Adam Sandler" not in {p.name for p in (*item.cast, *item.directors)}
-
-
-@pytest.mark.integration
-def test_real_exclude_ids_and_candidates(real_ctx):
-    base = filter_items(FilterArgs(genres_all=["Science Fiction"], decade=1980), real_ctx).ids()
-    seen = base[:10]
-    again = filter_items(FilterArgs(genres_all=["Science Fiction"], decade=1980,
-                                    exclude_ids=seen), real_ctx).ids()
-    assert set(again) == set(base) - set(seen)
-    shown = filter_items(FilterArgs(genres_all=["Science Fiction"], exclude_ids=seen), real_ctx,
-                         candidates=base[:30]).ids()
-    assert set(shown) == set(base[10:30])
-
-
-@pytest.mark.integration
-def test_real_namesakes_all_match(real_ctx, real_catalog):
-    out = filter_items(FilterArgs(people_include=["Craig Johnson"]), real_ctx)
-    people = [r[0] for r in real_catalog.query(
-        "SELECT person_id FROM people WHERE norm_name = 'craigjohnson'")]
-    assert len(people) > 1
-    expected = {r[0] for r in real_catalog.query(
-        f"SELECT item_id FROM credits WHERE person_id IN ({','.join('?' * len(people))})", people)}
-    assert set(out.ids()) >= expected
-    assert any(f"{len(people)} people in the catalog are named Craig Johnson" in n
-               for n in out.notes)
-
-
-def random_filter(rng: random.Random) -> FilterArgs:
-    pool = {
-        "genres_any": lambda: rng.sample(["Comedy", "Drama", "Horror", "Romance", "Action",
-                                          "Animation", "Documentary"], rng.randint(1, 2)),
-        "genres_all": lambda: rng.sample(["Drama", "Thriller", "Crime", "Adventure"], 1),
-        "genres_none": lambda: rng.sample(["Horror", "Romance", "Family"], 1),
-        "decade": lambda: rng.choice([1970, 1980, 1990, 2000, 2010]),
-        "runtime_max": lambda: rng.choice([90, 100, 120, 150]),
-        "runtime_min": lambda: rng.choice([80, 100]),
-        "languages": lambda: rng.sample(["en", "fr", "French", "ja", "es", "de"], 1),
-        "min_rating": lambda: rng.choice([5, 6.5, 7, 8]),
-        "min_votes": lambda: rng.choice([10, 100, 1000]),
-        "people_exclude": lambda: [rng.choice(["Adam Sandler", "Tom Cruise", "Nicolas Cage"])],
-        "people_include": lambda: [rng.choice([
-            {"name": "Tom Hanks", "role": "actor"}, {"name": "Steven Spielberg",
-                                                    "role": "director"}, "Robin Williams"])],
-        "keywords_any": lambda: rng.sample(["time travel", "dystopia", "new york", "heist",
-                                            "Paris", "dark comedy"], 2),
-    }
-    fields = rng.sample(sorted(pool), rng.randint(1, 4))
-    kwargs = {f: pool[f]() for f in fields}
-    if "genres_any" in kwargs and "genres_none" in kwargs and set(kwargs["genres_any"]) <= set(
-            kwargs["genres_none"]):
-        del kwargs["genres_none"]
-    if kwargs.get("runtime_min", 0) > kwargs.get("runtime_max", 1000):
-        del kwargs["runtime_min"]
-    return FilterArgs(**kwargs)
-
-
-@pytest.mark.integration
-def test_real_random_filters_agree_with_violations(real_ctx, real_catalog):
-    rng = random.Random(20240611)
-    everything = sorted(all_ids(real_catalog))
-    checked_nonempty = 0
-    for _ in range(30):
-        args = random_filter(rng)
-        returned = set(filter_items(args, real_ctx).ids())
-        checked_nonempty += bool(returned)
-        sample = set(rng.sample(everything, 300)) | set(list(returned)[:300])
-        found = violations(sample, args, real_ctx)
-        for item_id, broken in found.items():
-            assert (item_id in returned) == (not broken), (args, item_id, broken)
-    assert checked_nonempty >= 10
-
-
-@pytest.mark.integration
-def test_real_injection_leaves_catalog_intact(real_ctx, real_catalog):
-    before = catalog_state(real_catalog)
-    for field, (what, make) in STRING_FIELDS.items():
-        for payload in PAYLOADS:
-            with pytest.raises(ToolArgumentError) as err:
-                filter_items(FilterArgs(**make(payload)), real_ctx)
-            assert str(err.value).startswith(f"unknown {what}"), (field, payload)
-    assert catalog_state(real_catalog) == before

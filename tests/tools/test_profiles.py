@@ -1,4 +1,5 @@
-"""User profiles: extraction, the store and its edits, and the user_profile tool."""
+"""User profiles: extraction, the store and its edits, and the user_profile tool (on the
+synthetic catalog; the real one: test_profiles_real.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import pytest
 
 from convrec.catalog.db import Catalog
 from convrec.tools.base import ToolArgumentError
-from convrec.tools.context import Resources, ToolContext
 from convrec.tools.profiles import (
     ENTRY_KINDS,
     ItemKeys,
@@ -23,6 +23,7 @@ from convrec.tools.profiles import (
     profiles_path,
 )
 from convrec.tools.profiles.tool import ProfileArgs, profile_summary, user_profile
+from tests.tools.profile_cases import latest_ratings, profile_ctx
 
 # ----------------------------------------------------------------------------- fixtures
 
@@ -43,10 +44,6 @@ def store(index_dir: Path) -> Iterator[ProfileStore]:
     s.close()
 
 
-def _ctx(catalog: Catalog, index_dir: Path, user: str | None) -> ToolContext:
-    return ToolContext(Resources(catalog, index_dir), user)
-
-
 def _entry(store: ProfileStore, user: str, key: str) -> ProfileEntry:
     found = [e for e in store.list_entries(user, include_deleted=True) if e.key == key]
     assert found, f"{user} has no entry {key}: {[e.key for e in store.list_entries(user)]}"
@@ -58,18 +55,12 @@ def _genre_items(catalog: Catalog, genre: str) -> set[int]:
         "SELECT item_id FROM item_genres JOIN genres USING (genre_id) WHERE name = ?", [genre])}
 
 
-def _latest_ratings(catalog: Catalog, user: int) -> dict[int, float]:
-    rows = catalog.query(
-        "SELECT item_id, rating FROM ratings WHERE user_id = ? ORDER BY ts, ml_movie_id", [user])
-    return {r[0]: r[1] for r in rows}
-
-
 # ----------------------------------------------------------------------------- extraction
 
 
 def test_rater_who_rates_comedies_high_gets_a_liked_comedy_entry(synthetic_catalog, store):
     # user 1's synthetic taste is Comedy + Romance
-    ratings = _latest_ratings(synthetic_catalog, 1)
+    ratings = latest_ratings(synthetic_catalog, 1)
     comedies = _genre_items(synthetic_catalog, "Comedy")
     mean_all = statistics.fmean(ratings.values())
     comedy = [r for i, r in ratings.items() if i in comedies]
@@ -101,7 +92,7 @@ def test_sandler_hater_dislikes_adam_sandler(synthetic_catalog, store):
     assert sandler.polarity == "dislike" and sandler.person_id is not None
     sandler_items = {r[0] for r in synthetic_catalog.query(
         "SELECT item_id FROM credits WHERE person_id = ?", [sandler.person_id])}
-    ratings = _latest_ratings(synthetic_catalog, 3)
+    ratings = latest_ratings(synthetic_catalog, 3)
     for p in sandler.provenance:
         assert p.item_id in sandler_items and ratings[p.item_id] == p.rating
         assert p.rating < statistics.fmean(ratings.values())
@@ -173,7 +164,7 @@ def test_confidence_is_in_unit_interval_and_shrinks_sparse_evidence(store):
 
 
 def test_score_is_the_sum_of_matching_entries(synthetic_catalog, index_dir, store):
-    ctx = _ctx(synthetic_catalog, index_dir, "ml:1")
+    ctx = profile_ctx(synthetic_catalog, index_dir, "ml:1")
     entries = store.list_entries("ml:1")
     keys = ItemKeys.load(synthetic_catalog)
     candidates = sorted(keys.by_item)[:25]
@@ -189,7 +180,7 @@ def test_score_is_the_sum_of_matching_entries(synthetic_catalog, index_dir, stor
 
 
 def test_evidence_names_entries_and_provenance(synthetic_catalog, index_dir, store):
-    ctx = _ctx(synthetic_catalog, index_dir, "ml:1")
+    ctx = profile_ctx(synthetic_catalog, index_dir, "ml:1")
     comedy = _entry(store, "ml:1", "genre:Comedy")
     target = sorted(_genre_items(synthetic_catalog, "Comedy"))
     out = user_profile(ProfileArgs(kinds=["genre"]), ctx, candidates=target)
@@ -199,17 +190,17 @@ def test_evidence_names_entries_and_provenance(synthetic_catalog, index_dir, sto
 
 
 def test_without_candidates_lists_entries_and_unseen_films(synthetic_catalog, index_dir):
-    ctx = _ctx(synthetic_catalog, index_dir, "ml:1")
+    ctx = profile_ctx(synthetic_catalog, index_dir, "ml:1")
     out = user_profile(ProfileArgs(k=5), ctx)
     assert any("Comedy films" in n for n in out.notes)
     assert 0 < len(out.items) <= 5
-    rated = set(_latest_ratings(synthetic_catalog, 1))
+    rated = set(latest_ratings(synthetic_catalog, 1))
     assert not rated & set(out.ids())
     assert all(s.score > 0 and s.evidence for s in out.items)
 
 
 def test_kinds_restrict_the_entries_used(synthetic_catalog, index_dir, store):
-    ctx = _ctx(synthetic_catalog, index_dir, "ml:1")
+    ctx = profile_ctx(synthetic_catalog, index_dir, "ml:1")
     keys = ItemKeys.load(synthetic_catalog)
     genre_entries = [e for e in store.list_entries("ml:1") if e.kind == "genre"]
     candidates = sorted(keys.by_item)
@@ -224,7 +215,7 @@ def test_kinds_restrict_the_entries_used(synthetic_catalog, index_dir, store):
 
 
 def test_delete_and_flip_are_honoured_by_the_very_next_call(synthetic_catalog, index_dir, store):
-    ctx = _ctx(synthetic_catalog, index_dir, "ml:1")
+    ctx = profile_ctx(synthetic_catalog, index_dir, "ml:1")
     comedy = _entry(store, "ml:1", "genre:Comedy")
     films = sorted(_genre_items(synthetic_catalog, "Comedy"))[:6]
 
@@ -333,14 +324,14 @@ def test_concurrent_edits_from_two_threads(index_dir, store):
 
 def test_user_without_profile_gets_neutral_scores(synthetic_catalog, index_dir, store):
     candidates = [1, 2, 6]
-    anon = _ctx(synthetic_catalog, index_dir, None)
+    anon = profile_ctx(synthetic_catalog, index_dir, None)
     out = user_profile(ProfileArgs(), anon, candidates=candidates)
     assert [s.score for s in out.items] == [0.0, 0.0, 0.0] and out.notes
     assert user_profile(ProfileArgs(), anon).items == [] and profile_summary(anon) == []
 
     empty = [u for u in store.users() if store.user_info(u).n_entries == 0]
     assert empty, "the synthetic critics include some without clear likes"
-    ctx = _ctx(synthetic_catalog, index_dir, empty[0])
+    ctx = profile_ctx(synthetic_catalog, index_dir, empty[0])
     out = user_profile(ProfileArgs(), ctx, candidates=candidates)
     assert {s.score for s in out.items} == {0.0} and out.notes
     assert user_profile(ProfileArgs(), ctx).items == []
@@ -349,7 +340,7 @@ def test_user_without_profile_gets_neutral_scores(synthetic_catalog, index_dir, 
 @pytest.mark.parametrize("user", ["bob", "ml:abc", "critic:", "imdb:12", "ml:", ""])
 def test_malformed_user_ids_are_argument_errors(synthetic_catalog, index_dir, store, user):
     with pytest.raises(ToolArgumentError):
-        user_profile(ProfileArgs(), _ctx(synthetic_catalog, index_dir, user))
+        user_profile(ProfileArgs(), profile_ctx(synthetic_catalog, index_dir, user))
     with pytest.raises(ToolArgumentError):
         store.list_entries(user)
     with pytest.raises(ToolArgumentError):
@@ -358,9 +349,10 @@ def test_malformed_user_ids_are_argument_errors(synthetic_catalog, index_dir, st
 
 def test_unknown_users_and_entries_are_argument_errors(synthetic_catalog, index_dir, store):
     with pytest.raises(ToolArgumentError, match="unknown user"):
-        user_profile(ProfileArgs(), _ctx(synthetic_catalog, index_dir, "ml:99999"))
+        user_profile(ProfileArgs(), profile_ctx(synthetic_catalog, index_dir, "ml:99999"))
     with pytest.raises(ToolArgumentError) as err:
-        user_profile(ProfileArgs(), _ctx(synthetic_catalog, index_dir, "critic:Roger Ebbert"))
+        user_profile(ProfileArgs(),
+                     profile_ctx(synthetic_catalog, index_dir, "critic:Roger Ebbert"))
     assert "critic:Roger Ebert" in err.value.suggestions["user_id"]
     with pytest.raises(ToolArgumentError) as err:
         store.delete_entry("ml:1", "genre:Comdy")
@@ -378,107 +370,7 @@ def test_user_ids_are_canonical(store):
 
 
 def test_tool_builds_missing_profiles_on_first_use(synthetic_catalog, tmp_path):
-    ctx = _ctx(synthetic_catalog, tmp_path / "fresh-index", "ml:1")
+    ctx = profile_ctx(synthetic_catalog, tmp_path / "fresh-index", "ml:1")
     assert not profiles_path(tmp_path / "fresh-index").exists()
     assert profile_summary(ctx)
     assert profiles_path(tmp_path / "fresh-index").is_file()
-
-
-# ----------------------------------------------------------------------------- real data
-
-
-@pytest.fixture(scope="module")
-def real_profiles(real_catalog: Catalog, tmp_path_factory) -> tuple[Path, dict]:
-    folder = tmp_path_factory.mktemp("real-profiles")
-    return folder, build_profiles(real_catalog, folder)
-
-
-@pytest.mark.integration
-def test_real_build_covers_every_rater_and_critic(real_catalog, real_profiles):
-    folder, report = real_profiles
-    n_raters = real_catalog.query("SELECT count(DISTINCT user_id) FROM ratings")[0][0]
-    n_critics = real_catalog.query(
-        "SELECT count(*) FROM (SELECT critic FROM reviews WHERE critic IS NOT NULL "
-        "AND text <> '' GROUP BY critic HAVING count(*) >= 5)")[0][0]
-    assert report["built"] and report["users"] == n_raters + n_critics
-    assert report["entries"] > 10 * report["users"] // 2
-    store = ProfileStore(profiles_path(folder))
-    try:
-        assert len(store.users("ml")) == n_raters
-        # critics whose reviews are not linked to any catalog film still get entries
-        unlinked = [u for u in store.users("critic")
-                    if (i := store.user_info(u)) and i.n_linked == 0 and i.n_entries > 0]
-        assert unlinked
-        assert all(p.item_id is None
-                   for e in store.list_entries(unlinked[0]) for p in e.provenance)
-    finally:
-        store.close()
-    assert build_profiles(real_catalog, folder)["built"] is False
-
-
-@pytest.mark.integration
-def test_real_prolific_rater(real_catalog, real_profiles):
-    folder, _ = real_profiles
-    user = real_catalog.query(
-        "SELECT user_id FROM ratings GROUP BY user_id ORDER BY count(*) DESC LIMIT 1")[0][0]
-    store = ProfileStore(profiles_path(folder))
-    keys = ItemKeys.load(real_catalog)
-    try:
-        entries = store.list_entries(f"ml:{user}")
-    finally:
-        store.close()
-    assert len(entries) >= 15
-    assert {"genre", "person", "keyword", "era"} <= {e.kind for e in entries}
-    assert {"like", "dislike"} == {e.polarity for e in entries}
-    ratings = _latest_ratings(real_catalog, user)
-    for entry in entries:
-        assert 0 < entry.confidence < 1 and entry.support >= 1 and entry.provenance
-        for p in entry.provenance:
-            assert p.item_id is not None and p.rating is not None and entry.baseline is not None
-            assert ratings[p.item_id] == p.rating
-            assert entry.key in keys.by_item[p.item_id] or p.tag
-            # a like is backed by films rated above the user's mean, a dislike below
-            assert (p.rating - entry.baseline) * entry.sign > 0
-    people = [e for e in entries if e.kind == "person"]
-    for entry in people:
-        name = real_catalog.query("SELECT name FROM people WHERE person_id = ?",
-                                  [entry.person_id])[0][0]
-        assert name == entry.value
-
-    ctx = _ctx(real_catalog, folder, f"ml:{user}")
-    out = user_profile(ProfileArgs(k=10), ctx)
-    assert len(out.items) == 10 and not set(out.ids()) & set(ratings)
-    assert all(s.evidence for s in out.items)
-
-
-@pytest.mark.integration
-def test_real_prolific_critic(real_catalog, real_profiles):
-    folder, _ = real_profiles
-    store = ProfileStore(profiles_path(folder))
-    try:
-        entries = store.list_entries("critic:Dennis Schwartz")
-    finally:
-        store.close()
-    assert len(entries) >= 10
-    assert {"genre", "person", "keyword"} <= {e.kind for e in entries}
-    reviews = {r["review_id"]: r for r in real_catalog.query(
-        "SELECT review_id, item_id, text, score, fresh FROM reviews "
-        "WHERE critic = 'Dennis Schwartz'")}
-    quoted = 0
-    for entry in entries:
-        for p in entry.provenance:
-            review = reviews[p.review_id]
-            assert p.sentence and p.sentence in review["text"]
-            assert p.item_id == review["item_id"] and p.rating == review["score"]
-            assert p.rating is not None and entry.baseline is not None  # he grades every review
-            assert (p.rating - entry.baseline) * entry.sign > 0
-            if p.mentions and entry.kind in {"genre", "keyword"}:
-                words = entry.value.lower().split()
-                assert entry.kind == "genre" or all(w in p.sentence.lower() for w in words)
-                quoted += 1
-    assert quoted >= 5
-
-    ctx = _ctx(real_catalog, folder, "critic:Dennis Schwartz")
-    out = user_profile(ProfileArgs(k=5), ctx)
-    assert len(out.items) == 5
-    assert any("you called" in line for s in out.items for line in s.evidence)
