@@ -9,6 +9,8 @@ and the real one from ../shared/data (tests using it skip when it is absent).
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,22 +19,52 @@ from convrec.catalog.builder import build_catalog
 from convrec.catalog.db import Catalog
 from tests.harness.chroma import chroma_server, chroma_url  # noqa: F401  (shared fixtures)
 from tests.harness.postgres import postgres, postgres_server  # noqa: F401  (fixtures for all)
+from tests.harness.real_build import BackgroundBuild
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 # A developer shortcut: TESTS_PREBUILT_HOME=<a CONVREC_HOME with catalog.sqlite and index/>
 # makes the real-catalog tests use it instead of building both (minutes) per session.
 PREBUILT_HOME = os.environ.get("TESTS_PREBUILT_HOME")
-# The first test that needs the real indexes builds them (dense, CF, profiles and the
-# learned ranker: ten minutes or more on 2 busy cores); its timeout covers that build.
+# The first test that needs the real indexes waits for their build (dense, CF, profiles and
+# the learned ranker: ten minutes or more on 2 busy cores); its timeout covers that build.
 REAL_BUILD_TIMEOUT = 2400
 
 
+# Fixtures that read the real catalog or the indexes built from it.
+REAL_FIXTURES = frozenset({"real_catalog_path", "real_catalog", "real_resources", "sim_settings",
+                           "sim_home", "sim_resources"})
+_background: BackgroundBuild | None = None
+
+
+def _needs_real(item: pytest.Item, fixtures: frozenset[str] = REAL_FIXTURES) -> bool:
+    return bool(fixtures.intersection(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(trylast=True)  # after -k / -m / --deselect have chosen the items
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if "real_resources" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.timeout(REAL_BUILD_TIMEOUT))
-            return
+    """Modules that never read the real catalog run first, while it and its indexes build in
+    a process of their own (`tests/harness/real_build.py`); the order within each group is
+    kept, and a module stays whole. The first test that waits for the catalog, and the first
+    that waits for the indexes, get the build's time."""
+    global _background
+    real_modules = {getattr(i, "module", None) for i in items if _needs_real(i)}
+    items[:] = ([i for i in items if getattr(i, "module", None) not in real_modules]
+                + [i for i in items if getattr(i, "module", None) in real_modules])
+    for fixtures in (REAL_FIXTURES, REAL_FIXTURES - {"real_catalog_path", "real_catalog"}):
+        first = next((i for i in items if _needs_real(i, fixtures)), None)
+        if first is not None:
+            first.add_marker(pytest.mark.timeout(REAL_BUILD_TIMEOUT))
+    if not real_modules:
+        return
+    if not PREBUILT_HOME and (SHARED_DATA / "movielens").is_dir() and _background is None:
+        _background = BackgroundBuild(SHARED_DATA, Path(tempfile.mkdtemp(prefix="convrec-real-")))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _background is not None:
+        _background.stop()
+        shutil.rmtree(_background.folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
@@ -81,6 +113,8 @@ def real_data_dir() -> Path:
 def real_catalog_path(real_data_dir, tmp_path_factory) -> Path:
     if PREBUILT_HOME:
         return Path(PREBUILT_HOME) / "catalog.sqlite"
+    if _background is not None:
+        return _background.wait_catalog()
     path = tmp_path_factory.mktemp("real-catalog") / "catalog.sqlite"
     build_catalog(real_data_dir, path)
     return path
@@ -99,6 +133,8 @@ def real_resources(real_catalog, tmp_path_factory):
 
     if PREBUILT_HOME:
         return Resources(real_catalog, Path(PREBUILT_HOME) / "index")
+    if _background is not None:
+        return Resources(real_catalog, _background.wait_all())
     index_dir = tmp_path_factory.mktemp("real-index")
     build_indexes(real_catalog, index_dir)
     return Resources(real_catalog, index_dir)

@@ -1,0 +1,91 @@
+"""The real catalog and every index, built in a process of its own while other tests run.
+
+Building them is the longest step of a full test session (the dense vectors, the CF model
+and the learned ranker: a quarter of an hour on 2 cores), and half the suite never reads
+them. So the session starts this build as soon as it knows a selected test needs it
+(`conftest.pytest_collection_modifyitems`), runs the tests that do not first, and the first
+test that asks for the real catalog or indexes waits for the build here. The build runs the
+same functions as an in-process one (`build_catalog`, `build_indexes`), on the same inputs,
+at a lower CPU priority so the tests running beside it keep theirs.
+
+`python -m tests.harness.real_build DATA_DIR OUT` builds OUT/catalog.sqlite (moved into place
+when whole) and then OUT/index/.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CATALOG = "catalog.sqlite"
+INDEX = "index"
+LOG = "build.log"
+NICE = 10  # the tests beside it come first; the build takes what is left
+
+
+class BackgroundBuild:
+    """A running (or finished) build of the real catalog and indexes into `folder`."""
+
+    def __init__(self, data_dir: Path, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CONVREC_")}
+        env["CONVREC_HOME"] = str(folder / "home")
+        with open(folder / LOG, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tests.harness.real_build", str(data_dir), str(folder)],
+                cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=lambda: os.nice(NICE))
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.folder / CATALOG
+
+    @property
+    def index_dir(self) -> Path:
+        return self.folder / INDEX
+
+    def wait_catalog(self) -> Path:
+        """The catalog, once written whole (the indexes may still be building)."""
+        while not self.catalog_path.is_file():
+            if self.process.poll() is not None:
+                self._fail("the real catalog")
+            time.sleep(0.5)
+        return self.catalog_path
+
+    def wait_all(self) -> Path:
+        """The index folder, once every index is built."""
+        if self.process.wait() != 0:
+            self._fail("the real indexes")
+        return self.index_dir
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def _fail(self, what: str) -> None:
+        tail = (self.folder / LOG).read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"building {what} in the background failed "
+                           f"(exit {self.process.returncode}):\n{tail}")
+
+
+def main(data_dir: str, out: str) -> None:
+    from convrec.catalog.builder import build_catalog
+    from convrec.catalog.db import Catalog
+    from convrec.tools.index_build import build_indexes
+
+    folder = Path(out)
+    build_catalog(Path(data_dir), folder / CATALOG)  # written whole, then moved into place
+    print(f"catalog built: {folder / CATALOG}", flush=True)
+    catalog = Catalog(folder / CATALOG)
+    for name, summary in build_indexes(catalog, folder / INDEX).items():
+        print(f"{name}: {summary.get('seconds')} s", flush=True)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
