@@ -78,7 +78,7 @@ def bench_load(
     finally:
         if launched is not None:
             launched.stop()
-    results["app"] = _app_facts(settings, launched, url, backend, results)
+    results["app"] = _app_facts(settings, url, backend, results)
     results["stack"] = _stack()
     command = (f"convrec bench load --sessions {','.join(map(str, counts))} --turns {turns} "
                f"--seed {seed}" + (f" --url {url}" if url else f" --backend {backend}"))
@@ -122,7 +122,7 @@ def _stack() -> str:
     return f"sessions in {sessions}, dense index in {dense}"
 
 
-def _app_facts(settings: Any, launched: Any, url: str | None, backend: str,
+def _app_facts(settings: Any, url: str | None, backend: str,
                results: dict[str, Any]) -> dict[str, Any]:
     if url is None:
         text = (f"started by the bench: `convrec ui --backend {backend}`, one process; queue "

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from convrec.agent.goals.cues import ShapeReading, read_shape
 from convrec.agent.goals.split import Split, split_parts
 from convrec.agent.goals.types import MAX_PLAN_FILMS, Goal, GoalPlan
-from convrec.agent.ledger import Ledger, LedgerUpdate
+from convrec.agent.ledger import LedgerUpdate
 from convrec.agent.understanding.extractor import MAX_CHARS
 from convrec.llm.types import Llm
 from convrec.prompts import load_prompt, render_prompt
@@ -84,7 +84,7 @@ def has_content(update: LedgerUpdate, text: str) -> bool:
     return bool(hard or liked or wish)
 
 
-def decompose(message: str, ledger: Ledger, extract: Any, *, turn: int = 0,
+def decompose(message: str, extract: Any, *, turn: int = 0,
               llm: Llm | None = None) -> tuple[GoalPlan | None, str]:
     """(the plan, the words left for the ledger): no plan for a plain single request, nor
     for a message longer than the extractor reads (a story, not a plan; the extractor reads

@@ -54,7 +54,7 @@ def goals(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         message = sanitize(state.get("message", "") or "")
         plan, words = _followup(message, ledger, extract, tools, turn)
         if plan is None:
-            plan, words = decompose(message, ledger, extract, turn=turn, llm=ctx.llm)
+            plan, words = decompose(message, extract, turn=turn, llm=ctx.llm)
         if plan is not None:
             write({"event": "goals", "source": plan.source, "goals": [
                 {"goal": g.index, "text": g.text, "heading": g.heading, "slots": g.slots}

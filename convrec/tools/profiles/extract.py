@@ -218,14 +218,14 @@ def _extract_profile(
         if taken[slot] >= CAPS[slot]:
             continue
         taken[slot] += 1
-        entries.append(_make_entry(user_id, key, conf, effect, idx, evidence, facts, mu,
-                                   polarity, is_critic))
+        entries.append(_make_entry(user_id, key, conf, idx, evidence, facts, mu, polarity,
+                                   is_critic))
     info = UserInfo(user_id, kind, n_user, linked, round(mu, 4), round(spread, 4), len(entries))
     return UserProfile(info, entries)
 
 
 def _make_entry(
-    user_id: str, key: str, conf: float, effect: float, idx: list[int],
+    user_id: str, key: str, conf: float, idx: list[int],
     evidence: Sequence[_Evidence], facts: _CatalogFacts, mu: float, polarity: Polarity,
     is_critic: bool,
 ) -> ProfileEntry:

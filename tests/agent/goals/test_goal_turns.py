@@ -43,7 +43,7 @@ def extract(real_resources):
     ("documentaries for me, cartoons for the kids", 2),
 ])
 def test_lists_of_wants_become_sub_goals(extract, text, parts):
-    plan, _ = decompose(text, Ledger(), extract)
+    plan, _ = decompose(text, extract)
     assert plan is not None and len(plan.goals) == parts
     assert all(g.update.genres_include or g.update.wishes for g in plan.goals)
 
@@ -55,12 +55,12 @@ def test_lists_of_wants_become_sub_goals(extract, text, parts):
     "she likes clever plots, I like a good ensemble cast with some humour",  # one film, two tastes
 ])
 def test_one_want_stays_one_goal(extract, text):
-    plan, words = decompose(text, Ledger(), extract)
+    plan, words = decompose(text, extract)
     assert plan is None and words == text
 
 
 def test_shared_words_apply_to_every_part(extract):
-    plan, shared = decompose("two 80s films: a comedy and a thriller", Ledger(), extract)
+    plan, shared = decompose("two 80s films: a comedy and a thriller", extract)
     assert plan is not None and [g.slots for g in plan.goals] == [1, 1]
     assert plan.shared.year_from == 1980 and "80s" in shared
 

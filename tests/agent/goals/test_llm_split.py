@@ -45,7 +45,7 @@ def test_a_capable_model_splits_in_the_users_words(extract):
     text = "my brother is into heist films while my mum would rather have a period romance"
     model = Splitter({"shared": "", "parts": ["heist films", "a period romance"]})
     with scripted_server(model) as url:
-        plan, _ = decompose(text, Ledger(), extract, llm=capable_llm(url))
+        plan, _ = decompose(text, extract, llm=capable_llm(url))
     assert model.split_requests == 1
     assert plan is not None and plan.source == "llm"
     assert [g.text for g in plan.goals] == ["heist films", "a period romance"]
@@ -60,7 +60,7 @@ def test_a_capable_model_splits_in_the_users_words(extract):
 def test_a_reworded_or_broken_split_leaves_it_to_the_rules(extract, answer):
     text = "a cartoon for my nephew and a war drama for my dad"
     with scripted_server(Splitter(answer)) as url:
-        plan, _ = decompose(text, Ledger(), extract, llm=capable_llm(url))
+        plan, _ = decompose(text, extract, llm=capable_llm(url))
     assert plan is not None and plan.source == "rules"
     assert [g.text for g in plan.goals] == ["a cartoon for my nephew", "a war drama for my dad"]
 
@@ -68,5 +68,5 @@ def test_a_reworded_or_broken_split_leaves_it_to_the_rules(extract, answer):
 def test_a_plain_request_costs_no_split_call(extract):
     model = Splitter({"shared": "", "parts": ["x", "y"]})
     with scripted_server(model) as url:
-        plan, words = decompose("a 90s comedy", Ledger(), extract, llm=capable_llm(url))
+        plan, words = decompose("a 90s comedy", extract, llm=capable_llm(url))
     assert plan is None and words == "a 90s comedy" and model.split_requests == 0
