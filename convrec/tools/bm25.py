@@ -191,13 +191,8 @@ def load_bm25(ctx: ToolContext) -> Bm25Index:
 
     def loader() -> Bm25Index:
         folder = ctx.index_dir / NAME
-        if indexes.read_manifest(folder) is not None and not indexes.is_current(
-            folder, ctx.catalog, VERSION
-        ):
-            raise ConvrecError(
-                f"the bm25 index at {folder} was built from another catalog or format; "
-                "rebuild it with `convrec index build`"
-            )
+        indexes.refuse_stale(folder, ctx.catalog, VERSION, "bm25 index", "built from",
+                             "rebuild it with `convrec index build`")
         return Bm25Index.load(folder)
 
     return ctx.resources.get(NAME, loader)

@@ -116,13 +116,8 @@ def load_cf(ctx: ToolContext) -> CfRanker:
 
     def loader() -> CfRanker:
         folder = ctx.index_dir / NAME
-        if indexes.read_manifest(folder) is not None and not indexes.is_current(
-            folder, ctx.catalog, VERSION
-        ):
-            raise ConvrecError(
-                f"the cf model at {folder} was trained on another catalog or format; "
-                "retrain it with `convrec cf train`"
-            )
+        indexes.refuse_stale(folder, ctx.catalog, VERSION, "cf model", "trained on",
+                             "retrain it with `convrec cf train`")
         return CfRanker.load(folder)
 
     return ctx.resources.get(NAME, loader)

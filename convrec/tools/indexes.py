@@ -121,6 +121,16 @@ def guarded(resource: str, index_dir: Path, catalog: Catalog, loader: Callable[[
         return loader()
 
 
+def refuse_stale(folder: Path, catalog: Catalog, version: int, what: str, origin: str,
+                 fix: str) -> None:
+    """Refuse, in one line, an index whose manifest is of another catalog or format: "the
+    {what} at {folder} was {origin} another catalog or format; {fix}". (Without a manifest
+    the index's own loader says what is missing.)"""
+    if read_manifest(folder) is not None and not is_current(folder, catalog, version):
+        raise ConvrecError(f"the {what} at {folder} was {origin} another catalog or format; "
+                           f"{fix}")
+
+
 def _is_current_any(folder: Path, catalog: Catalog) -> bool:
     manifest = read_manifest(folder)
     return manifest is not None and manifest.get("catalog") == catalog_fingerprint(catalog)

@@ -9,7 +9,6 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from convrec.catalog.db import Catalog
-from convrec.errors import ConvrecError
 from convrec.tools import indexes
 from convrec.tools.base import ScoredItem, ToolArgs, ToolArgumentError, ToolOutput
 from convrec.tools.context import ToolContext
@@ -53,13 +52,8 @@ def load_dense(ctx: ToolContext) -> DenseIndex:
 
     def loader() -> DenseIndex:
         folder = ctx.index_dir / NAME
-        if indexes.read_manifest(folder) is not None and not indexes.is_current(
-            folder, ctx.catalog, VERSION
-        ):
-            raise ConvrecError(
-                f"the dense index at {folder} was built from another catalog or format; "
-                "rebuild it with `convrec index build`"
-            )
+        indexes.refuse_stale(folder, ctx.catalog, VERSION, "dense index", "built from",
+                             "rebuild it with `convrec index build`")
         return DenseIndex.load(folder, chroma_url=ctx.resources.chroma_url)
 
     return ctx.resources.get(NAME, loader)
