@@ -48,7 +48,7 @@ def load_model(torch_threads: int = DEFAULT_TORCH_THREADS) -> Any:
     """The sentence-transformers model, on CPU, from the package folder, offline."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     limit_torch_threads(torch_threads)
-    # deferred: sentence-transformers takes ~30 s to import (torch, sklearn)
+    # deferred: ~30 s to import (torch, sklearn), and after HF_HUB_OFFLINE is set
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging  # deferred: ~4 s to import
 
