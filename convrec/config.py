@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,8 +22,6 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 def check_chroma_url(url: str) -> str:
     """`url` as http(s)://host:port (no path, query or credentials), or a one-line ConfigError."""
-    from urllib.parse import urlsplit
-
     url = url.strip().rstrip("/")
     problem = "expected http://host:port"
     try:

@@ -10,6 +10,7 @@ file, for the one place that turns it into a one-line error naming the rebuild c
 
 from __future__ import annotations
 
+import json
 import pickle
 import sqlite3
 import zipfile
@@ -52,8 +53,6 @@ def file_problem(path: Path, kind: str | None = None) -> str | None:
         if kind == "lightgbm":  # LightGBM aborts the process on a cut model file
             return _lightgbm_problem(path)
         if kind == ".json":
-            import json
-
             json.loads(path.read_text(encoding="utf-8"))
     except DAMAGE as exc:
         return f"not in the expected format ({_first_line(exc)})"
@@ -61,8 +60,8 @@ def file_problem(path: Path, kind: str | None = None) -> str | None:
 
 
 def _npy_problem(fh: object, size: int) -> str | None:
-    import numpy as np  # here: the catalog imports this module, and needs no numpy
-    from numpy.lib import format as npformat
+    import numpy as np  # deferred: the catalog imports this module, and needs no numpy
+    from numpy.lib import format as npformat  # deferred: as numpy above
 
     version = npformat.read_magic(fh)  # type: ignore[arg-type]
     read_header = (npformat.read_array_header_1_0 if version == (1, 0)

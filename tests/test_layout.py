@@ -2,7 +2,8 @@
 
 Small rooms (no module over 400 lines, no class over 300, no function over 80), no import
 cycle between modules (imports inside functions counted), dependencies pointing one way
-between packages, and no private name imported from another package.
+between packages, no private name imported from another package, and an import inside a
+function only where it buys start-up time, saying so in a `# deferred: <why>` comment.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ RANKS: dict[str, float] = {
     "rl": 6, "jobs": 7, "ui": 8,
 }
 BESIDE = "cli"
+DEFERRED = "# deferred:"
 
 
 @dataclass
@@ -162,3 +164,22 @@ def test_every_package_says_what_it_is_for():
     bare = [m.name for m in MODULES.values() if m.path.name == "__init__.py"
             and len((ast.get_docstring(m.tree) or "").split()) < 25]
     assert not bare, f"a paragraph on what the room is for and what it may import: {bare}"
+
+
+def test_every_import_inside_a_function_says_why_it_is_deferred():
+    # module level is the default; an import inside a function (a heavy or optional library,
+    # a module that would pull one into a light entry point) says why on its line or just above
+    bare = []
+    for module in MODULES.values():
+        lines = module.path.read_text(encoding="utf-8").splitlines()
+        for function in ast.walk(module.tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    line, above = lines[node.lineno - 1], lines[node.lineno - 2].strip()
+                    if DEFERRED not in line and not above.startswith(DEFERRED):
+                        bare.append(f"{module.path.relative_to(ROOT.parent)}:{node.lineno}: "
+                                    f"{line.strip()}")
+    assert not bare, (f"move these imports to module level, or say why they wait with a "
+                      f"`{DEFERRED} <why>` comment:\n" + "\n".join(sorted(set(bare))))

@@ -30,6 +30,9 @@ from typing import Literal, Protocol, get_args
 from pydantic import BaseModel, Field
 
 from convrec.agent.understanding import UserAct
+from convrec.errors import ConfigError
+from convrec.llm.local import LocalLlm
+from convrec.llm.types import LlmUnavailable
 from convrec.prompts import POLICY_PROMPT_VERSION, load_prompt, render_prompt
 
 log = logging.getLogger(__name__)
@@ -268,8 +271,6 @@ def trained_prompt_version(folder: Path) -> int | None:
     `folder` was trained on: its policy.json's prompt_version, 1 for a policy.json written
     before versions were recorded (the prompt was version 1 then), None without policy.json
     (not a convrec checkpoint: nothing to check)."""
-    from convrec.errors import ConfigError
-
     path = folder / POLICY_FILE
     if not path.is_file():
         return None
@@ -286,8 +287,6 @@ def trained_prompt_version(folder: Path) -> int | None:
 def check_prompt_version(folder: Path, shown: object) -> None:
     """ConfigError (one line) when the checkpoint in `folder` was trained on another version
     of the policy prompt than this code writes: it would read prompts it never saw."""
-    from convrec.errors import ConfigError
-
     trained_on = trained_prompt_version(folder)
     if trained_on is not None and trained_on != POLICY_PROMPT_VERSION:
         raise ConfigError(
@@ -301,10 +300,6 @@ def load_trained_policy(path: Path, *, threads: int = 0) -> LlmPolicy:
     `convrec rl warm-start`), loaded once per process. Its decisions are labelled
     `policy:<folder name>` in the trace, so the chat shows which policy answered. A checkpoint
     trained on another version of the policy prompt is refused (`check_prompt_version`)."""
-    from convrec.errors import ConfigError
-    from convrec.llm.local import LocalLlm
-    from convrec.llm.types import LlmUnavailable
-
     folder = Path(path).expanduser().resolve()
     if not (folder / "config.json").is_file():
         raise ConfigError(f"no policy checkpoint at {path} (a folder written by convrec rl grpo "

@@ -33,6 +33,7 @@ from convrec.catalog.records import title_year
 from convrec.llm.types import Llm
 from convrec.prompts import load_prompt, load_prompt_data, render_prompt
 from convrec.tools.context import ToolContext
+from convrec.tools.filters import get_vocab
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +130,6 @@ def liked_labels(ledger: Ledger, ctx: ToolContext) -> list[str]:
 def turn_grounds(ledger: Ledger, cards: Sequence[CardFacts], message: str, ctx: ToolContext
                  ) -> Grounds:
     """What this turn can ground: the ledger, liked films, the message and the cards."""
-    from convrec.tools.filters import get_vocab
-
     return Grounds.build(ledger=ledger, cards=cards, message=message,
                          liked_titles=liked_labels(ledger, ctx),
                          genres=list(get_vocab(ctx).genre_ids))

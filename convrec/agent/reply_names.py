@@ -52,6 +52,7 @@ def named_films(text: str, ctx: ToolContext) -> set[str]:
 
 def names_people(text: str, ctx: ToolContext) -> bool:
     """True when the text contains a full name of someone in the catalog's credits."""
+    # deferred: convrec.agent.understanding.vocab pulls in sklearn, pandas, pyarrow, ...
     from convrec.agent.understanding.vocab import get_agent_vocab
 
     people = get_agent_vocab(ctx).people

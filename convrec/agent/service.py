@@ -42,12 +42,15 @@ from convrec.agent.ledger import Ledger
 from convrec.agent.policy import Policy, make_policy
 from convrec.agent.sessions_db import close_checkpointer, open_checkpointer, thread_ids
 from convrec.agent.state import AgentContext
+from convrec.agent.understanding import get_extractor
 from convrec.config import Settings, get_settings
 from convrec.errors import ConvrecError
+from convrec.llm.factory import get_llm
 from convrec.llm.turn_budget import llm_turn_budget
 from convrec.llm.types import Llm
 from convrec.tools.base import parse_user_ref
-from convrec.tools.context import Resources
+from convrec.tools.context import Resources, ToolContext
+from convrec.tools.warmup import load_all
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +125,6 @@ class Agent:
         if self._llm is None:
             with self._llm_lock:
                 if self._llm is None:
-                    from convrec.llm.factory import get_llm
-
                     self._llm = get_llm(self.settings)
         return self._llm
 
@@ -138,10 +139,6 @@ class Agent:
     def warm_up(self) -> None:
         """Load the indexes, vocabularies and the LLM now rather than on the first turn, and
         set the process up for answering (see `convrec.tools.warmup.load_all`)."""
-        from convrec.agent.understanding import get_extractor
-        from convrec.tools.context import ToolContext
-        from convrec.tools.warmup import load_all
-
         _ = self.llm
         get_extractor(ToolContext(self.resources))
         load_all(self.resources)

@@ -46,6 +46,7 @@ def sessions_url(settings: Settings) -> str | None:
 
 def describe(url: str) -> str:
     """The database of `url` as `host:port/dbname`, without user or password."""
+    # deferred: optional dependency (convrec[postgres])
     from psycopg.conninfo import conninfo_to_dict
 
     try:
@@ -61,7 +62,7 @@ def describe(url: str) -> str:
 
 def database_error(exc: BaseException, url: str) -> ConvrecError:
     """`exc` (a psycopg error) as one line naming the sessions database."""
-    from psycopg_pool import PoolTimeout
+    from psycopg_pool import PoolTimeout  # deferred: optional dependency (convrec[postgres])
 
     where = describe(url)
     if isinstance(exc, PoolTimeout):
@@ -76,6 +77,7 @@ def database_error(exc: BaseException, url: str) -> ConvrecError:
 
 
 def _password(url: str) -> str | None:
+    # deferred: optional dependency (convrec[postgres])
     from psycopg.conninfo import conninfo_to_dict
 
     try:
@@ -87,7 +89,7 @@ def _password(url: str) -> str | None:
 
 def is_connection_error(exc: BaseException) -> bool:
     """A lost or refused connection (not a bad query): the database is away."""
-    import psycopg
+    import psycopg  # deferred: optional dependency (convrec[postgres])
 
     return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
 
@@ -111,8 +113,9 @@ def open_pool(url: str, *, name: str, max_size: int = 8) -> Any:
     """A ConnectionPool on `url` as PostgresSaver expects it, opened; the first connection is
     made on first use (so a replica starts even while the database restarts)."""
     try:
+        # deferred: optional dependency (convrec[postgres]); a missing one is said in one line
         from psycopg.rows import dict_row
-        from psycopg_pool import ConnectionPool
+        from psycopg_pool import ConnectionPool  # deferred: optional dependency (convrec[postgres])
     except ImportError:
         raise ConfigError("CONVREC_SESSIONS_URL needs the postgres extra: "
                           "pip install -e '.[postgres]'") from None
@@ -149,6 +152,7 @@ def schema_lock(pool: Any, url: str) -> Iterator[Any]:
 
 def _postgres_saver(url: str) -> Any:
     try:
+        # deferred: optional dependency (convrec[postgres]); a missing one is said in one line
         from langgraph.checkpoint.postgres import PostgresSaver
     except ImportError:
         raise ConfigError("CONVREC_SESSIONS_URL needs the postgres extra: "
@@ -186,6 +190,7 @@ def open_checkpointer(where: Settings | Path) -> Any:
         if url is not None:
             return _postgres_saver(url)
         where = where.sessions
+    # deferred: langgraph's SQLite saver takes ~1 s to import
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     path = Path(where)

@@ -14,7 +14,8 @@ from typing import Annotated, Any, TypedDict
 
 from langgraph.managed import RemainingSteps
 
-from convrec.agent.policy import Policy
+from convrec.agent.policy import Policy, RulePolicy
+from convrec.config import get_settings
 from convrec.llm.types import Llm
 from convrec.tools.context import Resources, ToolContext
 
@@ -79,8 +80,6 @@ class AgentContext:
         if self.resources is None:
             self.resources = default_resources()
         if self.policy is None:
-            from convrec.agent.policy import RulePolicy
-
             self.policy = RulePolicy()
 
     def tools(self, user_id: str | None) -> ToolContext:
@@ -93,8 +92,6 @@ _DEFAULT: dict[str, Resources] = {}
 
 def default_resources() -> Resources:
     """The catalog and indexes named by the settings, loaded once per process."""
-    from convrec.config import get_settings
-
     settings = get_settings()
     key = f"{settings.catalog}|{settings.index}"
     if key not in _DEFAULT:

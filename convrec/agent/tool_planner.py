@@ -30,6 +30,7 @@ from convrec.agent.ledger import Ledger
 from convrec.agent.plan_model import Plan, PlanChoice, PlannedStep, PlanTool, applicable, repair
 from convrec.catalog.records import title_year
 from convrec.errors import ConvrecError
+from convrec.llm.json_output import first_json_object
 from convrec.prompts import load_prompt, render_prompt
 from convrec.tools.context import ToolContext
 from convrec.tools.langchain_tools import (
@@ -90,7 +91,7 @@ class FinishArgs(BaseModel):
 
 
 def finish_tool() -> Any:
-    from langchain_core.tools import StructuredTool
+    from langchain_core.tools import StructuredTool  # deferred: langchain_core takes ~1 s to import
 
     def run(**_: Any) -> str:
         return "planning finished"
@@ -138,6 +139,7 @@ def plan_with_tools(ledger: Ledger, user_id: str | None, chat: Any, ctx: ToolCon
                     emit: Emit | None = None, max_rounds: int = MAX_ROUNDS,
                     budget_s: float = BUDGET_S) -> Plan:
     """The plan a tool-calling chat model settles on; ToolPlanningFailed when it cannot."""
+    # deferred: langchain_core takes ~1 s to import
     from langchain_core.messages import HumanMessage, SystemMessage, ToolMessage
 
     rankers = applicable(ledger, user_id)
@@ -246,8 +248,6 @@ def finish(args: Any, ledger: Ledger, user_id: str | None, rankers: list[PlanToo
 def _finish_from_text(content: Any, ledger: Ledger, user_id: str | None,
                       rankers: list[PlanTool]) -> Plan | None:
     """A model that wrote finish's arguments as text instead of calling it."""
-    from convrec.llm.json_output import first_json_object
-
     if not isinstance(content, str) or "{" not in content:
         return None
     try:

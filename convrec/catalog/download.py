@@ -196,7 +196,7 @@ def _fetch_http(
     url: str, part: Path, name: str, progress: Progress | None, timeout: float
 ) -> None:
     """Stream an http(s) `url` into `part` with pooch; transient failures raise _TransientError."""
-    import requests
+    import requests  # deferred: requests takes ~0.4 s to import
 
     writer = _Writer(part, name, progress)
     downloader = pooch.HTTPDownloader(

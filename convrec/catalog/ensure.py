@@ -34,6 +34,7 @@ def find_or_download_sources(
     dest = settings.cache / "data"
     log.info("no local datasets (looked in %s); downloading into %s", ", ".join(looked), dest)
     if download is None:
+        # deferred: convrec.catalog.download pulls in pooch, tqdm, xxhash
         from convrec.catalog.download import download_datasets
 
         download_datasets(dest)

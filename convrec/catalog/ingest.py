@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from convrec.catalog import linking
 from convrec.catalog.items import ItemTable
 from convrec.catalog.normalize import (
     canonical_genre,
@@ -260,8 +261,6 @@ def ingest_reviews(files: SourceFiles, rows: Rows) -> None:
                          keep_default_na=False)
         rows.notes["rt_links"] = f"shipped ({links_path.name})"
     else:
-        from convrec.catalog import linking  # only needed without the shipped link file
-
         raw_info = info.replace({"": None})
         links = linking.link_rt_movies(
             raw_info, rows.frames["tmdb_movies"], rows.frames["tmdb_credits"],

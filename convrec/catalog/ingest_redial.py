@@ -23,6 +23,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from convrec.catalog import linking
 from convrec.catalog.ingest import Rows, int_or_none, text_or_none
 from convrec.catalog.normalize import norm_title, split_year
 from convrec.catalog.readers import iter_jsonl, read_csv
@@ -85,8 +86,6 @@ def _ingest_movies(files: SourceFiles, rows: Rows) -> None:
                          dtype=str, keep_default_na=False)
         rows.notes["redial_links"] = f"shipped ({links_path.name})"
     else:
-        from convrec.catalog import linking  # only needed without the shipped link file
-
         links = linking.link_redial_movies(
             movies, rows.frames["ml_movies"], rows.frames["ml_links"], rows.frames["tmdb_movies"]
         )

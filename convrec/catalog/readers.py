@@ -10,6 +10,7 @@ broken dialogue line, a review without text) is skipped and counted in
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import logging
 import zipfile
@@ -107,8 +108,6 @@ def decode_text(path: Path, data: bytes, fallback: str = "cp1252") -> tuple[str,
 
 def read_tsv_text(path: Path, columns: list[str]) -> tuple[pd.DataFrame, str]:
     """A tab-separated file of any of our encodings, every column as text ('' for empty)."""
-    import io
-
     text, encoding = decode_text(path, read_bytes(path))
     frame = _guard(
         path,

@@ -111,8 +111,8 @@ class Als(ItemScorer):
                 "alpha": self.alpha, "iterations": self.iterations, "seed": self.seed}
 
     def _new_model(self) -> Any:
-        from implicit.cpu.als import AlternatingLeastSquares
-        from threadpoolctl import threadpool_limits
+        from implicit.cpu.als import AlternatingLeastSquares  # deferred: ~1.5 s to import
+        from threadpoolctl import threadpool_limits  # deferred: ~80 ms to import
 
         # implicit warns unless BLAS is single-threaded while it builds and fits (its own
         # threads do the parallel work)
@@ -123,7 +123,7 @@ class Als(ItemScorer):
             )
 
     def _fit(self, x: sp.csr_matrix) -> None:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # deferred: ~80 ms to import
 
         model = self._new_model()
         with threadpool_limits(1, "blas"):

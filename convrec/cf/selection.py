@@ -118,7 +118,7 @@ def evaluate_rankings(
 
     Run scores are rank-derived (k, k-1, ...), so ranx sees exactly our order, ties included.
     """
-    from ranx import Qrels, Run, evaluate
+    from ranx import Qrels, Run, evaluate  # deferred: ranx takes ~10 s to import (numba)
 
     qrels = Qrels({str(u): {str(int(c)): 1 for c in cols} for u, cols in test.items()})
     run = Run({

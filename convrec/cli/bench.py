@@ -54,8 +54,12 @@ def bench_tools(
     """Index build and load times, tool and pipeline latency, ReDial retrieval quality."""
     # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.eval.bench_retrieval import run_retrieval_bench
-    from convrec.eval.bench_tools import run_tools_bench
+    from convrec.eval.bench_tools import run_tools_bench  # deferred: pulls in numpy
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.context import Resources, ToolContext
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.index_build import build_indexes
 
     settings, catalog = settings_and_catalog()
@@ -128,10 +132,20 @@ def bench_agent(
     """
     # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.eval.agent_report import agent_markdown
+
+    # deferred: convrec.eval.bench_agent pulls in sklearn, pandas, pyarrow, ...
     from convrec.eval.bench_agent import make_bench_agent, run_agent_bench, temporary_sessions
+
+    # deferred: convrec.eval.conversations pulls in sklearn, pandas, pyarrow, ...
     from convrec.eval.conversations import load_conversations
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.context import Resources
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.index_build import build_indexes
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.warmup import load_all
 
     if backend not in BACKENDS:

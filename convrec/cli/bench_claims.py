@@ -40,10 +40,20 @@ def bench_claims(
     """
     # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.eval.bench_agent import bench_session
+
+    # deferred: convrec.eval.bench_claims pulls in sklearn, pandas, pyarrow, ...
     from convrec.eval.bench_claims import run_claims_bench, write_samples
+
+    # deferred: convrec.eval.claims_report pulls in sklearn, pandas, pyarrow, ...
     from convrec.eval.claims_report import claims_markdown
+
+    # deferred: convrec.eval.conversations pulls in sklearn, pandas, pyarrow, ...
     from convrec.eval.conversations import load_conversations
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.context import Resources
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.warmup import load_all
 
     if backend not in BACKENDS or backend == "none":

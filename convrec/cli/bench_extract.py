@@ -52,7 +52,11 @@ def bench_extract(
     mentions (ReDial), the paraphrase suite; utterances per second."""
     # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.eval.extraction.report import extract_markdown
+
+    # deferred: convrec.eval.extraction.runner pulls in sklearn, pandas, pyarrow, ...
     from convrec.eval.extraction.runner import DATASETS, run_extract_bench
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.context import Resources, ToolContext
 
     if dataset not in CHOICES:

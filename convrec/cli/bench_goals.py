@@ -31,8 +31,14 @@ def bench_goals(
     distinctness hold), follow-ups, and turn latency for single and multi-part requests."""
     # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.eval.bench_agent import bench_session
+
+    # deferred: convrec.eval.bench_goals pulls in numpy
     from convrec.eval.bench_goals import goals_markdown, load_requests, run_goals_bench
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.context import Resources, ToolContext
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.warmup import load_all
 
     if backend not in BACKENDS:

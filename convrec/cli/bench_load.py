@@ -53,7 +53,11 @@ def bench_load(
     """
     # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.eval.app_launch import LaunchedApp
+
+    # deferred: convrec.eval.bench_load pulls in sklearn, pandas, pyarrow, ...
     from convrec.eval.bench_load import load_markdown, run_load_bench
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.context import Resources
 
     counts = _counts(sessions)

@@ -86,7 +86,11 @@ def make_agent(backend: str | None, policy: Path | None = None) -> Any:
     """The agent on the settings, with the catalog and every index built if missing."""
     # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.agent.service import Agent
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.context import Resources
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.index_build import build_indexes
 
     settings, catalog = settings_and_catalog()

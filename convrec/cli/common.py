@@ -37,7 +37,10 @@ def load_settings() -> Settings:
 
 def settings_and_catalog() -> tuple[Settings, Any]:
     """The settings and the catalog, built first when it is missing or stale."""
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.catalog.db import Catalog
+
+    # deferred: convrec.catalog.ensure pulls in pandas, pyarrow, numpy, ...
     from convrec.catalog.ensure import ensure_catalog
 
     settings = load_settings()

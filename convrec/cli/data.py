@@ -26,7 +26,7 @@ def download(
     force: Annotated[bool, typer.Option(help="Download again even when files are valid.")] = False,
 ) -> None:
     """Download the public datasets from upstream and check their sha256."""
-    from convrec.catalog.download import download_datasets
+    from convrec.catalog.download import download_datasets  # deferred: pulls in pooch, tqdm, xxhash
 
     settings = load_settings()
     target = dest or settings.cache / "data"
@@ -61,6 +61,7 @@ def build(
     ] = True,
 ) -> None:
     """Build the SQLite catalog from the datasets (skipped when already current)."""
+    # deferred: convrec.catalog.ensure pulls in pandas, pyarrow, numpy, ...
     from convrec.catalog.ensure import ensure_catalog
 
     settings = load_settings()
@@ -82,7 +83,10 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Print the catalog's figures."""
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.catalog.db import Catalog
+
+    # deferred: convrec.catalog.stats pulls in pandas, pyarrow, numpy, ...
     from convrec.catalog.stats import catalog_stats
 
     settings = load_settings()

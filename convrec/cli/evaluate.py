@@ -45,9 +45,17 @@ def redial(
     """
     # deferred: the benchmark and the indexes load the catalog, the tools and the agent
     from convrec.eval.redial import parse_systems
+
+    # deferred: convrec.eval.redial_bench pulls in numpy, scipy
     from convrec.eval.redial_bench import redial_markdown, run_redial_bench
+
+    # deferred: convrec.eval.redial_config pulls in numpy, scipy
     from convrec.eval.redial_config import check_split, redial_command
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.context import Resources, ToolContext
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.index_build import build_indexes
 
     chosen = parse_systems(systems)

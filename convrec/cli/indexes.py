@@ -80,7 +80,7 @@ def cf_train(
     force: Annotated[bool, typer.Option(help="Retrain even if current.")] = False,
 ) -> None:
     """Train the collaborative-filtering ranker and save it under the index dir."""
-    from convrec.tools.cf_index import train_cf
+    from convrec.tools.cf_index import train_cf  # deferred: pulls in numpy, scipy
 
     settings, catalog = settings_and_catalog()
     with step_progress() as progress:
@@ -150,6 +150,8 @@ def run_tool(
 ) -> None:
     # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.base import ToolArgumentError
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.registry import TOOLS
 
     if name is None:
@@ -164,6 +166,8 @@ def run_tool(
     tool_args = parse_tool_args(spec.args_model, pairs or [], args)
     # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.base import parse_user_ref
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.context import Resources, ToolContext
 
     if user is not None:

@@ -31,6 +31,8 @@ def serve(
     """Serve the LLM (the embedded one by default) as an OpenAI-compatible endpoint."""
     # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.llm.factory import get_llm
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.llm.server import LlmServer
 
     settings = load_settings()
@@ -85,6 +87,8 @@ def say(
     """Send one message and stream the reply to stdout."""
     # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.llm.factory import get_llm
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.llm.types import Message
 
     settings = load_settings()

@@ -86,6 +86,8 @@ def simulate(
     metrics.json, report.md and plots into the run folder."""
     # deferred: the simulation loads the agent and the evaluation (start-up of every command)
     from convrec.eval.run_report import finish_run, summary_markdown
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.eval.runner import SimulationConfig, parse_personas
 
     config = SimulationConfig(scenarios=comma_list(*scenarios), n=n,
@@ -161,8 +163,8 @@ def command_line() -> str:
 def _doc_section(summary: dict[str, Any], config: Any, table: str, out: Path) -> str:
     # deferred: as in `simulate`
     from convrec.eval.metrics import __doc__ as metrics_doc
-    from convrec.eval.run_report import pivot_markdown
-    from convrec.eval.scenarios import __doc__ as scenarios_doc
+    from convrec.eval.run_report import pivot_markdown  # deferred: pulls in numpy
+    from convrec.eval.scenarios import __doc__ as scenarios_doc  # deferred: pulls in numpy
 
     sources = ", ".join(config.scenarios)
     return "\n\n".join([

@@ -31,6 +31,8 @@ def ui(
     """Serve the chat app in the browser."""
     # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.tools.index_build import build_indexes
+
+    # deferred: loads when this command runs (each cli module is imported at start-up)
     from convrec.ui.backends import BackendChoice
 
     settings, catalog = settings_and_catalog()

@@ -35,7 +35,7 @@ def free_port() -> int:
 def rss_bytes(pid: int) -> int | None:
     """Resident memory of `pid` and its children (psutil; else /proc/PID/status)."""
     try:
-        import psutil
+        import psutil  # deferred: psutil is optional here (else /proc/PID/status)
 
         proc = psutil.Process(pid)
         total = proc.memory_info().rss

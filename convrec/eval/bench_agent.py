@@ -346,6 +346,7 @@ def bench_session(settings: Any, resources: Resources, backend: str) -> Iterator
 
 def make_bench_agent(settings: Any, resources: Resources, backend: str, sessions: Path) -> Any:
     """An Agent on `resources` with its own sessions file; backend 'none': templates only."""
+    # deferred: convrec.agent.service pulls in langgraph, langchain_core, httpx, ...
     from convrec.agent.service import Agent
 
     update: dict[str, Any] = {"sessions_path": sessions}

@@ -36,6 +36,7 @@ unsupported claims over all claims. Every sample is written to a JSON-lines file
 
 from __future__ import annotations
 
+import json
 import random
 import time
 import uuid
@@ -58,6 +59,10 @@ from convrec.agent.reply_llm import (
 )
 from convrec.agent.respond import Card
 from convrec.eval.conversations import Conversation
+from convrec.eval.phrasers import TemplatePhraser
+from convrec.eval.scenarios import load_scenarios
+from convrec.eval.simulator import PERSONAS, SimulatedUser
+from convrec.eval.target import target_facts
 from convrec.progress import Progress
 from convrec.tools.context import ToolContext
 
@@ -163,10 +168,6 @@ class ClaimsBench:
             self.turn(f"script:{key}", index, turn.text, thread, conversation.user)
 
     def simulate(self, scenario: Any, persona: str, seed: int, max_turns: int) -> None:
-        from convrec.eval.phrasers import TemplatePhraser
-        from convrec.eval.simulator import SimulatedUser
-        from convrec.eval.target import target_facts
-
         catalog = self.agent.resources.catalog
         facts = target_facts(catalog, scenario.target_ids[0])
         user = SimulatedUser(scenario, facts, persona, seed, TemplatePhraser(), catalog,
@@ -192,9 +193,6 @@ def run_claims_bench(
     progress: Progress | None = None,
 ) -> tuple[dict[str, Any], list[ClaimSample]]:
     """The scripted conversations, then simulated users until `min_turns` samples."""
-    from convrec.eval.scenarios import load_scenarios
-    from convrec.eval.simulator import PERSONAS
-
     agent.warm_up()
     bench = ClaimsBench(agent)
     started = time.perf_counter()
@@ -283,8 +281,6 @@ def summarize(samples: Sequence[ClaimSample], *, turns: int, errors: Sequence[st
 
 def write_samples(path: Path, samples: Sequence[ClaimSample]) -> None:
     """Every sample as one JSON line (the audit file)."""
-    import json
-
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as out:
         for s in samples:
@@ -293,8 +289,6 @@ def write_samples(path: Path, samples: Sequence[ClaimSample]) -> None:
 
 def read_samples(path: Path) -> list[ClaimSample]:
     """The samples of an audit file (`write_samples`)."""
-    import json
-
     names = set(ClaimSample.__dataclass_fields__)
     with path.open(encoding="utf-8") as lines:
         return [ClaimSample(**{k: v for k, v in json.loads(line).items() if k in names})

@@ -38,7 +38,7 @@ from convrec.eval.load_checks import (
     owners,
 )
 from convrec.eval.load_scripts import SessionScript, make_sessions
-from convrec.eval.report import load_average
+from convrec.eval.report import load_average, machine_line, markdown_table
 from convrec.progress import Progress
 from convrec.tools.context import Resources
 
@@ -62,7 +62,7 @@ def error_kind(exc: BaseException) -> str:
 
 
 def _client(url: str, timeout: float) -> Any:
-    from gradio_client import Client
+    from gradio_client import Client  # deferred: gradio_client takes ~1.3 s to import
 
     return Client(url, verbose=False, httpx_kwargs={"timeout": timeout})
 
@@ -195,8 +195,6 @@ def run_load_bench(url: str, counts: list[int], resources: Resources, *, turns: 
 def load_markdown(results: dict[str, Any], *, backend: str, command: str, stack: str,
                   app: str) -> str:
     """The section of docs/reliability/load.md for one backend."""
-    from convrec.eval.report import machine_line, markdown_table
-
     rows = []
     for r in results["runs"]:
         lat, rss = r["latency_ms"], r["rss_mb"]

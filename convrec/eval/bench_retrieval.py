@@ -169,7 +169,7 @@ def load_turns(
 
 def recall_at(qrels: Any, run: Any, ks: Sequence[int]) -> dict[str, float]:
     """Recall@k for each k with ranx, rounded to 4 places."""
-    from ranx import evaluate
+    from ranx import evaluate  # deferred: ranx takes ~10 s to import (numba)
 
     metrics = [f"recall@{k}" for k in ks]
     scores = evaluate(qrels, run, metrics, make_comparable=True)
@@ -210,7 +210,7 @@ def run_retrieval_bench(
     depth: int = DEPTH,
 ) -> dict[str, Any]:
     """Run the benchmark (protocol in the module docstring) and return its figures."""
-    from ranx import Qrels, Run, fuse
+    from ranx import Qrels, Run, fuse  # deferred: ranx takes ~10 s to import (numba)
 
     started = time.perf_counter()
     ks = tuple(sorted(set(ks)))

@@ -14,6 +14,7 @@ diversify). Titles are resolved to catalog ids with lookup_items first.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,10 @@ from typing import Any
 import numpy as np
 
 from convrec.tools.context import Resources, ToolContext
+from convrec.tools.dense import load_dense
+from convrec.tools.filters import FilterArgs
+from convrec.tools.lookup import LookupArgs, lookup_items
+from convrec.tools.pipeline import RecommendRequest, recommend
 from convrec.tools.warmup import load_all
 
 
@@ -62,8 +67,6 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 
 
 def _resolve(ctx: ToolContext, titles: tuple[str, ...]) -> list[int]:
-    from convrec.tools.lookup import LookupArgs, lookup_items
-
     ids = []
     for title in titles:
         found = lookup_items(LookupArgs.model_validate({"title": title, "limit": 1}), ctx)
@@ -73,9 +76,6 @@ def _resolve(ctx: ToolContext, titles: tuple[str, ...]) -> list[int]:
 
 
 def run_tools_bench(resources: Resources, *, repeats: int = 10) -> dict[str, Any]:
-    from convrec.tools.filters import FilterArgs
-    from convrec.tools.pipeline import RecommendRequest, recommend
-
     started = time.perf_counter()
     load_all(resources)
     load_seconds = time.perf_counter() - started
@@ -88,8 +88,6 @@ def run_tools_bench(resources: Resources, *, repeats: int = 10) -> dict[str, Any
             query=req.query, like_ids=_resolve(ctx, req.like_titles), k=5,
         )
         plans.append((req, ctx, request))
-
-    from convrec.tools.dense import load_dense
 
     dense = load_dense(ToolContext(resources))
     query_encoder = "onnx" if dense.onnx_encoder is not None else "torch"
@@ -123,8 +121,6 @@ def run_tools_bench(resources: Resources, *, repeats: int = 10) -> dict[str, Any
 
 def _load_average() -> float:
     """The machine's 1-minute load average (timings on shared cores depend on it)."""
-    import os
-
     try:
         return round(os.getloadavg()[0], 2)
     except OSError:

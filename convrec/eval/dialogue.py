@@ -19,6 +19,7 @@ from convrec.eval.leak import find_leak
 from convrec.eval.records import DialogueRecord, Scenario, TurnRecord
 from convrec.eval.simulator import SimulatedUser
 from convrec.tools.context import ToolContext
+from convrec.tools.filters import FilterArgs, violations
 
 
 def run_dialogue(system: Any, user: SimulatedUser, ctx: ToolContext, *, seed: int,
@@ -78,8 +79,6 @@ def _audit(record: DialogueRecord, text: str, user: SimulatedUser) -> None:
 
 def _check(turn: TurnRecord, ids: list[int], shown: set[int], user: SimulatedUser,
            ctx: ToolContext) -> None:
-    from convrec.tools.filters import FilterArgs, violations
-
     if not ids:
         return
     known = ctx.catalog.exists(ids)

@@ -31,6 +31,8 @@ from convrec.config import Settings
 from convrec.errors import ConvrecError
 from convrec.eval.scenarios import heldout_pairs
 from convrec.tools import indexes
+from convrec.tools.index_build import build_indexes
+from convrec.tools.profiles import build_profiles
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,6 @@ def eval_home(settings: Settings, catalog: Catalog, *, progress: Any = None) -> 
                                       target_is_directory=True)
     masked = Catalog(tmp / "catalog.sqlite")
     _refit_cf(masked, Path(settings.index), index_dir)
-    from convrec.tools.profiles import build_profiles
 
     if progress is not None:
         progress("eval home: profiles without the held-out films", 0, None)
@@ -89,8 +90,6 @@ def eval_settings(settings: Settings, home: Path) -> Settings:
 
 
 def _ensure_main_indexes(settings: Settings, catalog: Catalog, progress: Any) -> None:
-    from convrec.tools.index_build import build_indexes
-
     build_indexes(catalog, settings.index, progress=progress)
 
 
@@ -130,9 +129,9 @@ def _masked_copy(source: Path, target: Path, pairs: dict[str, set[tuple[str, int
 
 def _refit_cf(catalog: Catalog, main_index: Path, index_dir: Path) -> None:
     """The main CF model's kind and hyper-parameters, fitted on the held-out catalog."""
-    from convrec.cf.data import Interactions
-    from convrec.cf.models import Popularity, make_model
-    from convrec.tools.cf_index import NAME, save_cf
+    from convrec.cf.data import Interactions  # deferred: convrec.cf.data pulls in scipy
+    from convrec.cf.models import Popularity, make_model  # deferred: pulls in scipy
+    from convrec.tools.cf_index import NAME, save_cf  # deferred: pulls in scipy
 
     manifest = indexes.read_manifest(main_index / NAME)
     if manifest is None:

@@ -107,7 +107,7 @@ def _ranx_scores(
     ranked = {qid: q for qid, q in queries.items() if q[1]}
     if not ranked:
         return scores
-    from ranx import Qrels, Run, evaluate
+    from ranx import Qrels, Run, evaluate  # deferred: ranx takes ~10 s to import (numba)
 
     qrels = Qrels({qid: {str(t): 1 for t in targets} for qid, (targets, _) in ranked.items()})
     run = Run({qid: _run_entry(items) for qid, (_, items) in ranked.items()})

@@ -17,7 +17,7 @@ import random
 from collections.abc import Sequence
 
 from convrec.eval.moves import Move, article, genre_word, ordinal
-from convrec.llm.types import Llm
+from convrec.llm.types import Llm, LlmError
 from convrec.prompts import load_prompt, load_prompt_data, render_prompt
 
 
@@ -144,8 +144,6 @@ class LlmPhraser:
 
     def phrase(self, moves: Sequence[Move], history: Sequence[tuple[str, str]],
                rng: random.Random) -> str:
-        from convrec.llm.types import LlmError
-
         messages = simulator_messages(moves, history)
         try:
             text = self.llm.complete(messages, max_tokens=80, temperature=0.7)

@@ -10,6 +10,8 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
+from convrec.errors import ConvrecError
+
 Source = Literal["movielens", "critics", "redial"]
 Split = Literal["dev", "test"]
 EndedBy = Literal["accept", "gave_up", "max_turns", "error"]
@@ -98,8 +100,6 @@ RecordT = TypeVar("RecordT", bound=BaseModel)
 def read_jsonl(path: Path, model: type[RecordT], what: str) -> list[RecordT]:
     """The records of an append-only JSONL file; a torn last line (the writer was killed
     mid-write) is ignored, any other bad line is a one-line error."""
-    from convrec.errors import ConvrecError
-
     lines = path.read_text(encoding="utf-8").splitlines()
     out = []
     for number, line in enumerate(lines, 1):

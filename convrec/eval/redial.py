@@ -283,7 +283,7 @@ def evaluate_rankings(
     turns: Sequence[RedialTurn], rankings: Rankings, ks: Sequence[int] = KS
 ) -> dict[str, dict[str, float] | None]:
     """Recall@k of one system's rankings in each variant (None: no turn to evaluate)."""
-    from ranx import Qrels, Run
+    from ranx import Qrels, Run  # deferred: ranx takes ~10 s to import (numba)
 
     results: dict[str, dict[str, float] | None] = {}
     for variant in VARIANTS:

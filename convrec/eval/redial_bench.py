@@ -11,6 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 from convrec.errors import ConvrecError
+from convrec.eval import redial
 from convrec.eval.redial import (
     CUTOFF,
     KS,
@@ -22,7 +23,7 @@ from convrec.eval.redial import (
     load_redial_turns,
 )
 from convrec.eval.redial_rankers import AgentRanker, make_ranker
-from convrec.eval.report import load_average
+from convrec.eval.report import load_average, markdown_table
 from convrec.progress import Progress
 from convrec.tools.context import ToolContext
 
@@ -80,9 +81,6 @@ def run_redial_bench(
 
 def redial_markdown(report: dict[str, Any], command: str, machine: str) -> str:
     """The benchmarks-doc section: command, machine, protocol, one table per variant."""
-    from convrec.eval import redial
-    from convrec.eval.report import markdown_table
-
     protocol = (redial.__doc__ or "").split("Protocol", 1)[-1].rstrip()
     headers = ["system", *[f"Recall@{k}" for k in KS], "seconds"]
     parts = [

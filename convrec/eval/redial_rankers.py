@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from convrec.agent.ledger import Ledger
+from convrec.agent.ledger_apply import apply_update
 from convrec.errors import ConvrecError
 from convrec.eval.bench_retrieval import Message
 from convrec.eval.redial import (
@@ -22,7 +24,15 @@ from convrec.eval.redial import (
     RedialTurn,
 )
 from convrec.progress import Progress
+from convrec.tools.base import ToolArgumentError
+from convrec.tools.bm25 import load_bm25
+from convrec.tools.cf import load_cf
 from convrec.tools.context import ToolContext
+from convrec.tools.dense import QUERY_BATCH_MAX, load_dense, search_vector
+from convrec.tools.pipeline import RecommendRequest, recommend
+from convrec.tools.ranking.features import RankQuery
+from convrec.tools.ranking.model import load_ranker
+from convrec.tools.ranking.tool import rank_learned
 from convrec.tools.ranking.turns import latest_words
 
 if TYPE_CHECKING:
@@ -53,8 +63,6 @@ def popularity_ranker(ctx: ToolContext) -> Ranker:
 
 def bm25_ranker(ctx: ToolContext) -> Ranker:
     """BM25 on the context text (both roles, titles substituted)."""
-    from convrec.tools.bm25 import load_bm25
-
     index = load_bm25(ctx)
 
     def rank(turns: Sequence[RedialTurn], progress: Progress | None) -> Rankings:
@@ -69,8 +77,6 @@ def bm25_ranker(ctx: ToolContext) -> Ranker:
 def dense_ranker(ctx: ToolContext) -> Ranker:
     """MiniLM on the latest words of the context plus the seeker's example films, ranked
     exactly over the item matrix."""
-    from convrec.tools.dense import QUERY_BATCH_MAX, load_dense, search_vector
-
     index = load_dense(ctx)
 
     def rank(turns: Sequence[RedialTurn], progress: Progress | None) -> Rankings:
@@ -107,8 +113,6 @@ def dense_ranker(ctx: ToolContext) -> Ranker:
 def co_mention_ranker(ctx: ToolContext) -> Ranker:
     """The learned ranker's co-mention generator alone: what recommenders of the training
     dialogues suggested after the films mentioned so far; the suggestion count fills up."""
-    from convrec.tools.ranking.model import load_ranker
-
     signals = load_ranker(ctx).source.signals
     ids = signals.space.item_ids
     prior = [int(i) for i in ids[np.argsort(-signals.suggested, kind="stable")]]
@@ -130,8 +134,6 @@ def contexts_ranker(ctx: ToolContext) -> Ranker:
     """The learned ranker's dialogue-contexts generator alone: the training turns whose
     seeker wrote the most similar words vote for what was suggested there (the seeker's
     latest 40 words, MiniLM); the suggestion count fills up."""
-    from convrec.tools.ranking.model import load_ranker
-
     source = load_ranker(ctx).source
     ids = source.space.item_ids
     prior = [int(i) for i in ids[np.argsort(-source.signals.suggested, kind="stable")]]
@@ -152,8 +154,6 @@ def contexts_ranker(ctx: ToolContext) -> Ranker:
 def suggested_ranker(ctx: ToolContext) -> Ranker:
     """Everyone gets the same films: how often recommenders of the training dialogues
     suggested each (the ranker's prior generator alone)."""
-    from convrec.tools.ranking.model import load_ranker
-
     signals = load_ranker(ctx).source.signals
     order = [int(i) for i in signals.space.item_ids[
         np.argsort(-signals.suggested, kind="stable")]]
@@ -167,8 +167,6 @@ def suggested_ranker(ctx: ToolContext) -> Ranker:
 def cf_ranker(ctx: ToolContext) -> Ranker:
     """The shipped CF model from the films the seeker mentioned so far (every film mentioned,
     when the seeker named none); popularity fills up."""
-    from convrec.tools.cf import load_cf
-
     cf = load_cf(ctx)
     model_ids = np.asarray(cf.model.item_ids)
     counts = np.asarray(cf.popularity.counts)  # type: ignore[attr-defined]
@@ -194,10 +192,6 @@ def learned_ranker(ctx: ToolContext) -> Ranker:
     """The learned ranker alone, outside the pipeline (no constraints, no MMR): its own
     generators from the films mentioned so far and the seeker's latest words, as it was
     trained; the suggestion count fills up."""
-    from convrec.tools.ranking.features import RankQuery
-    from convrec.tools.ranking.model import load_ranker
-    from convrec.tools.ranking.tool import rank_learned
-
     ranker = load_ranker(ctx)
     signals = ranker.source.signals
     prior = [int(i) for i in signals.space.item_ids[
@@ -224,7 +218,7 @@ class AgentRanker:
     """
 
     def __init__(self, ctx: ToolContext, learned: bool = True) -> None:
-        from convrec.agent.ledger import Ledger
+        # deferred: convrec.agent.understanding pulls in sklearn, pandas, pyarrow, ...
         from convrec.agent.understanding import get_extractor
 
         self.ctx = ctx
@@ -243,9 +237,6 @@ class AgentRanker:
         return {t.turn_id: self.rank(t) for t in counted(turns, "agent", progress)}
 
     def rank(self, turn: RedialTurn) -> list[int]:
-        from convrec.tools.base import ToolArgumentError
-        from convrec.tools.pipeline import recommend
-
         request = self.request(turn)
         if request is None:
             self.empty["nothing_known"] += 1
@@ -262,8 +253,6 @@ class AgentRanker:
 
     def request(self, turn: RedialTurn) -> RecommendRequest | None:
         """The pipeline request for this turn (None when the agent knows nothing yet)."""
-        from convrec.tools.pipeline import RecommendRequest
-
         ledger = self.ledger_for(turn)
         likes = [i for i in dict.fromkeys([*turn.seeker_items, *ledger.liked])
                  if i not in ledger.disliked][-MAX_LIKES:]
@@ -290,8 +279,6 @@ class AgentRanker:
         return self._ledger
 
     def _fold(self, ledger: Ledger, message: Message) -> Ledger:
-        from convrec.agent.ledger_apply import apply_update
-
         if message.role == "seeker":
             self._turn += 1
             extraction = self.extractor.extract(message.text, ledger)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from convrec.errors import ConvrecError
-from convrec.eval.metrics import KS
+from convrec.eval.metrics import KS, summarize
 from convrec.eval.records import DialogueRecord
 from convrec.eval.report import machine_line, markdown_table
 
@@ -110,7 +110,7 @@ def pyplot() -> Any:
     import matplotlib  # deferred: matplotlib loads only when a plot is drawn
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # deferred: matplotlib takes ~2 s to import
 
     return plt
 
@@ -262,8 +262,6 @@ def finish_run(records: list[DialogueRecord], config: Any, out: Path, *,
                command: str) -> dict[str, Any]:
     """The end of a simulation run (`convrec simulate`, the browser app's Evaluate tab): the
     metrics of every record of the folder into metrics.json, report.md and the plots."""
-    from convrec.eval.metrics import summarize
-
     if not records:
         raise ConvrecError(f"no dialogues in {out}")
     summary = summarize(records)

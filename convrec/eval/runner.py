@@ -28,10 +28,19 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from convrec.catalog.db import Catalog
 from convrec.config import Settings
 from convrec.errors import ConvrecError
+from convrec.eval.dialogue import run_dialogue
+from convrec.eval.paraphrase import ParaphrasePhraser
+from convrec.eval.phrasers import LlmPhraser, TemplatePhraser
 from convrec.eval.records import DialogueRecord, Scenario, read_jsonl
-from convrec.eval.simulator import PERSONAS, SLOTS
+from convrec.eval.simulator import PERSONAS, SLOTS, SimulatedUser
+from convrec.eval.systems import check_system_name, make_system
+from convrec.eval.target import target_facts
+from convrec.llm.factory import get_llm
+from convrec.tools.context import Resources, ToolContext
+from convrec.tools.warmup import load_all
 
 DIALOGUES = "dialogues.jsonl"
 CONFIG = "config.json"
@@ -82,8 +91,7 @@ class SimulationConfig:
     written by `convrec rl grpo`."""
 
     def validate(self, workers: int = 1) -> SimulationConfig:
-        from convrec.eval.scenarios import parse_spec
-        from convrec.eval.systems import check_system_name
+        from convrec.eval.scenarios import parse_spec  # deferred: pulls in numpy
 
         for spec in self.scenarios:
             parse_spec(spec)
@@ -207,7 +215,7 @@ def plan_jobs(config: SimulationConfig, scenarios: Sequence[Scenario],
 
 
 def load_run_scenarios(config: SimulationConfig, catalog: Any) -> list[Scenario]:
-    from convrec.eval.scenarios import load_scenarios, parse_spec
+    from convrec.eval.scenarios import load_scenarios, parse_spec  # deferred: pulls in numpy
 
     out: list[Scenario] = []
     for spec in config.scenarios:
@@ -222,8 +230,6 @@ def run_simulation(config: SimulationConfig, settings: Settings, out: Path, *,
     """Run (or resume) a simulation into `out`; returns every record of the folder.
 
     `limit` stops after that many new dialogues (the run can be resumed later)."""
-    from convrec.catalog.db import Catalog
-
     config.validate(workers)
     catalog = Catalog(settings.catalog)
     records = _prepare_folder(out, config)
@@ -234,7 +240,7 @@ def run_simulation(config: SimulationConfig, settings: Settings, out: Path, *,
     total = len(jobs)
     if progress is not None:
         progress(0, total, None)
-    from convrec.eval.holdout import eval_home
+    from convrec.eval.holdout import eval_home  # deferred: convrec.eval.holdout pulls in numpy
 
     home = eval_home(settings, catalog)
     with (out / DIALOGUES).open("a", encoding="utf-8") as sink:
@@ -284,9 +290,7 @@ class Worker:
     each made on first use."""
 
     def __init__(self, config: SimulationConfig, settings: Settings, home: Path) -> None:
-        from convrec.catalog.db import Catalog
-        from convrec.eval.holdout import eval_settings
-        from convrec.tools.context import Resources
+        from convrec.eval.holdout import eval_settings  # deferred: pulls in numpy
 
         self.config = config
         self.settings = eval_settings(settings, home)
@@ -298,11 +302,7 @@ class Worker:
         self._facts: dict[int, Any] = {}  # every system meets the same targets
 
     def system(self, name: str) -> Any:
-        from convrec.eval.systems import make_system
-
         if name not in self._systems:
-            from convrec.tools.warmup import load_all
-
             # Load what a server loads at start-up, so no dialogue's latency includes it.
             load_all(self.resources)
             system = make_system(name, self.settings, self.resources, k=self.config.k)
@@ -315,27 +315,16 @@ class Worker:
         self._systems[name] = system
 
     def phraser(self) -> Any:
-        from convrec.eval.phrasers import LlmPhraser, TemplatePhraser
-
         if self._phraser is None:
             if self.config.simulator == "llm":
-                from convrec.llm.factory import get_llm
-
                 self._phraser = LlmPhraser(get_llm(self.settings))
             elif self.config.simulator == "paraphrase":
-                from convrec.eval.paraphrase import ParaphrasePhraser
-
                 self._phraser = ParaphrasePhraser(typo_rate=self.config.typo_rate)
             else:
                 self._phraser = TemplatePhraser()
         return self._phraser
 
     def run(self, job: Job) -> DialogueRecord:
-        from convrec.eval.dialogue import run_dialogue
-        from convrec.eval.simulator import SimulatedUser
-        from convrec.eval.target import target_facts
-        from convrec.tools.context import ToolContext
-
         catalog = self.resources.catalog
         target = job.scenario.target_ids[0]
         if target not in self._facts:

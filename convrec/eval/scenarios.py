@@ -157,6 +157,7 @@ def _answer(seeker: int | None, recommender: int | None) -> int | None:
 
 
 def redial_scenarios(catalog: Catalog) -> list[Scenario]:
+    # deferred: convrec.eval.bench_retrieval pulls in scipy, pydantic_settings, dotenv
     from convrec.eval.bench_retrieval import load_dialogues
 
     described = _described(catalog)

@@ -37,6 +37,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from convrec.catalog.db import Catalog
+from convrec.eval.leak import find_leak
 from convrec.eval.moves import (
     ORDINAL_WORDS,
     SLOTS,
@@ -132,8 +133,6 @@ class SimulatedUser:
         return values
 
     def _liked_title(self, catalog: Catalog) -> str | None:
-        from convrec.eval.leak import find_leak
-
         for item in catalog.items(self.scenario.liked_ids[:20]):
             if not find_leak(item.label, self.facts.titles):
                 return item.label

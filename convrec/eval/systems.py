@@ -69,6 +69,7 @@ class AgentSystem:
 
     def __init__(self, name: str, settings: Settings, resources: Resources, *,
                  policy: Any = None) -> None:
+        # deferred: convrec.agent.service pulls in sklearn, langgraph, pandas, ...
         from convrec.agent.service import Agent
 
         backend = name.partition(":")[2]
@@ -124,7 +125,7 @@ class OneShotSystem:
         self._shown = set()
 
     def respond(self, text: str) -> SystemTurn:
-        from convrec.tools.pipeline import history_ids
+        from convrec.tools.pipeline import history_ids  # deferred: pulls in numpy
 
         assert self._scenario is not None, "start() a dialogue first"
         ctx = ToolContext(self.resources, self._scenario.user_id)
@@ -140,7 +141,7 @@ class OneShotSystem:
 def _popularity(_: Scenario, __: str, ctx: ToolContext) -> tuple[list[int], list[str]]:
     """CF's popularity order (rank_cf with no history), the same for everyone: computed once
     per process, deep enough for a user whose history takes out many of the top films."""
-    from convrec.tools.cf import CfArgs, rank_cf
+    from convrec.tools.cf import CfArgs, rank_cf  # deferred: convrec.tools.cf pulls in numpy, scipy
 
     def order() -> list[int]:
         anonymous = ToolContext(ctx.resources)
@@ -150,21 +151,21 @@ def _popularity(_: Scenario, __: str, ctx: ToolContext) -> tuple[list[int], list
 
 
 def _bm25(_: Scenario, text: str, ctx: ToolContext) -> tuple[list[int], list[str]]:
-    from convrec.tools.bm25 import Bm25Args, search_bm25
+    from convrec.tools.bm25 import Bm25Args, search_bm25  # deferred: pulls in numpy, scipy
 
     out = search_bm25(Bm25Args(query=text[:1000], k=DEPTH), ctx)
     return [s.item_id for s in out.items], [out.trace]
 
 
 def _dense(_: Scenario, text: str, ctx: ToolContext) -> tuple[list[int], list[str]]:
-    from convrec.tools.dense import DenseArgs, search_dense
+    from convrec.tools.dense import DenseArgs, search_dense  # deferred: pulls in numpy
 
     out = search_dense(DenseArgs(query=text[:1000], k=DEPTH), ctx)
     return [s.item_id for s in out.items], [out.trace]
 
 
 def _cf(scenario: Scenario, text: str, ctx: ToolContext) -> tuple[list[int], list[str]]:
-    from convrec.tools.cf import CfArgs, rank_cf
+    from convrec.tools.cf import CfArgs, rank_cf  # deferred: convrec.tools.cf pulls in numpy, scipy
 
     out = rank_cf(CfArgs(k=DEPTH), ctx)
     return [s.item_id for s in out.items], [out.trace, *out.notes]
@@ -172,7 +173,7 @@ def _cf(scenario: Scenario, text: str, ctx: ToolContext) -> tuple[list[int], lis
 
 def _floor(scenario: Scenario, text: str, ctx: ToolContext) -> tuple[list[int], list[str]]:
     """The agent's pipeline on the user's history alone: profile memory and CF, no query."""
-    from convrec.tools.pipeline import RecommendRequest, recommend
+    from convrec.tools.pipeline import RecommendRequest, recommend  # deferred: pulls in numpy
 
     if scenario.user_id is None:
         ids, _ = _popularity(scenario, text, ctx)

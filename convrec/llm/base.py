@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import BaseModel
 
+from convrec.llm.json_output import prompted_json
 from convrec.llm.streaming import AnyEvent
 from convrec.llm.types import CancelToken, Health, LlmError, Message
 
@@ -35,6 +36,7 @@ class BaseLlm:
         the openai backend gives its `ChatOpenAI` instead)."""
         chat = self.__dict__.get("_chat_model")
         if chat is None:
+            # deferred: convrec.llm.chat_embedded pulls in langchain_core, requests, anyio, ...
             from convrec.llm.chat_embedded import LlmChatModel
 
             chat = self.__dict__.setdefault("_chat_model", LlmChatModel(llm=self))
@@ -139,8 +141,6 @@ class BaseLlm:
         max_tokens: int = 512,
     ) -> Any:
         """A JSON object prompted for (schema shown, one repair retry), validated by `validate`."""
-        from convrec.llm.json_output import prompted_json
-
         return prompted_json(
             lambda msgs, budget: self.complete(msgs, max_tokens=budget),
             messages,

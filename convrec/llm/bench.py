@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -17,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from convrec.config import Settings
+from convrec.llm.embedded import EMBEDDED_MODEL, convert_gguf, embedded_gguf, ensure_embedded
+from convrec.llm.local import LocalLlm
+from convrec.llm.torch_runtime import resolve_dtype
 from convrec.llm.types import Message
 from convrec.prompts import load_prompt
 
@@ -81,9 +86,6 @@ print(imported - start, time.perf_counter() - imported)
 def fresh_process_load(folder: Path, dtype: str) -> dict[str, float]:
     """Seconds to import torch and transformers, then to load the cached model, in a new
     Python process (what a CLI command or a server start pays)."""
-    import subprocess
-    import sys
-
     out = subprocess.run(
         [sys.executable, "-c", FRESH_LOAD, str(folder), dtype],
         capture_output=True,
@@ -141,10 +143,6 @@ def run_llm_bench(
     threads: tuple[int, ...] = (1, 2),
     progress: ProgressLines | None = None,
 ) -> dict[str, Any]:
-    from convrec.llm.embedded import EMBEDDED_MODEL, convert_gguf, embedded_gguf, ensure_embedded
-    from convrec.llm.local import LocalLlm
-    from convrec.llm.torch_runtime import resolve_dtype
-
     say = progress or (lambda line: None)
     results: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or ''}",

@@ -69,7 +69,7 @@ def is_converted(folder: Path, gguf: Path) -> bool:
 def _file_lock(path: Path) -> Iterator[None]:
     """An exclusive lock between processes (POSIX); a no-op where fcntl is missing."""
     try:
-        import fcntl
+        import fcntl  # deferred: fcntl is POSIX-only (a no-op lock elsewhere)
     except ImportError:  # pragma: no cover - not POSIX
         yield
         return
@@ -84,7 +84,7 @@ def _file_lock(path: Path) -> Iterator[None]:
 
 def convert_gguf(gguf: Path, dest: Path) -> Path:
     """Dequantize `gguf` into the HF folder `dest`, atomically. Returns `dest`."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer  # deferred: ~4 s to import
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     with _file_lock(dest.parent / f".{dest.name}.lock"):

@@ -7,7 +7,10 @@ import threading
 from typing import Any
 
 from convrec.config import Settings, get_settings
+from convrec.llm.local import load_local_llm
+from convrec.llm.openai_api import OpenAiLlm
 from convrec.llm.types import Llm, LlmError
+from convrec.llm.vllm_engine import VllmLlm
 
 _instances: dict[tuple[Any, ...], Llm] = {}
 _key_locks: dict[tuple[Any, ...], threading.Lock] = {}
@@ -33,14 +36,9 @@ def _key(settings: Settings, backend: str) -> tuple[Any, ...]:
 
 def _create(settings: Settings, backend: str) -> Llm:
     if backend == "local":
-        from convrec.llm.local import load_local_llm
-
         return load_local_llm(settings)
     if backend == "openai":
-        from convrec.llm.openai_api import OpenAiLlm
-
         return OpenAiLlm.from_settings(settings)
-    from convrec.llm.vllm_engine import VllmLlm
 
     return VllmLlm.from_settings(settings)
 

@@ -32,7 +32,7 @@ RETRY_AFTER = ("retry-after", "retry-after-ms")
 @functools.cache
 def http_module() -> ModuleType:
     """The HTTP library the openai client speaks (httpx, or its fork httpx2)."""
-    import openai
+    import openai  # deferred: openai takes ~3 s to import
 
     for cls in openai.DefaultHttpxClient.__mro__:
         root = cls.__module__.partition(".")[0]

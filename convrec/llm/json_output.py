@@ -169,6 +169,7 @@ def json_schema_validator(json_schema: dict[str, Any] | None) -> Validate:
         if not json_schema:
             return value
         try:
+            # deferred: jsonschema is optional here (else a required-fields check)
             import jsonschema
         except ImportError:
             missing = [k for k in json_schema.get("required", []) if k not in value]

@@ -70,6 +70,7 @@ def plain_kv_cache(config: Any) -> bool:
     """Whether every layer of a model with this config keeps a plain growing KV cache (so
     prefixes can be cut out of it)."""
     try:
+        # deferred: transformers' cache utils import torch (~8 s)
         from transformers.cache_utils import DynamicCache, DynamicLayer
 
         cache = DynamicCache(config=config)
@@ -80,6 +81,7 @@ def plain_kv_cache(config: Any) -> bool:
 
 def new_cache(config: Any, kv: KV | None) -> Any:
     """A DynamicCache for a model with this config: empty, or holding `kv`."""
+    # deferred: transformers' cache utils import torch (~8 s)
     from transformers.cache_utils import DynamicCache
 
     if kv is None:

@@ -17,6 +17,7 @@ _ROLE_OF_TYPE = {"system": "system", "developer": "system", "human": "user", "ai
 
 def to_langchain(messages: Sequence[Message]) -> list[BaseMessage]:
     """`messages` (checked) as LangChain messages."""
+    # deferred: langchain_core takes ~1 s to import
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
     kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
@@ -40,7 +41,7 @@ def message_text(message: Any) -> str:
 def from_langchain(messages: Sequence[Any]) -> list[Message]:
     """LangChain messages (or role/content dicts) in this layer's form. A tool message, or a
     turn with tool calls, is an LlmError: models behind this form make no tool calls."""
-    from langchain_core.messages import BaseMessage, convert_to_messages
+    from langchain_core.messages import BaseMessage, convert_to_messages  # deferred: ~1 s to import
 
     converted: list[Message] = []
     for i, message in enumerate(convert_to_messages(list(messages))):

@@ -21,6 +21,7 @@ from typing import Any
 from convrec.config import Settings
 from convrec.llm.base import BaseLlm
 from convrec.llm.embedded import EMBEDDED_MODEL, ensure_embedded
+from convrec.llm.json_output import json_object_end, prompted_json
 from convrec.llm.kv_cache import PrefixCache, kv_of, new_cache, plain_kv_cache
 from convrec.llm.local_scoring import score_continuations
 from convrec.llm.streaming import AnyEvent, StopMatcher
@@ -51,7 +52,7 @@ class LocalLlm(BaseLlm):
     def __init__(
         self, path: Path, *, label: str | None = None, dtype: str = "auto", threads: int = 0
     ) -> None:
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM, AutoTokenizer  # deferred: ~4 s to import
 
         self.path = Path(path)
         self.dtype = resolve_dtype(dtype)
@@ -154,7 +155,7 @@ class LocalLlm(BaseLlm):
     ) -> dict[str, Any]:
         """`model.generate`'s arguments for one decode of `ids` (a cached prompt prefix's
         key/values `kv`, or None): sampling at `temperature`, greedy at 0."""
-        import torch
+        import torch  # deferred: torch takes ~6 s to import
 
         kwargs: dict[str, Any] = {
             "input_ids": torch.tensor([ids]),
@@ -181,7 +182,9 @@ class LocalLlm(BaseLlm):
         cancel: CancelToken | None,
         done: Callable[[str], bool] | None,
     ) -> Iterator[str]:
-        import torch
+        import torch  # deferred: torch takes ~6 s to import
+
+        # deferred: transformers takes ~4 s to import
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         halt = threading.Event()
@@ -253,8 +256,6 @@ class LocalLlm(BaseLlm):
         """Prompted JSON. The reply is started for the model with '{"<first field>":' (a
         135M model then keeps to the format far more often than from "{" alone) and ends as
         soon as the object closes."""
-        from convrec.llm.json_output import json_object_end, prompted_json
-
         fields = list((json_schema or {}).get("properties") or {})
         opening = "{" + (json.dumps(fields[0]) + ":" if fields else "")
         opening_ids = self.tokenizer(opening, add_special_tokens=False)["input_ids"]

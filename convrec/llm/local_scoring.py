@@ -20,7 +20,7 @@ def score_continuations(
 ) -> list[float]:
     """The sum of token log-probabilities of each option (token ids) after `prompt`. `prefix`
     lends a cached prompt prefix and keeps the prompt's KV cache for next time."""
-    import torch
+    import torch  # deferred: torch takes ~6 s to import
 
     # Tokens every option starts with are scored once, as part of the context.
     shared: list[int] = []

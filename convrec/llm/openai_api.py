@@ -16,6 +16,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from convrec.llm.json_output import first_json_object, prompted_json
 from convrec.llm.openai_endpoint import OpenAiEndpoint, failed
 from convrec.llm.openai_errors import Rejected
 from convrec.llm.types import LlmError, LlmOutputError, Message, check_messages, one_line
@@ -57,8 +58,6 @@ class OpenAiLlm(OpenAiEndpoint):
     def _validated(self, reply: str | dict[str, Any], schema: type[T]) -> T:
         """`reply` (text holding a JSON object, or the object) as a `schema`, or a one-line
         LlmOutputError."""
-        from convrec.llm.json_output import first_json_object
-
         data = first_json_object(reply) if isinstance(reply, str) else reply
         try:
             return schema.model_validate(data)
@@ -87,7 +86,7 @@ class OpenAiLlm(OpenAiEndpoint):
 
     def _structured_json_schema(self, msgs: list[Message], schema: type[T], max_tokens: int) -> T:
         try:  # the strict form OpenAI requires (every field required, no extra fields)
-            from openai.lib._pydantic import to_strict_json_schema
+            from openai.lib._pydantic import to_strict_json_schema  # deferred: ~3 s to import
 
             json_schema, strict = to_strict_json_schema(schema), True
         except Exception:
@@ -120,8 +119,6 @@ class OpenAiLlm(OpenAiEndpoint):
     def _prompted(
         self, msgs: list[Message], schema: type[T], max_tokens: int, response_format: Any
     ) -> T:
-        from convrec.llm.json_output import prompted_json
-
         def generate(batch: list[Message], budget: int) -> str:
             options = self.call_options(budget, 0.0)
             if response_format is not None:

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import openai
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
+from convrec.llm.http_deadline import deadline_transport
 from convrec.llm.lc_messages import message_text
 from convrec.llm.openai_errors import REJECTED, map_chat_error
 from convrec.llm.turn_budget import TurnBudget, current_budget
@@ -65,8 +67,6 @@ class EndpointChatOpenAI(ChatOpenAI):
 def _record(budget: TurnBudget, exc: BaseException, base_url: str, timeout: Any) -> None:
     """Keep a call's failure in the turn's budget; a refused request shape (HTTP 400, 404,
     ...: the caller tries another) is not a failure of the endpoint."""
-    import openai
-
     if isinstance(exc, openai.APIStatusError) and exc.status_code in REJECTED:
         return
     seconds = float(timeout) if isinstance(timeout, int | float) else 0.0
@@ -136,8 +136,4 @@ class StreamReader:
 
 def deadline_client(timeout_s: float) -> Any:
     """The openai client's default httpx client, with a deadline on each whole response."""
-    import openai
-
-    from convrec.llm.http_deadline import deadline_transport
-
     return openai.DefaultHttpxClient(transport=deadline_transport(), timeout=timeout_s)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from convrec.config import Settings
 from convrec.llm.base import BaseLlm
+from convrec.llm.lc_messages import message_text, to_langchain
 from convrec.llm.openai_errors import REJECTED, Rejected, map_chat_error
 from convrec.llm.turn_budget import current_budget
 from convrec.llm.types import (
@@ -62,7 +63,7 @@ class OpenAiEndpoint(BaseLlm):
         timeout_s: float = 30.0,
         max_retries: int = 2,
     ) -> None:
-        import openai
+        import openai  # deferred: openai takes ~3 s to import
 
         self.base_url = (base_url or OPENAI_URL).rstrip("/")
         official = self.base_url == OPENAI_URL
@@ -81,6 +82,7 @@ class OpenAiEndpoint(BaseLlm):
         self.official = official
         self._chat: EndpointChatOpenAI | None = None
         self._chat_lock = threading.Lock()
+        # deferred: convrec.llm.openai_chat pulls in openai, langchain_openai, langchain_core, ...
         from convrec.llm.openai_chat import deadline_client
 
         self.client = openai.OpenAI(
@@ -122,7 +124,7 @@ class OpenAiEndpoint(BaseLlm):
         return self._model
 
     def _list_models(self, client: Any) -> list[str]:
-        import openai
+        import openai  # deferred: openai takes ~3 s to import
 
         try:
             page = client.models.list()
@@ -154,6 +156,7 @@ class OpenAiEndpoint(BaseLlm):
     def _build_chat(
         self, timeout_s: float | None = None, max_retries: int | None = None, **extra: Any
     ) -> EndpointChatOpenAI:
+        # deferred: convrec.llm.openai_chat pulls in openai, langchain_openai, langchain_core, ...
         from convrec.llm.openai_chat import build_chat_openai
 
         return build_chat_openai(
@@ -189,9 +192,7 @@ class OpenAiEndpoint(BaseLlm):
     ) -> Any:
         """`runnable.invoke` on `messages`, every failure as a one-line LlmError; with
         `reject_to_next`, a refused request shape (HTTP 400, 404, ...) as `Rejected`."""
-        import openai
-
-        from convrec.llm.lc_messages import to_langchain
+        import openai  # deferred: openai takes ~3 s to import
 
         lc_messages = to_langchain(messages)
         try:
@@ -223,8 +224,6 @@ class OpenAiEndpoint(BaseLlm):
         return self.text_of(self.invoke(self.chat_model, messages, **options))
 
     def text_of(self, message: Any) -> str:
-        from convrec.llm.lc_messages import message_text
-
         if not hasattr(message, "content"):
             raise LlmOutputError(
                 f"the LLM endpoint at {self.base_url} returned something that is not a chat "
@@ -246,8 +245,6 @@ class OpenAiEndpoint(BaseLlm):
         stop: Sequence[str] | None = None,
         cancel: CancelToken | None = None,
     ) -> Iterator[str]:
-        from convrec.llm.lc_messages import to_langchain
-
         lc_messages = to_langchain(messages)
         options = self.call_options(max_tokens, temperature, stop)
         return self._stream(lc_messages, options, cancel)
@@ -255,6 +252,7 @@ class OpenAiEndpoint(BaseLlm):
     def _stream(
         self, lc_messages: list[Any], options: dict[str, Any], cancel: CancelToken | None
     ) -> Iterator[str]:
+        # deferred: convrec.llm.openai_chat pulls in openai, langchain_openai, langchain_core, ...
         from convrec.llm.openai_chat import StreamReader
 
         reader = StreamReader(self.base_url, self.timeout_s, cancel)
@@ -287,9 +285,9 @@ class OpenAiEndpoint(BaseLlm):
     ) -> AsyncIterator[str]:
         """Native async streaming, through a chat model with its own async HTTP client (an
         httpx async pool is tied to the event loop it first ran in)."""
-        import httpx
+        import httpx  # deferred: httpx takes ~0.5 s to import
 
-        from convrec.llm.lc_messages import to_langchain
+        # deferred: convrec.llm.openai_chat pulls in openai, langchain_openai, langchain_core, ...
         from convrec.llm.openai_chat import StreamReader
 
         lc_messages = to_langchain(messages)
@@ -319,7 +317,7 @@ class OpenAiEndpoint(BaseLlm):
 
     def health(self) -> Health:
         """GET /models with a short timeout (a 1-token completion where /models is missing)."""
-        import openai
+        import openai  # deferred: openai takes ~3 s to import
 
         quick_s = min(5.0, self.timeout_s)
         quick = self.client.with_options(timeout=quick_s, max_retries=0)

@@ -3,6 +3,7 @@ and httpx raise, mapped to `LlmUnavailable` (cannot answer) or `LlmOutputError` 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from convrec.llm.types import LlmError, LlmOutputError, LlmUnavailable, one_line
@@ -53,8 +54,8 @@ def status_detail(exc: Any) -> str:
 def map_openai_error(exc: BaseException, base_url: str, timeout_s: float) -> LlmError:
     """One-line LlmError for anything the openai client or httpx raised while talking to the
     endpoint at `base_url`."""
-    import httpx
-    import openai
+    import httpx  # deferred: httpx takes ~0.5 s to import
+    import openai  # deferred: openai takes ~3 s to import
 
     where = f"the LLM endpoint at {base_url}"
     if isinstance(exc, LlmError):
@@ -79,10 +80,8 @@ def map_chat_error(exc: BaseException, base_url: str, timeout_s: float) -> LlmEr
     `base_url`: the openai client's errors as `map_openai_error` maps them, and the errors
     LangChain raises itself (a body that is not a chat completion, a stream without chunks,
     no chunk within the stream timeout)."""
-    import json
-
-    import httpx
-    import openai
+    import httpx  # deferred: httpx takes ~0.5 s to import
+    import openai  # deferred: openai takes ~3 s to import
 
     where = f"the LLM endpoint at {base_url}"
     if isinstance(exc, LlmError):

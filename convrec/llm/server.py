@@ -23,6 +23,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from convrec.llm.json_output import json_schema_validator
 from convrec.llm.server_requests import BadRequest, ChatRequest
 from convrec.llm.types import Llm, LlmError, LlmOutputError, LlmUnavailable, Message, one_line
 
@@ -111,8 +112,6 @@ class LlmServer:
 
     def json_reply(self, request: ChatRequest) -> str:
         """The JSON text for a response_format request: validated, else the raw attempt."""
-        from convrec.llm.json_output import json_schema_validator
-
         complete_json = getattr(self.llm, "complete_json", None)
         if complete_json is None:  # an Llm without the JSON helpers: best effort
             return self.llm.complete(request.messages, max_tokens=request.max_tokens)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 @contextlib.contextmanager
 def quiet_transformers() -> Iterator[None]:
     """No transformers progress bars (conversion, weight loading) while this runs."""
-    from transformers.utils import logging as hf_logging
+    from transformers.utils import logging as hf_logging  # deferred: ~4 s to import
 
     shown = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
@@ -37,7 +37,7 @@ def cpu_has_bf16() -> bool:
 
 
 def resolve_dtype(setting: str) -> torch.dtype:
-    import torch
+    import torch  # deferred: torch takes ~6 s to import
 
     if setting == "auto":
         return torch.bfloat16 if cpu_has_bf16() else torch.float32
@@ -67,7 +67,7 @@ def decode_threads(setting: int) -> int:
 @contextlib.contextmanager
 def torch_threads(n: int) -> Iterator[None]:
     """torch's intra-op threads set to `n` for this thread, then restored."""
-    import torch
+    import torch  # deferred: torch takes ~6 s to import
 
     before = torch.get_num_threads()
     torch.set_num_threads(n)

@@ -46,6 +46,6 @@ def flush_traces() -> None:
     """Post the runs still queued (nothing to do, and no network, when tracing is off)."""
     if not tracing_enabled():
         return
-    from langchain_core.tracers.langchain import wait_for_all_tracers
+    from langchain_core.tracers.langchain import wait_for_all_tracers  # deferred: ~1 s to import
 
     wait_for_all_tracers()

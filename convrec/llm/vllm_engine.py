@@ -11,6 +11,7 @@ the whole reply as one delta.
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -21,6 +22,8 @@ from pydantic import BaseModel, ValidationError
 
 from convrec.config import Settings
 from convrec.llm.base import BaseLlm
+from convrec.llm.embedded import EMBEDDED_MODEL, ensure_embedded
+from convrec.llm.json_output import first_json_object, json_instruction, with_instruction
 from convrec.llm.streaming import cut_at_stop
 from convrec.llm.types import (
     CancelToken,
@@ -38,12 +41,10 @@ T = TypeVar("T", bound=BaseModel)
 
 def vllm_unavailable_reason() -> str | None:
     """Why the vllm backend cannot run here, or None when it can."""
-    import importlib.util
-
     if importlib.util.find_spec("vllm") is None:
         return "vllm is not installed (pip install 'convrec[gpu]' in a GPU environment)"
     try:
-        import torch
+        import torch  # deferred: torch takes ~6 s to import; a missing one is reported
     except ImportError:
         return "torch is not installed"
     if not torch.cuda.is_available():
@@ -54,10 +55,12 @@ def vllm_unavailable_reason() -> str | None:
 def _structured_params(json_schema: dict[str, Any]) -> dict[str, Any]:
     """SamplingParams keyword for guided JSON, across vllm versions."""
     try:
+        # deferred: optional dependency (convrec[gpu]); the name differs across vllm versions
         from vllm.sampling_params import StructuredOutputsParams
 
         return {"structured_outputs": StructuredOutputsParams(json=json_schema)}
     except ImportError:  # vllm < 0.11
+        # deferred: optional dependency (convrec[gpu])
         from vllm.sampling_params import GuidedDecodingParams
 
         return {"guided_decoding": GuidedDecodingParams(json=json_schema)}
@@ -72,7 +75,7 @@ class VllmLlm(BaseLlm):
         reason = vllm_unavailable_reason()
         if reason:
             raise LlmUnavailable(f"the vllm backend cannot run here: {reason}")
-        from vllm import LLM
+        from vllm import LLM  # deferred: optional dependency (convrec[gpu])
 
         try:
             self.engine = LLM(
@@ -98,7 +101,6 @@ class VllmLlm(BaseLlm):
             raise LlmUnavailable(f"the vllm backend cannot run here: {reason}")
         if settings.llm_model:
             return cls(settings.llm_model, dtype=settings.llm_dtype)
-        from convrec.llm.embedded import EMBEDDED_MODEL, ensure_embedded
 
         folder = ensure_embedded(settings.llm_cache)
         return cls(str(folder), dtype=settings.llm_dtype, label=EMBEDDED_MODEL)
@@ -111,7 +113,7 @@ class VllmLlm(BaseLlm):
         return list(self.tokenizer(str(text), add_special_tokens=False)["input_ids"])
 
     def _generate(self, ids: list[int], **params: Any) -> Any:
-        from vllm import SamplingParams
+        from vllm import SamplingParams  # deferred: optional dependency (convrec[gpu])
 
         try:
             with self._lock:
@@ -167,7 +169,7 @@ class VllmLlm(BaseLlm):
         vLLM's prompt_logprobs; prefix caching computes the shared prompt once."""
         if not options:
             return []
-        from vllm import SamplingParams
+        from vllm import SamplingParams  # deferred: optional dependency (convrec[gpu])
 
         prompt = self.prompt_ids(messages)
         encoded = [
@@ -205,8 +207,6 @@ class VllmLlm(BaseLlm):
         max_tokens: int = 512,
     ) -> Any:
         """Guided JSON: vLLM constrains decoding to the schema; then `validate`."""
-        from convrec.llm.json_output import first_json_object, json_instruction, with_instruction
-
         msgs = with_instruction(messages, json_instruction(json_schema))
         schema = json_schema or {"type": "object"}
         output = self._generate(

@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from transformers import AutoTokenizer
+
 from convrec.config import Settings
 from convrec.errors import ConvrecError
 from convrec.rl.card import write_card
@@ -48,7 +50,8 @@ def warm_start(config: GrpoStageConfig, states: list[StateRecord], base: Path,
     """SFT on the best choices; saves a loadable policy into `out`."""
     # deferred: datasets and trl load only when a stage trains
     from datasets import Dataset
-    from transformers import AutoTokenizer
+
+    # deferred: trl loads only when a stage trains (with transformers and torch)
     from trl import SFTConfig, SFTTrainer
 
     examples = warm_start_examples(states)
@@ -78,7 +81,8 @@ def run_grpo(config: GrpoStageConfig, states: list[StateRecord], start: Path, ou
     """GRPO from the policy at `start`; saves the trained policy into `out`."""
     # deferred: datasets and trl load only when a stage trains
     from datasets import Dataset
-    from transformers import AutoTokenizer
+
+    # deferred: trl loads only when a stage trains (with transformers and torch)
     from trl import GRPOConfig, GRPOTrainer
 
     rows = grpo_rows(states, config.rewards.turn_cost)

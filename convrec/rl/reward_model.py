@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
 from convrec.agent.policy import PolicyInput, policy_messages
 from convrec.config import Settings
 from convrec.errors import ConvrecError
@@ -30,7 +32,8 @@ def train_reward_model(config: RewardModelConfig, states: list[StateRecord],
     """Train, save into `out`, measure held-out pairwise accuracy; returns the metrics."""
     # deferred: datasets and trl load only when a stage trains
     from datasets import Dataset
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    # deferred: trl loads only when a stage trains (with transformers and torch)
     from trl import RewardConfig, RewardTrainer
 
     train_states, held_states = split_states(states, config.heldout_fraction, config.seed)

@@ -70,7 +70,7 @@ class Bm25Index:
 
     @classmethod
     def load(cls, folder: Path) -> Bm25Index:
-        import bm25s
+        import bm25s  # deferred: bm25s takes ~2 s to import
 
         folder = Path(folder)
         manifest = indexes.read_manifest(folder)

@@ -57,7 +57,7 @@ def build_bm25_index(
     ):
         return {"index": NAME, "built": False, "folder": str(folder), **_summary(manifest)}
 
-    import bm25s
+    import bm25s  # deferred: bm25s takes ~2 s to import
 
     started = time.perf_counter()
     report = progress or (lambda _d, _n, _t: None)

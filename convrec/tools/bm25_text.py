@@ -41,7 +41,7 @@ def load_stemmer(choice: str = "auto") -> tuple[str, Callable[[str], str] | None
         raise ConvrecError(f"unknown stemmer {choice!r}; choose one of {', '.join(STEMMERS)}")
     if choice in ("auto", "pystemmer"):
         try:
-            import Stemmer  # PyStemmer, optional
+            import Stemmer  # deferred: PyStemmer is optional
         except ImportError:
             if choice == "pystemmer":
                 raise ConvrecError(
@@ -58,7 +58,7 @@ class Analyzer:
     """Text -> index terms, the same way for documents and queries."""
 
     def __init__(self, stemmer: Callable[[str], str] | None) -> None:
-        from bm25s.stopwords import STOPWORDS_EN
+        from bm25s.stopwords import STOPWORDS_EN  # deferred: bm25s takes ~2 s to import
 
         self._stem = stemmer
         self._stopwords = frozenset(STOPWORDS_EN)

@@ -146,8 +146,6 @@ def check_finished(folder: Path, name: str, fix: str) -> None:
     """Refuse an index folder without its manifest: a build that did not finish (its files
     may be half-written). One-line error naming `fix`, the command that builds it. (A missing
     folder is left to the index's own loader, which says so.)"""
-    from convrec.errors import ConvrecError
-
     if folder.is_dir() and read_manifest(folder) is None:
         raise ConvrecError(f"the {name} index at {folder} is incomplete (a build did not "
                            f"finish); build it with `{fix}`")

@@ -33,7 +33,7 @@ from convrec.catalog.records import title_year
 from convrec.errors import ConvrecError
 from convrec.tools.base import ToolArgs, ToolOutput
 from convrec.tools.context import ToolContext
-from convrec.tools.filters import FilterArgs
+from convrec.tools.filters import FilterArgs, filter_items, violations
 from convrec.tools.registry import TOOLS
 
 RESULT_CAP = 8  # films per result the model reads
@@ -153,7 +153,7 @@ class ToolBox:
     def excluded(self) -> set[int]:
         """Films never to show: the ledger's exclusions and the dataset user's history."""
         if self._excluded is None:
-            from convrec.tools.pipeline import history_ids
+            from convrec.tools.pipeline import history_ids  # deferred: pulls in numpy
 
             self._excluded = set(self.facts.exclude_ids) | history_ids(self.ctx)
         return self._excluded
@@ -161,8 +161,6 @@ class ToolBox:
     def allowed(self) -> list[int] | None:
         """Films meeting the hard constraints that may be shown; None: no constraints."""
         if not self._allowed_done:
-            from convrec.tools.filters import filter_items
-
             self._allowed_done = True
             if self.facts.constraints is not None:
                 excluded = self.excluded()
@@ -272,8 +270,6 @@ class ToolBox:
 
     def _flags(self, ids: list[int]) -> dict[int, str]:
         """Why a looked-up film could not be recommended (excluded, or breaks a constraint)."""
-        from convrec.tools.filters import violations
-
         flags = {i: "already seen, shown or turned down: not recommendable"
                  for i in ids if i in self.excluded()}
         constraints = self.facts.constraints
@@ -287,7 +283,7 @@ class ToolBox:
 
     def structured_tools(self) -> list[Any]:
         """The tools as LangChain `StructuredTool`s that run for real through `call`."""
-        from langchain_core.tools import StructuredTool
+        from langchain_core.tools import StructuredTool  # deferred: ~1 s to import
 
         def make(name: str) -> Any:
             def run(**kwargs: Any) -> str:

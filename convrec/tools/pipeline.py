@@ -17,10 +17,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from convrec.tools.base import ScoredItem, ToolOutput
+from convrec.tools.base import ScoredItem, ToolOutput, parse_user_ref
 from convrec.tools.bus import CandidateBus
 from convrec.tools.context import ToolContext
-from convrec.tools.filters import FilterArgs
+from convrec.tools.dense import DenseArgs, load_dense, search_dense
+from convrec.tools.filters import FilterArgs, filter_items, violations
+from convrec.tools.profiles.tool import ProfileArgs, seen_items, told_dislikes, user_profile
 from convrec.tools.soft import SoftPreference, lean, soft_preferences
 
 Ranker = Literal["search_bm25", "search_dense", "user_profile", "rank_cf"]
@@ -125,9 +127,6 @@ def _ranking_pool(bus: CandidateBus) -> list[int] | None:
 
 def history_ids(ctx: ToolContext) -> set[int]:
     """Films the session's dataset user has already rated (MovieLens) or reviewed (critic)."""
-    from convrec.tools.base import parse_user_ref
-    from convrec.tools.profiles.tool import seen_items
-
     if ctx.user_id is None:
         return set()
     kind, key = parse_user_ref(ctx.user_id)
@@ -138,8 +137,6 @@ def _demote_told_dislikes(fused: list[ScoredItem], ctx: ToolContext, bus: Candid
                           ) -> list[ScoredItem]:
     """Films matching a profile entry the person flipped to dislike go last, scored below the
     rest (so diversification keeps them there): they come up only when nothing else fits."""
-    from convrec.tools.profiles.tool import told_dislikes
-
     told = told_dislikes(ctx, [s.item_id for s in fused])
     if not told:
         return fused
@@ -168,9 +165,9 @@ def _rank_learned(request: RecommendRequest, ctx: ToolContext, bus: CandidateBus
                   pool: list[int] | None) -> bool:
     """Add the learned ranker's ranking to the bus; False (and a trace line saying why) when
     no current ranker is trained."""
-    from convrec.tools.ranking.features import RankQuery
-    from convrec.tools.ranking.model import load_ranker, ranker_status
-    from convrec.tools.ranking.tool import rank_learned
+    from convrec.tools.ranking.features import RankQuery  # deferred: pulls in scipy
+    from convrec.tools.ranking.model import load_ranker, ranker_status  # deferred: pulls in scipy
+    from convrec.tools.ranking.tool import rank_learned  # deferred: pulls in scipy
 
     problem = ranker_status(ctx)
     if problem is not None:
@@ -193,11 +190,8 @@ def _rank_learned(request: RecommendRequest, ctx: ToolContext, bus: CandidateBus
 
 
 def recommend(request: RecommendRequest, ctx: ToolContext) -> RecommendResult:
-    from convrec.tools.bm25 import Bm25Args, search_bm25
-    from convrec.tools.cf import CfArgs, rank_cf
-    from convrec.tools.dense import DenseArgs, load_dense, search_dense
-    from convrec.tools.filters import filter_items, violations
-    from convrec.tools.profiles.tool import ProfileArgs, user_profile
+    from convrec.tools.bm25 import Bm25Args, search_bm25  # deferred: pulls in scipy
+    from convrec.tools.cf import CfArgs, rank_cf  # deferred: convrec.tools.cf pulls in scipy
 
     timer = _Timer()
     excluded = set(request.exclude_ids)

@@ -5,7 +5,12 @@ What `Agent.warm_up`, the benchmarks and (later) the UI server call once per pro
 
 from __future__ import annotations
 
+import gc
+
 from convrec.tools.context import Resources, ToolContext
+from convrec.tools.filters import get_vocab
+from convrec.tools.lookup import get_title_index
+from convrec.tools.profiles.tool import load_profiles
 
 
 def load_all(resources: Resources, *, freeze: bool = True, blas_threads: int | None = 1) -> None:
@@ -27,14 +32,11 @@ def load_all(resources: Resources, *, freeze: bool = True, blas_threads: int | N
       33 ms frozen. `gc.freeze()` moves the objects alive now to a permanent generation the
       collector skips (reference counting still frees them if they are dropped).
     """
-    import gc
+    from convrec.tools.bm25 import load_bm25  # deferred: convrec.tools.bm25 pulls in numpy, scipy
+    from convrec.tools.cf import load_cf  # deferred: convrec.tools.cf pulls in numpy, scipy
+    from convrec.tools.dense import load_dense  # deferred: convrec.tools.dense pulls in numpy
 
-    from convrec.tools.bm25 import load_bm25
-    from convrec.tools.cf import load_cf
-    from convrec.tools.dense import load_dense
-    from convrec.tools.filters import get_vocab
-    from convrec.tools.lookup import get_title_index
-    from convrec.tools.profiles.tool import load_profiles
+    # deferred: convrec.tools.ranking.model pulls in numpy, scipy
     from convrec.tools.ranking.model import load_ranker, ranker_status
 
     ctx = ToolContext(resources)
@@ -44,7 +46,7 @@ def load_all(resources: Resources, *, freeze: bool = True, blas_threads: int | N
     if ranker_status(ctx) is None:  # a missing one is said in each turn's trace instead
         load_ranker(ctx)
     if blas_threads is not None:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # deferred: ~80 ms to import
 
         threadpool_limits(blas_threads, user_api="blas")  # process-wide, not a context
     if freeze:

@@ -10,13 +10,12 @@ from convrec.agent.act import run_lookup, run_recommend
 from convrec.agent.nodes.common import ledger_of, step, timings_of
 from convrec.agent.plan import Plan
 from convrec.agent.state import AgentContext, AgentState
+from convrec.tools.ranking.turns import latest_words
 
 
 def users_words(state: AgentState) -> str:
     """The user's latest words over the conversation, this turn's last; words written before
     the user removed a constraint (an 'edit' mark in the history) no longer count."""
-    from convrec.tools.ranking.turns import latest_words
-
     history = state.get("history", [])
     edits = [n for n, h in enumerate(history) if h.get("role") == "edit"]
     since = history[edits[-1] + 1:] if edits else history

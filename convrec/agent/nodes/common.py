@@ -14,6 +14,7 @@ from convrec.agent.state import AgentState
 def writer() -> Any:
     """The stream writer of the running graph, or a no-op outside a streamed run."""
     try:
+        # deferred: langgraph takes ~3 s to import; outside a run the writer is a no-op
         from langgraph.config import get_stream_writer
 
         return get_stream_writer()

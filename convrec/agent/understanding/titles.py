@@ -38,7 +38,7 @@ from convrec.agent.understanding.tokens import (
 )
 from convrec.agent.understanding.vocab import AgentVocab
 from convrec.catalog.genre_words import REQUEST_WORDS
-from convrec.catalog.normalize import title_key, vocab_key
+from convrec.catalog.normalize import split_year, title_key, vocab_key
 from convrec.catalog.records import title_year
 from convrec.tools.context import ToolContext
 
@@ -55,8 +55,6 @@ class TitleReader(TitleSpotter, QuestionReader):
     def match_title(self, written: str, *, loose: bool = False) -> list[int]:
         """Films titled `written`: an exact key first (best known first), else a sure fuzzy
         match. Empty when nothing is close enough."""
-        from convrec.catalog.normalize import split_year
-
         name, year = split_year(written)
         key = title_key(name)
         index = self.vocab.titles

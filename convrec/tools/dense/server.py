@@ -86,8 +86,8 @@ def collection_name(ident: dict[str, Any]) -> str:
 
 def http_client(url: str, timeout: float = TIMEOUT_S) -> Any:
     """A chromadb HttpClient on `url` (telemetry off, requests time out after `timeout` s)."""
-    import chromadb
-    from chromadb.config import Settings
+    import chromadb  # deferred: chromadb takes ~3 s to import
+    from chromadb.config import Settings  # deferred: chromadb takes ~3 s to import
 
     parts = urlsplit(url)
     try:
@@ -101,7 +101,7 @@ def http_client(url: str, timeout: float = TIMEOUT_S) -> Any:
                                 ) from None
     session = getattr(getattr(client, "_server", None), "_session", None)
     if session is not None:
-        import httpx
+        import httpx  # deferred: httpx takes ~0.5 s to import
 
         session.timeout = httpx.Timeout(timeout)
     return client

@@ -43,8 +43,8 @@ OVERFETCH = 50  # chroma is asked for at least k + this many, re-scored exactly 
 
 def chroma_client(path: Path) -> Any:
     """An embedded persistent chroma client with telemetry off."""
-    import chromadb
-    from chromadb.config import Settings
+    import chromadb  # deferred: chromadb takes ~3 s to import
+    from chromadb.config import Settings  # deferred: chromadb takes ~3 s to import
 
     return chromadb.PersistentClient(
         path=str(path), settings=Settings(anonymized_telemetry=False, allow_reset=False)

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+from rapidfuzz import process
+
 from convrec.errors import ConvrecError
 from convrec.tools.base import ToolArgumentError
 from convrec.tools.profiles.extract import UserProfile
@@ -270,7 +272,6 @@ class ProfileStore:
             keys = [r[0] for r in conn.execute(
                 "SELECT entry_key FROM entries WHERE user_id = ? ORDER BY confidence DESC",
                 [uid])]
-            from rapidfuzz import process
 
             near = [m[0] for m in process.extract(key, keys, limit=3)] if keys else []
             raise ToolArgumentError(f"{uid} has no profile entry {key!r}",

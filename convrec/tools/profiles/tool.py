@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from pydantic import Field
+from rapidfuzz import process
 
 from convrec.tools.base import ScoredItem, ToolArgs, ToolArgumentError, ToolOutput
 from convrec.tools.context import ToolContext
@@ -72,8 +73,6 @@ def _entries(ctx: ToolContext) -> tuple[str | None, list[ProfileEntry], str | No
         if not catalog_knows_user(ctx.catalog, uid):
             suggestions: dict[str, list[str]] = {}
             if uid.startswith("critic:"):
-                from rapidfuzz import process
-
                 names = store.users("critic")
                 suggestions["user_id"] = [m[0] for m in process.extract(uid, names, limit=3)]
             raise ToolArgumentError(f"unknown user {uid}: no ratings, tags or reviews",

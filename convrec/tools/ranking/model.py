@@ -17,10 +17,16 @@ import numpy as np
 from convrec.catalog.db import Catalog
 from convrec.errors import ConvrecError
 from convrec.tools import indexes
+from convrec.tools.cf import CfRanker, load_cf
 from convrec.tools.context import ToolContext
+from convrec.tools.dense import DenseIndex, load_dense
+from convrec.tools.ranking import train
 from convrec.tools.ranking.contexts import DialogueContexts
+from convrec.tools.ranking.dialogues import TrainingDialogue, training_dialogues
 from convrec.tools.ranking.features import FEATURE_NAMES, FeatureSource
 from convrec.tools.ranking.signals import DialogueSignals
+from convrec.tools.ranking.source import catalog_space, feature_source
+from convrec.tools.ranking.turns import training_turns
 
 NAME = "ranker"
 VERSION = 2
@@ -61,11 +67,7 @@ def load_ranker(ctx: ToolContext) -> LearnedRanker:
     """The process-wide learned ranker."""
 
     def loader() -> LearnedRanker:
-        import lightgbm as lgb
-
-        from convrec.tools.cf import load_cf
-        from convrec.tools.dense import load_dense
-        from convrec.tools.ranking.source import feature_source
+        import lightgbm as lgb  # deferred: lightgbm takes ~7 s to import (sklearn)
 
         folder = ctx.index_dir / NAME
         problem = _fresh_error(folder, ctx.catalog)
@@ -89,13 +91,6 @@ def load_ranker(ctx: ToolContext) -> LearnedRanker:
 def build_ranker(catalog: Catalog, index_dir: Any, *, force: bool = False,
                  progress: Any = None, ablation: bool = False) -> dict[str, Any]:
     """Train and save the ranker unless a current one is there (see ranking/train.py)."""
-    from convrec.tools.cf import CfRanker
-    from convrec.tools.dense import DenseIndex
-    from convrec.tools.ranking import train
-    from convrec.tools.ranking.dialogues import TrainingDialogue, training_dialogues
-    from convrec.tools.ranking.source import catalog_space, feature_source
-    from convrec.tools.ranking.turns import training_turns
-
     folder = Path(index_dir) / NAME
     if not force and _fresh_error(folder, catalog) is None:
         return {"index": NAME, "built": False, "folder": str(folder)}
@@ -156,8 +151,6 @@ def _model_card(model: Any, dialogues: Sequence[Any], fit_turns: Sequence[Any],
                 dev_turns: Sequence[Any], fit_set: Any, dev_set: Any,
                 held_out: bool) -> dict[str, Any]:
     """The ranker's card: parameters, training data, feature gains, dev figures."""
-    from convrec.tools.ranking import train  # training code: kept off the query path
-
     gains = model.feature_importance("gain")
     return {
         "model": "lightgbm lambdarank",

@@ -95,7 +95,7 @@ def fold_signals_sources(dialogues: Sequence[TrainingDialogue],
 
 def fit(fit_set: TurnMatrix, dev_set: TurnMatrix, columns: Sequence[int] | None = None,
         rounds: int = MAX_ROUNDS) -> Any:
-    import lightgbm as lgb
+    import lightgbm as lgb  # deferred: lightgbm takes ~7 s to import (sklearn)
 
     cols = list(range(len(FEATURE_NAMES))) if columns is None else list(columns)
     names = [FEATURE_NAMES[c] for c in cols]
