@@ -43,10 +43,11 @@ def _needs_real(item: pytest.Item, fixtures: frozenset[str] = REAL_FIXTURES) -> 
 
 @pytest.hookimpl(trylast=True)  # after -k / -m / --deselect have chosen the items
 def pytest_collection_modifyitems(config, items):
-    """Modules that never read the real catalog run first, while it and its indexes build in
-    a process of their own (`tests/harness/real_build.py`); the order within each group is
-    kept, and a module stays whole. The first test that waits for the catalog, and the first
-    that waits for the indexes, get the build's time."""
+    """Modules that never read the real catalog run first, while its indexes build in a
+    process of their own (`tests/harness/real_build.py`; the catalog itself is built here,
+    before any test); the order within each group is kept, and a module stays whole. The
+    first test that needs the real catalog, and the first that waits for the indexes, get
+    the build's time."""
     global _background
     real_modules = {getattr(i, "module", None) for i in items if _needs_real(i)}
     items[:] = ([i for i in items if getattr(i, "module", None) not in real_modules]
