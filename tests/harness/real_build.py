@@ -1,4 +1,4 @@
-"""The real catalog and every index, built in a process of its own while other tests run.
+"""The real catalog's indexes, built in a process of their own while other tests run.
 
 Building them is the longest step of a full test session (the dense vectors, the CF model
 and the learned ranker: a quarter of an hour on 2 cores), and half the suite never reads
@@ -29,7 +29,7 @@ NICE = 10  # the tests beside it come first; the build takes what is left
 
 
 class BackgroundBuild:
-    """A running (or finished) build of the real catalog and indexes into `folder`."""
+    """The real catalog, built now, and its indexes, building in the background, in `folder`."""
 
     def __init__(self, data_dir: Path, folder: Path) -> None:
         self.folder = folder
