@@ -34,6 +34,7 @@ REAL_BUILD_TIMEOUT = 2400
 # Fixtures that read the real catalog or the indexes built from it.
 REAL_FIXTURES = frozenset({"real_catalog_path", "real_catalog", "real_resources", "sim_settings",
                            "sim_home", "sim_resources"})
+INDEX_FIXTURES = REAL_FIXTURES - {"real_catalog_path", "real_catalog"}
 _background: BackgroundBuild | None = None
 
 
@@ -46,16 +47,14 @@ def pytest_collection_modifyitems(config, items):
     """Modules that never read the real catalog run first, while its indexes build in a
     process of their own (`tests/harness/real_build.py`; the catalog itself is built here,
     before any test); the order within each group is kept, and a module stays whole. The
-    first test that needs the real catalog, and the first that waits for the indexes, get
-    the build's time."""
+    first test that needs the indexes waits for them and gets the build's time."""
     global _background
     real_modules = {getattr(i, "module", None) for i in items if _needs_real(i)}
     items[:] = ([i for i in items if getattr(i, "module", None) not in real_modules]
                 + [i for i in items if getattr(i, "module", None) in real_modules])
-    for fixtures in (REAL_FIXTURES, REAL_FIXTURES - {"real_catalog_path", "real_catalog"}):
-        first = next((i for i in items if _needs_real(i, fixtures)), None)
-        if first is not None:
-            first.add_marker(pytest.mark.timeout(REAL_BUILD_TIMEOUT))
+    first = next((i for i in items if _needs_real(i, INDEX_FIXTURES)), None)
+    if first is not None:
+        first.add_marker(pytest.mark.timeout(REAL_BUILD_TIMEOUT))
     if not real_modules:
         return
     if not PREBUILT_HOME and (SHARED_DATA / "movielens").is_dir() and _background is None:
@@ -115,7 +114,7 @@ def real_catalog_path(real_data_dir, tmp_path_factory) -> Path:
     if PREBUILT_HOME:
         return Path(PREBUILT_HOME) / "catalog.sqlite"
     if _background is not None:
-        return _background.wait_catalog()
+        return _background.built_catalog()
     path = tmp_path_factory.mktemp("real-catalog") / "catalog.sqlite"
     build_catalog(real_data_dir, path)
     return path

@@ -57,8 +57,8 @@ class BackgroundBuild:
     def index_dir(self) -> Path:
         return self.folder / INDEX
 
-    def wait_catalog(self) -> Path:
-        """The catalog (built before the indexes started)."""
+    def built_catalog(self) -> Path:
+        """The catalog (built before the indexes started; nothing to wait for)."""
         if self.error is not None:
             raise self.error
         return self.catalog_path
